@@ -1,0 +1,163 @@
+//! The command line: parse arguments, run the command, print the outcome, choose the exit code.
+//!
+//! Output: results on stdout (`--json`, `--dry-run`), the summary, warnings and errors on stderr.
+//! Exit codes: 0 success, 1 any error, 2 a usage error (from clap).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+
+use crate::install::{self, InstallOptions};
+use crate::scripts::NativeScripts;
+use crate::target::{Layout, Target};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "winst",
+    version,
+    about = "Install Python wheels into an environment, in parallel",
+    long_about = "winst installs already-built wheels into a Python environment, all files of all \
+                  wheels in parallel, verifying every file against its RECORD hash as it writes."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Install wheel files into a Python environment.
+    Install(InstallArgs),
+}
+
+#[derive(Args, Debug)]
+struct InstallArgs {
+    /// Wheel files, or directories whose *.whl files are all installed.
+    #[arg(required = true, value_name = "WHEEL|DIR")]
+    wheels: Vec<PathBuf>,
+
+    /// The interpreter (or virtual environment directory) to install for
+    /// [default: $VIRTUAL_ENV, then ./.venv].
+    #[arg(long, value_name = "PY")]
+    python: Option<PathBuf>,
+
+    /// Install into this plain directory, like `pip install --target` (scripts go to DIR/bin).
+    #[arg(long, value_name = "DIR", conflicts_with = "prefix")]
+    target: Option<PathBuf>,
+
+    /// Install under this prefix, like `pip install --prefix`.
+    #[arg(long, value_name = "DIR")]
+    prefix: Option<PathBuf>,
+
+    /// Number of threads writing files [default: number of CPUs].
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<usize>,
+
+    /// Show what would be installed where, and change nothing.
+    #[arg(long)]
+    dry_run: bool,
+
+    /// Print a machine-readable JSON report on stdout.
+    #[arg(long)]
+    json: bool,
+
+    /// Let a wheel overwrite files that belong to another installed project.
+    #[arg(long)]
+    allow_overwrite: bool,
+
+    /// Do not check files against the wheel's RECORD (for broken wheels in the wild).
+    #[arg(long)]
+    no_verify_record: bool,
+}
+
+/// Runs winst with the process's arguments.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Install(args) => run_install(args),
+    }
+}
+
+/// Turns the arguments into wheel paths: files as given, directories expanded to their wheels.
+pub fn expand_wheel_args(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for arg in args {
+        let meta =
+            std::fs::metadata(arg).with_context(|| format!("cannot read {}", arg.display()))?;
+        if meta.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(arg)
+                .with_context(|| format!("cannot list {}", arg.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "whl") && p.is_file())
+                .collect();
+            if found.is_empty() {
+                bail!("{} contains no .whl files", arg.display());
+            }
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(arg.clone());
+        }
+    }
+    let mut absolute = Vec::with_capacity(out.len());
+    for p in out {
+        let abs =
+            std::path::absolute(&p).with_context(|| format!("cannot resolve {}", p.display()))?;
+        if !absolute.contains(&abs) {
+            absolute.push(abs);
+        }
+    }
+    Ok(absolute)
+}
+
+fn run_install(args: InstallArgs) -> Result<()> {
+    if let Some(jobs) = args.jobs {
+        if jobs == 0 {
+            bail!("--jobs must be at least 1");
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs)
+            .build_global()
+            .context("cannot start the worker threads")?;
+    }
+    let layout = match (&args.target, &args.prefix) {
+        (Some(dir), _) => Layout::Target(dir.clone()),
+        (None, Some(dir)) => Layout::Prefix(dir.clone()),
+        (None, None) => Layout::Environment,
+    };
+    let wheels = expand_wheel_args(&args.wheels)?;
+    let target = Target::resolve(args.python.as_deref().map(Path::new), layout)?;
+    let report = install::install(
+        &target,
+        &InstallOptions {
+            wheels,
+            dry_run: args.dry_run,
+            allow_overwrite: args.allow_overwrite,
+            verify_record: !args.no_verify_record,
+            scripts: &NativeScripts,
+        },
+    )?;
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else if args.dry_run {
+        print!("{}", report.text());
+    } else {
+        eprint!("{}", report.text());
+    }
+    Ok(())
+}

@@ -1,0 +1,230 @@
+//! What winst needs to know about the target Python, asked once and cached.
+//!
+//! Runs the interpreter with a short script that prints its version, implementation, platform,
+//! libc and sysconfig scheme paths as JSON. The answer is cached on disk keyed by the
+//! interpreter's path and the modification times of the executable (and of `pyvenv.cfg`), so a
+//! second `winst install` into the same environment does not start Python. Not here: choosing
+//! which interpreter (see [`crate::target`]) or which tags it supports (see [`crate::tags`]).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
+
+/// The placeholder standing for `--prefix` in the prefix scheme paths.
+pub const PREFIX_PLACEHOLDER: &str = "/@winst-prefix@";
+
+const QUERY: &str = r#"
+import json, os, sys, sysconfig
+def paths(scheme=None, vars=None):
+    p = sysconfig.get_paths(scheme, vars=vars) if scheme else sysconfig.get_paths()
+    return {k: p[k] for k in ("purelib", "platlib", "scripts", "data", "include")}
+libc = None
+try:
+    name, ver = os.confstr("CS_GNU_LIBC_VERSION").split()
+    libc = {"name": "glibc", "version": ver}
+except (AttributeError, ValueError, OSError):
+    import glob, subprocess
+    for loader in glob.glob("/lib/ld-musl-*.so.1"):
+        out = subprocess.run([loader], capture_output=True, text=True).stderr
+        for line in out.splitlines():
+            if line.startswith("Version "):
+                libc = {"name": "musl", "version": line.split()[1]}
+p = "@PREFIX@"
+prefix_vars = {k: p for k in ("base", "platbase", "installed_base", "installed_platbase")}
+print(json.dumps({
+    "executable": sys.executable,
+    "prefix": sys.prefix,
+    "base_prefix": sys.base_prefix,
+    "version": list(sys.version_info[:3]),
+    "implementation": sys.implementation.name,
+    "abiflags": getattr(sys, "abiflags", ""),
+    "soabi": sysconfig.get_config_var("SOABI"),
+    "platform": sysconfig.get_platform(),
+    "pointer_bits": 64 if sys.maxsize > 2**32 else 32,
+    "gil_disabled": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+    "libc": libc,
+    "paths": paths(),
+    "prefix_paths": paths("posix_prefix", prefix_vars) if os.name == "posix" else paths(),
+}))
+"#;
+
+/// Paths of one sysconfig install scheme.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SchemePaths {
+    pub purelib: PathBuf,
+    pub platlib: PathBuf,
+    pub scripts: PathBuf,
+    pub data: PathBuf,
+    pub include: PathBuf,
+}
+
+/// The C library the interpreter runs on.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Libc {
+    /// `glibc` or `musl`.
+    pub name: String,
+    pub version: String,
+}
+
+/// The interpreter's answer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Interpreter {
+    pub executable: PathBuf,
+    pub prefix: PathBuf,
+    pub base_prefix: PathBuf,
+    pub version: (u32, u32, u32),
+    pub implementation: String,
+    pub abiflags: String,
+    pub soabi: Option<String>,
+    pub platform: String,
+    pub pointer_bits: u32,
+    pub gil_disabled: bool,
+    pub libc: Option<Libc>,
+    pub paths: SchemePaths,
+    pub prefix_paths: SchemePaths,
+}
+
+impl Interpreter {
+    /// Whether the interpreter runs in a virtual environment.
+    pub fn is_venv(&self) -> bool {
+        self.prefix != self.base_prefix
+    }
+
+    /// `3.11`
+    pub fn major_minor(&self) -> String {
+        format!("{}.{}", self.version.0, self.version.1)
+    }
+
+    /// A one-line description for messages: `CPython 3.11.7 at /v/bin/python`.
+    pub fn describe(&self) -> String {
+        let imp = match self.implementation.as_str() {
+            "cpython" => "CPython",
+            "pypy" => "PyPy",
+            other => other,
+        };
+        format!(
+            "{imp} {}.{}.{}",
+            self.version.0, self.version.1, self.version.2
+        )
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+struct CacheKey {
+    path: PathBuf,
+    link_mtime_ns: i128,
+    target_mtime_ns: i128,
+    target_size: u64,
+    pyvenv_cfg_mtime_ns: Option<i128>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CacheEntry {
+    key: CacheKey,
+    interpreter: Interpreter,
+}
+
+fn mtime_ns(meta: &std::fs::Metadata) -> i128 {
+    use std::os::unix::fs::MetadataExt;
+    meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128
+}
+
+fn cache_key(python: &Path) -> Result<CacheKey> {
+    let link = std::fs::symlink_metadata(python)
+        .with_context(|| format!("no Python interpreter at {}", python.display()))?;
+    let target = std::fs::metadata(python)
+        .with_context(|| format!("{} is a broken link", python.display()))?;
+    // A venv's pyvenv.cfg sits beside bin/ and decides sys.prefix.
+    let cfg = python
+        .parent()
+        .and_then(Path::parent)
+        .map(|root| root.join("pyvenv.cfg"))
+        .and_then(|cfg| std::fs::metadata(cfg).ok())
+        .map(|m| mtime_ns(&m));
+    Ok(CacheKey {
+        path: python.to_path_buf(),
+        link_mtime_ns: mtime_ns(&link),
+        target_mtime_ns: mtime_ns(&target),
+        target_size: target.len(),
+        pyvenv_cfg_mtime_ns: cfg,
+    })
+}
+
+/// winst's cache directory: `$WINST_CACHE_DIR`, else `$XDG_CACHE_HOME/winst`, else
+/// `~/.cache/winst`.
+pub fn cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("WINST_CACHE_DIR").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(dir).join("winst"));
+    }
+    std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache").join("winst"))
+}
+
+fn cache_file(python: &Path) -> Option<PathBuf> {
+    let digest = sha2::Sha256::digest(python.as_os_str().as_encoded_bytes());
+    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    Some(
+        cache_dir()?
+            .join("interpreters")
+            .join(format!("v1-{hex}.json")),
+    )
+}
+
+/// Queries `python` (an absolute path), using the cache when it is still valid.
+pub fn query(python: &Path) -> Result<Interpreter> {
+    let key = cache_key(python)?;
+    let cache = cache_file(python);
+    if let Some(file) = &cache
+        && let Ok(bytes) = std::fs::read(file)
+        && let Ok(entry) = serde_json::from_slice::<CacheEntry>(&bytes)
+        && entry.key == key
+    {
+        return Ok(entry.interpreter);
+    }
+    let interpreter = run_query(python)?;
+    if let Some(file) = cache {
+        let entry = CacheEntry {
+            key,
+            interpreter: interpreter.clone(),
+        };
+        // The cache is an optimization: failing to write it is not an error.
+        let _ = write_atomically(&file, &serde_json::to_vec(&entry).unwrap_or_default());
+    }
+    Ok(interpreter)
+}
+
+fn write_atomically(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = file.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, file)
+}
+
+fn run_query(python: &Path) -> Result<Interpreter> {
+    let script = QUERY.replace("@PREFIX@", PREFIX_PLACEHOLDER);
+    let output = Command::new(python)
+        .args(["-I", "-c", &script])
+        .output()
+        .with_context(|| format!("could not run the Python interpreter {}", python.display()))?;
+    if !output.status.success() {
+        bail!(
+            "the Python interpreter {} failed when asked for its configuration ({}):\n{}",
+            python.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    serde_json::from_slice(&output.stdout).with_context(|| {
+        format!(
+            "the Python interpreter {} gave an unexpected answer: {}",
+            python.display(),
+            String::from_utf8_lossy(&output.stdout).trim()
+        )
+    })
+}

@@ -1,0 +1,36 @@
+//! winst: install already-built Python wheels into an environment, in parallel, correctly.
+//!
+//! Follow `winst install` from the command line to the disk in a few hops:
+//!
+//! 1. [`cli`] parses the arguments and finds the target environment ([`target`], [`interpreter`]).
+//! 2. [`install::install`] runs the pipeline, one module per stage, plain data in between:
+//!    - **open** ([`wheel`]): parse each wheel's filename, `WHEEL`, `METADATA`, `RECORD` and
+//!      entry points; check its tags against the interpreter ([`tags`]).
+//!    - **plan** ([`plan`]): every file's destination, the generated files (launchers from
+//!      [`scripts`]), conflicts between wheels and with installed projects ([`installed`]), and the
+//!      files of replaced versions to remove.
+//!    - **write** ([`write`]): all files of all wheels in parallel, each under a temporary name in
+//!      its final directory, through a directory capability, hashing while writing.
+//!    - **record** ([`record`]): the installed `RECORD`, `INSTALLER`, `REQUESTED` and
+//!      `direct_url.json` of each project.
+//!    - **commit** ([`write::Staged::commit`]): rename everything into place, remove what the
+//!      replaced versions had and the new ones do not.
+//! 3. [`report`] turns the outcome into text or JSON.
+//!
+//! What this crate is not: a resolver or a downloader. It installs exactly the wheels it is given.
+
+pub mod cli;
+pub mod error;
+pub mod install;
+pub mod installed;
+pub mod interpreter;
+pub mod name;
+pub mod plan;
+pub mod record;
+pub mod report;
+pub mod roots;
+pub mod scripts;
+pub mod tags;
+pub mod target;
+pub mod wheel;
+pub mod write;

@@ -1,0 +1,93 @@
+//! The **record** stage: the files that say a project is installed and by whom.
+//!
+//! After every file is written (and so hashed), each project gets its installed `RECORD` (every
+//! file with its sha256 and size, generated ones included, paths relative to its purelib/platlib
+//! root as pip writes them), `INSTALLER`, `REQUESTED`, and a PEP 610 `direct_url.json` naming the
+//! wheel it came from. They are staged like every other file and renamed into place at commit,
+//! RECORD last. Not here: the RECORD format itself ([`crate::wheel::record`]).
+
+use anyhow::Result;
+use serde_json::json;
+
+use crate::plan::Plan;
+use crate::wheel::OpenedWheel;
+pub use crate::wheel::record::{Hasher, RecordHash, format_row, format_sha256};
+use crate::write::{Staged, record_hash};
+
+pub const INSTALLER_NAME: &str = "INSTALLER";
+/// What winst writes into `INSTALLER`.
+pub const INSTALLER: &str = "winst";
+
+/// A `file://` URL for an absolute path, percent-encoding what a URL path cannot hold.
+pub fn file_url(path: &std::path::Path) -> String {
+    let mut url = String::from("file://");
+    for b in path.as_os_str().as_encoded_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                url.push(*b as char)
+            }
+            _ => url.push_str(&format!("%{b:02X}")),
+        }
+    }
+    url
+}
+
+/// Stages each wheel's dist-info bookkeeping files, RECORD last.
+pub fn record(plan: &Plan, wheels: &[OpenedWheel], staged: &mut Staged) -> Result<()> {
+    for (w, wp) in plan.wheels.iter().enumerate() {
+        let mut rows: Vec<String> = plan
+            .files
+            .iter()
+            .zip(&staged.written)
+            .filter(|(op, _)| op.wheel == w)
+            .map(|(op, written)| {
+                format_row(
+                    &op.record_path,
+                    Some(&record_hash(written)),
+                    Some(written.size),
+                )
+            })
+            .collect();
+        let mut add = |staged: &mut Staged, name: &str, bytes: &[u8]| -> Result<()> {
+            let rel = format!("{}/{name}", wp.dist_info);
+            let written = staged.stage_bytes(wp.lib_root, &rel, bytes, false)?;
+            rows.push(format_row(
+                &rel,
+                Some(&record_hash(&written)),
+                Some(written.size),
+            ));
+            Ok(())
+        };
+        add(staged, INSTALLER_NAME, format!("{INSTALLER}\n").as_bytes())?;
+        if wp.requested {
+            add(staged, "REQUESTED", b"")?;
+        }
+        let hex: String = staged.wheel_hashes[w]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let direct_url = json!({
+            "archive_info": {"hash": format!("sha256={hex}"), "hashes": {"sha256": hex}},
+            "url": file_url(&wheels[w].path),
+        });
+        add(staged, "direct_url.json", direct_url.to_string().as_bytes())?;
+        rows.sort();
+        let record_rel = format!("{}/RECORD", wp.dist_info);
+        rows.push(format_row(&record_rel, None, None));
+        staged.stage_bytes(wp.lib_root, &record_rel, rows.concat().as_bytes(), true)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_urls_are_escaped() {
+        assert_eq!(
+            file_url(std::path::Path::new("/tmp/a b/x+y.whl")),
+            "file:///tmp/a%20b/x%2By.whl"
+        );
+    }
+}

@@ -1,0 +1,163 @@
+//! Directory capabilities: every file winst writes or removes goes through one of these.
+//!
+//! Each scheme directory (purelib, platlib, scripts, headers, data) is opened once as a
+//! `cap_std::fs::Dir`; paths inside it are relative and resolved by cap-std, which refuses `..`,
+//! absolute paths and symlinks that would lead outside. Roots may nest (data is usually the
+//! environment's prefix, which holds purelib): conflicts are found on absolute paths, writes go
+//! through whichever root the plan chose. Not here: deciding what to write.
+
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{Context, Result};
+use cap_std::ambient_authority;
+use cap_std::fs::Dir;
+
+/// Index of a root in [`Roots`].
+pub type RootId = usize;
+
+/// The set of directories an install may touch.
+#[derive(Default)]
+pub struct Roots {
+    paths: Vec<PathBuf>,
+    dirs: Vec<Option<Dir>>,
+    /// Root directories this process had to create (outermost first), for rollback.
+    created: Vec<PathBuf>,
+}
+
+/// Lexically normalizes an absolute path (`.` dropped, `..` pops); `None` if it climbs above `/`.
+pub fn normalize(path: &Path) -> Option<PathBuf> {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::RootDir | Component::Prefix(_) => out.push(c.as_os_str()),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() || out.as_os_str().is_empty() {
+                    return None;
+                }
+            }
+            Component::Normal(n) => out.push(n),
+        }
+    }
+    Some(out)
+}
+
+impl Roots {
+    /// Registers a root (an absolute directory path); the same path gives the same id.
+    pub fn add(&mut self, path: &Path) -> RootId {
+        let path = normalize(path).unwrap_or_else(|| path.to_path_buf());
+        if let Some(i) = self.paths.iter().position(|p| *p == path) {
+            return i;
+        }
+        self.paths.push(path);
+        self.dirs.push(None);
+        self.paths.len() - 1
+    }
+
+    pub fn path(&self, id: RootId) -> &Path {
+        &self.paths[id]
+    }
+
+    /// The absolute path of `rel` inside root `id`.
+    pub fn absolute(&self, id: RootId, rel: &str) -> PathBuf {
+        self.paths[id].join(rel)
+    }
+
+    /// Finds the innermost root containing an absolute path and the path relative to it.
+    pub fn locate(&self, abs: &Path) -> Option<(RootId, String)> {
+        let abs = normalize(abs)?;
+        self.paths
+            .iter()
+            .enumerate()
+            .filter_map(|(i, root)| {
+                let rel = abs.strip_prefix(root).ok()?;
+                let rel = rel.to_str()?;
+                (!rel.is_empty()).then(|| (i, root.components().count(), rel.to_string()))
+            })
+            .max_by_key(|(_, depth, _)| *depth)
+            .map(|(i, _, rel)| (i, rel))
+    }
+
+    /// Opens root `id`, creating it (and recording that) when `create` is set.
+    pub fn open(&mut self, id: RootId, create: bool) -> Result<()> {
+        if self.dirs[id].is_some() {
+            return Ok(());
+        }
+        let path = self.paths[id].clone();
+        if create && !path.exists() {
+            let mut missing = Vec::new();
+            let mut p = path.as_path();
+            while !p.exists() {
+                missing.push(p.to_path_buf());
+                match p.parent() {
+                    Some(parent) => p = parent,
+                    None => break,
+                }
+            }
+            for dir in missing.iter().rev() {
+                match std::fs::create_dir(dir) {
+                    Ok(()) => self.created.push(dir.clone()),
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                    Err(e) => {
+                        return Err(e).with_context(|| format!("cannot create {}", dir.display()));
+                    }
+                }
+            }
+        }
+        let dir = Dir::open_ambient_dir(&path, ambient_authority())
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        self.dirs[id] = Some(dir);
+        Ok(())
+    }
+
+    /// Opens the root if it exists; returns whether it does.
+    pub fn open_existing(&mut self, id: RootId) -> Result<bool> {
+        if self.dirs[id].is_some() {
+            return Ok(true);
+        }
+        if !self.paths[id].is_dir() {
+            return Ok(false);
+        }
+        self.open(id, false).map(|()| true)
+    }
+
+    /// The capability of an opened root.
+    pub fn dir(&self, id: RootId) -> io::Result<&Dir> {
+        self.dirs[id]
+            .as_ref()
+            .ok_or_else(|| io::Error::other(format!("{} was not opened", self.paths[id].display())))
+    }
+
+    /// Removes the root directories this process created, if they are empty again.
+    pub fn remove_created(&mut self) {
+        self.dirs.iter_mut().for_each(|d| *d = None);
+        for dir in self.created.drain(..).rev() {
+            let _ = std::fs::remove_dir(&dir);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locates_innermost_root() {
+        let mut r = Roots::default();
+        let data = r.add(Path::new("/v"));
+        let pure = r.add(Path::new("/v/lib/python3.11/site-packages"));
+        assert_eq!(r.add(Path::new("/v/./")), data);
+        assert_eq!(
+            r.locate(Path::new("/v/lib/python3.11/site-packages/../../../bin/x")),
+            Some((data, "bin/x".to_string()))
+        );
+        assert_eq!(
+            r.locate(Path::new("/v/lib/python3.11/site-packages/a/b.py")),
+            Some((pure, "a/b.py".to_string()))
+        );
+        assert_eq!(r.locate(Path::new("/etc/passwd")), None);
+        assert_eq!(r.locate(Path::new("/v")), None);
+        assert_eq!(normalize(Path::new("/../x")), None);
+    }
+}

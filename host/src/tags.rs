@@ -1,0 +1,251 @@
+//! Which wheel tags an interpreter can run, as `packaging.tags` computes them.
+//!
+//! Builds the ordered list of supported (python, abi, platform) triples from the interpreter's
+//! facts: `cpXY`/`abi3`/`none` ABIs, `manylinux_2_N` down from the glibc version (with the legacy
+//! `manylinux1/2010/2014` aliases), `musllinux_1_N`, `linux_<arch>`, and the pure-Python `pyX`
+//! tags. Not here: reading tags from a wheel (see [`crate::wheel::filename`]).
+
+use std::collections::HashSet;
+
+use crate::interpreter::Interpreter;
+
+/// The set of tags a target supports, plus a description for error messages.
+pub struct SupportedTags {
+    set: HashSet<(String, String, String)>,
+    /// The most specific platform tag, e.g. `manylinux_2_36_x86_64`.
+    pub best_platform: String,
+    /// The interpreter tag, e.g. `cp311`.
+    pub interpreter_tag: String,
+}
+
+impl SupportedTags {
+    pub fn is_supported(&self, python: &str, abi: &str, platform: &str) -> bool {
+        self.set
+            .contains(&(python.to_string(), abi.to_string(), platform.to_string()))
+    }
+
+    pub fn len(&self) -> usize {
+        self.set.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty()
+    }
+
+    pub fn for_interpreter(interp: &Interpreter) -> Self {
+        let (major, minor) = (interp.version.0, interp.version.1);
+        let short = match interp.implementation.as_str() {
+            "cpython" => "cp",
+            "pypy" => "pp",
+            "ironpython" => "ip",
+            "jython" => "jy",
+            other => other,
+        };
+        let interpreter_tag = format!("{short}{major}{minor}");
+        let platforms = platform_tags(interp);
+        let mut set = HashSet::new();
+        let mut add = |py: &str, abi: &str, plat: &str| {
+            set.insert((py.to_string(), abi.to_string(), plat.to_string()));
+        };
+
+        // Interpreter-specific ABIs.
+        let mut abis: Vec<String> = Vec::new();
+        if short == "cp" {
+            abis.push(format!("cp{major}{minor}{}", interp.abiflags));
+        } else if let Some(soabi) = &interp.soabi {
+            // e.g. pypy311-pp73 → pypy311_pp73
+            let parts: Vec<&str> = soabi.split('-').take(2).collect();
+            abis.push(parts.join("_").replace(['.', '-'], "_"));
+        }
+        for abi in &abis {
+            for plat in &platforms {
+                add(&interpreter_tag, abi, plat);
+            }
+        }
+        let stable_abi = short == "cp" && !interp.gil_disabled;
+        if stable_abi {
+            for plat in &platforms {
+                add(&interpreter_tag, "abi3", plat);
+            }
+        }
+        for plat in &platforms {
+            add(&interpreter_tag, "none", plat);
+        }
+        if stable_abi {
+            for m in (2..minor).rev() {
+                for plat in &platforms {
+                    add(&format!("cp{major}{m}"), "abi3", plat);
+                }
+            }
+        }
+        // Generic Python tags.
+        let mut pys = vec![format!("py{major}{minor}"), format!("py{major}")];
+        pys.extend((0..minor).rev().map(|m| format!("py{major}{m}")));
+        for py in &pys {
+            for plat in &platforms {
+                add(py, "none", plat);
+            }
+        }
+        add(&interpreter_tag, "none", "any");
+        for py in &pys {
+            add(py, "none", "any");
+        }
+        SupportedTags {
+            set,
+            best_platform: platforms.first().cloned().unwrap_or_default(),
+            interpreter_tag,
+        }
+    }
+}
+
+/// The platform tags of the interpreter, most specific first.
+fn platform_tags(interp: &Interpreter) -> Vec<String> {
+    let plat = interp.platform.replace(['-', '.', ' '], "_");
+    let Some(arch) = plat.strip_prefix("linux_") else {
+        // Other systems: only the exact platform (macOS/Windows are not targets winst tests).
+        return vec![plat];
+    };
+    // A 32-bit interpreter on a 64-bit kernel.
+    let arch = match (arch, interp.pointer_bits) {
+        ("x86_64", 32) => "i686",
+        ("aarch64", 32) => "armv8l",
+        (a, _) => a,
+    }
+    .to_string();
+    let mut out = Vec::new();
+    match &interp.libc {
+        Some(libc) if libc.name == "glibc" => {
+            let minor: u32 = libc
+                .version
+                .split('.')
+                .nth(1)
+                .and_then(|m| m.parse().ok())
+                .unwrap_or(17);
+            let oldest = if matches!(arch.as_str(), "x86_64" | "i686") {
+                5
+            } else {
+                17
+            };
+            for m in (oldest..=minor).rev() {
+                out.push(format!("manylinux_2_{m}_{arch}"));
+                let legacy = match m {
+                    17 => Some("manylinux2014"),
+                    12 => Some("manylinux2010"),
+                    5 => Some("manylinux1"),
+                    _ => None,
+                };
+                if let Some(alias) = legacy {
+                    let ok = match alias {
+                        "manylinux2014" => matches!(
+                            arch.as_str(),
+                            "x86_64"
+                                | "i686"
+                                | "aarch64"
+                                | "armv7l"
+                                | "ppc64"
+                                | "ppc64le"
+                                | "s390x"
+                        ),
+                        _ => matches!(arch.as_str(), "x86_64" | "i686"),
+                    };
+                    if ok {
+                        out.push(format!("{alias}_{arch}"));
+                    }
+                }
+            }
+        }
+        Some(libc) if libc.name == "musl" => {
+            let minor: u32 = libc
+                .version
+                .split('.')
+                .nth(1)
+                .and_then(|m| m.parse().ok())
+                .unwrap_or(1);
+            for m in (0..=minor).rev() {
+                out.push(format!("musllinux_1_{m}_{arch}"));
+            }
+        }
+        _ => {}
+    }
+    out.push(format!("linux_{arch}"));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interpreter::{Libc, SchemePaths};
+    use std::path::PathBuf;
+
+    fn cpython311() -> Interpreter {
+        let p = SchemePaths {
+            purelib: PathBuf::from("/v/lib/python3.11/site-packages"),
+            platlib: PathBuf::from("/v/lib/python3.11/site-packages"),
+            scripts: PathBuf::from("/v/bin"),
+            data: PathBuf::from("/v"),
+            include: PathBuf::from("/usr/include/python3.11"),
+        };
+        Interpreter {
+            executable: PathBuf::from("/v/bin/python"),
+            prefix: PathBuf::from("/v"),
+            base_prefix: PathBuf::from("/usr"),
+            version: (3, 11, 7),
+            implementation: "cpython".into(),
+            abiflags: String::new(),
+            soabi: Some("cpython-311-x86_64-linux-gnu".into()),
+            platform: "linux-x86_64".into(),
+            pointer_bits: 64,
+            gil_disabled: false,
+            libc: Some(Libc {
+                name: "glibc".into(),
+                version: "2.36".into(),
+            }),
+            paths: p.clone(),
+            prefix_paths: p,
+        }
+    }
+
+    #[test]
+    fn cpython_on_glibc() {
+        let t = SupportedTags::for_interpreter(&cpython311());
+        assert!(t.is_supported("cp311", "cp311", "manylinux_2_17_x86_64"));
+        assert!(t.is_supported("cp311", "cp311", "manylinux2014_x86_64"));
+        assert!(t.is_supported("cp311", "cp311", "manylinux1_x86_64"));
+        assert!(t.is_supported("cp39", "abi3", "manylinux_2_28_x86_64"));
+        assert!(t.is_supported("py3", "none", "any"));
+        assert!(t.is_supported("py2.py3".split('.').nth(1).unwrap(), "none", "any"));
+        assert!(t.is_supported("cp311", "none", "any"));
+        assert!(t.is_supported("py38", "none", "any"));
+        assert!(!t.is_supported("cp312", "cp312", "manylinux_2_17_x86_64"));
+        assert!(!t.is_supported("cp311", "cp311", "manylinux_2_39_x86_64"));
+        assert!(!t.is_supported("cp311", "cp311", "musllinux_1_2_x86_64"));
+        assert!(!t.is_supported("cp311", "cp311", "win_amd64"));
+        assert!(!t.is_supported("cp311", "abi3", "any"));
+        assert!(!t.is_supported("py2", "none", "any"));
+        assert_eq!(t.best_platform, "manylinux_2_36_x86_64");
+    }
+
+    #[test]
+    fn free_threaded_has_no_abi3() {
+        let mut i = cpython311();
+        i.version = (3, 13, 0);
+        i.abiflags = "t".into();
+        i.gil_disabled = true;
+        let t = SupportedTags::for_interpreter(&i);
+        assert!(t.is_supported("cp313", "cp313t", "linux_x86_64"));
+        assert!(!t.is_supported("cp313", "cp313", "linux_x86_64"));
+        assert!(!t.is_supported("cp312", "abi3", "linux_x86_64"));
+    }
+
+    #[test]
+    fn musl() {
+        let mut i = cpython311();
+        i.libc = Some(Libc {
+            name: "musl".into(),
+            version: "1.2.4".into(),
+        });
+        let t = SupportedTags::for_interpreter(&i);
+        assert!(t.is_supported("cp311", "cp311", "musllinux_1_1_x86_64"));
+        assert!(!t.is_supported("cp311", "cp311", "manylinux_2_17_x86_64"));
+    }
+}

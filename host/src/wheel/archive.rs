@@ -1,0 +1,203 @@
+//! The zip container of a wheel: its member list, and readers that many threads can use at once.
+//!
+//! A wheel file is opened once; its central directory is parsed once; every worker thread then
+//! gets a cheap clone that reads with positional I/O (`pread`), so several members of one archive
+//! inflate in parallel. Member names are checked here for what no wheel may contain (absolute
+//! paths, `..`, backslashes, control characters, links, encryption). Not here: what the members
+//! mean (that is [`crate::wheel`]).
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::Arc;
+
+use zip::{CompressionMethod, ZipArchive};
+
+/// A `Read + Seek` over a shared file using positional reads, so clones do not share a cursor.
+#[derive(Clone)]
+pub struct PosReader {
+    file: Arc<File>,
+    pos: u64,
+    len: u64,
+}
+
+impl Read for PosReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.len {
+            return Ok(0);
+        }
+        let n = self.file.read_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for PosReader {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let next = match to {
+            SeekFrom::Start(n) => Some(n),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos = next.ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek before the start of the file",
+            )
+        })?;
+        Ok(self.pos)
+    }
+}
+
+/// One member of the archive, as its central directory describes it.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub index: usize,
+    pub name: String,
+    pub size: u64,
+    pub compressed_size: u64,
+    pub executable: bool,
+    pub is_dir: bool,
+}
+
+/// An opened wheel archive.
+pub struct Archive {
+    zip: ZipArchive<PosReader>,
+    pub members: Vec<Member>,
+    /// Size of the wheel file in bytes.
+    pub file_size: u64,
+}
+
+/// Rules every member name must follow; returns the broken rule.
+pub fn check_member_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("an empty member name".to_string());
+    }
+    if name.starts_with('/') {
+        return Err("an absolute path is not allowed in a wheel".to_string());
+    }
+    if name.contains('\\') {
+        return Err("a backslash is not allowed in a member name".to_string());
+    }
+    if let Some(c) = name.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "control character {} is not allowed in a member name",
+            c.escape_default()
+        ));
+    }
+    let body = name.strip_suffix('/').unwrap_or(name);
+    for part in body.split('/') {
+        match part {
+            "" => return Err("an empty path component (`//`) is not allowed".to_string()),
+            "." => return Err("a `.` path component is not allowed".to_string()),
+            ".." => return Err("a `..` path component is not allowed".to_string()),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+impl Archive {
+    /// Opens a wheel and lists its members. Errors are plain rule descriptions; the caller adds
+    /// the wheel's name. The `Err` carries the offending member when there is one.
+    pub fn open(path: &Path) -> Result<Archive, (Option<String>, String)> {
+        let file = File::open(path).map_err(|e| (None, format!("cannot open: {e}")))?;
+        let len = file
+            .metadata()
+            .map_err(|e| (None, format!("cannot read: {e}")))?
+            .len();
+        let reader = PosReader {
+            file: Arc::new(file),
+            pos: 0,
+            len,
+        };
+        let zip =
+            ZipArchive::new(reader).map_err(|e| (None, format!("not a valid zip archive: {e}")))?;
+        if zip.metadata().has_duplicate_names() {
+            return Err((
+                None,
+                "the archive lists the same member name twice".to_string(),
+            ));
+        }
+        let mut members = Vec::with_capacity(zip.len());
+        let meta = zip.metadata();
+        for index in 0..zip.len() {
+            let entry = meta
+                .entry(index)
+                .map_err(|e| (None, format!("unreadable central directory entry: {e}")))?;
+            let name = std::str::from_utf8(entry.name_raw())
+                .map_err(|_| (None, "a member name is not valid UTF-8".to_string()))?
+                .to_string();
+            check_member_name(&name).map_err(|rule| (Some(name.clone()), rule))?;
+            if entry.encrypted() {
+                return Err((
+                    Some(name),
+                    "encrypted members are not supported".to_string(),
+                ));
+            }
+            if entry.is_symlink() {
+                return Err((
+                    Some(name),
+                    "symbolic links are not allowed in a wheel".to_string(),
+                ));
+            }
+            match entry.compression() {
+                CompressionMethod::Stored | CompressionMethod::Deflated => {}
+                other => {
+                    return Err((
+                        Some(name),
+                        format!(
+                            "compression method {other:?} is not supported (only stored and deflate are)"
+                        ),
+                    ));
+                }
+            }
+            let is_dir = name.ends_with('/');
+            let executable = entry.unix_mode().is_some_and(|m| m & 0o111 != 0);
+            members.push(Member {
+                index,
+                name,
+                size: entry.size(),
+                compressed_size: entry.compressed_size(),
+                executable,
+                is_dir,
+            });
+        }
+        Ok(Archive {
+            zip,
+            members,
+            file_size: len,
+        })
+    }
+
+    /// A reader of this archive for one thread (clones share the parsed central directory).
+    pub fn reader(&self) -> ZipArchive<PosReader> {
+        self.zip.clone()
+    }
+
+    /// Reads a whole (small) member into memory, refusing more than `limit` bytes.
+    pub fn read_small(&self, index: usize, limit: u64) -> Result<Vec<u8>, String> {
+        let mut zip = self.reader();
+        let member = zip
+            .by_index(index)
+            .map_err(|e| format!("cannot read: {e}"))?;
+        if member.size() > limit {
+            return Err(format!(
+                "is {} bytes, more than the {limit} bytes allowed for this file",
+                member.size()
+            ));
+        }
+        let mut out = Vec::with_capacity(member.size() as usize);
+        member
+            .take(limit + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| format!("cannot read: {e}"))?;
+        if out.len() as u64 > limit {
+            return Err(format!(
+                "is larger than the {limit} bytes allowed for this file"
+            ));
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,328 @@
+//! The **open** stage: turn a `.whl` path into an [`OpenedWheel`], everything parsed and checked
+//! that can be without writing anything.
+//!
+//! Checks the file name, finds exactly one `.dist-info` that matches it, parses `WHEEL`,
+//! `METADATA`, `RECORD` and `entry_points.txt`, and checks that RECORD and the archive list the
+//! same files (hashes are verified later, while writing). Where files go is not decided here; that
+//! is [`crate::plan`].
+
+pub mod archive;
+pub mod entry_points;
+pub mod filename;
+pub mod metadata;
+pub mod record;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::WheelError;
+use crate::name;
+pub use archive::{Archive, Member};
+pub use entry_points::{EntryPoint, ScriptKind};
+pub use filename::WheelFilename;
+pub use metadata::{CoreMetadata, WheelInfo};
+pub use record::RecordRow;
+
+/// The `.data` subdirectories a wheel may use, by scheme key.
+pub const DATA_KEYS: [&str; 5] = ["purelib", "platlib", "headers", "scripts", "data"];
+
+/// Bounds on the metadata files read into memory.
+const MAX_WHEEL_FILE: u64 = 64 << 10;
+const MAX_METADATA_FILE: u64 = 32 << 20;
+const MAX_RECORD_FILE: u64 = 64 << 20;
+const MAX_ENTRY_POINTS_FILE: u64 = 4 << 20;
+
+/// How strictly to open wheels.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenOptions {
+    /// Check that RECORD lists every member with a hash (and later, that the hashes match).
+    pub verify_record: bool,
+}
+
+/// A wheel with its metadata parsed and its member list checked.
+pub struct OpenedWheel {
+    /// Absolute path of the wheel file.
+    pub path: PathBuf,
+    /// The file name, used in every message about this wheel.
+    pub file_name: String,
+    pub filename: WheelFilename,
+    pub archive: Archive,
+    /// `{name}-{version}.dist-info`
+    pub dist_info: String,
+    /// `{name}-{version}.data`
+    pub data_dir: String,
+    pub wheel_info: WheelInfo,
+    pub metadata: CoreMetadata,
+    /// RECORD rows by path (empty when verification is off).
+    pub record: HashMap<String, RecordRow>,
+    pub entry_points: Vec<EntryPoint>,
+    /// Things worth telling the user that do not stop the install.
+    pub warnings: Vec<String>,
+}
+
+impl OpenedWheel {
+    /// The project name as METADATA spells it.
+    pub fn name(&self) -> &str {
+        &self.metadata.name
+    }
+
+    pub fn version(&self) -> &str {
+        &self.metadata.version
+    }
+
+    /// PEP 503 normalized project name.
+    pub fn normalized_name(&self) -> String {
+        name::normalize(&self.metadata.name)
+    }
+
+    fn member_err(&self, member: &str, rule: impl Into<String>) -> WheelError {
+        WheelError::member(&self.file_name, member, rule)
+    }
+}
+
+/// Opens and checks one wheel.
+pub fn open(path: &Path, options: OpenOptions) -> Result<OpenedWheel, WheelError> {
+    let file_name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("<wheel>")
+        .to_string();
+    let filename = WheelFilename::parse(&file_name)
+        .map_err(|rule| WheelError::new(&file_name, format!("invalid wheel file name: {rule}")))?;
+    let archive = Archive::open(path).map_err(|(member, rule)| WheelError {
+        wheel: file_name.clone(),
+        member,
+        rule,
+    })?;
+
+    let dist_info =
+        find_dist_info(&archive, &filename).map_err(|rule| WheelError::new(&file_name, rule))?;
+    let data_dir = format!(
+        "{}.data",
+        dist_info.strip_suffix(".dist-info").unwrap_or(&dist_info)
+    );
+
+    let read_text = |member: &str, limit: u64| -> Result<Option<String>, WheelError> {
+        let Some(m) = archive.members.iter().find(|m| m.name == member) else {
+            return Ok(None);
+        };
+        let bytes = archive
+            .read_small(m.index, limit)
+            .map_err(|rule| WheelError::member(&file_name, member, rule))?;
+        String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| WheelError::member(&file_name, member, "is not valid UTF-8"))
+    };
+    let required = |member: String, limit: u64| -> Result<String, WheelError> {
+        read_text(&member, limit)?.ok_or_else(|| {
+            WheelError::new(&file_name, format!("{member} is missing from the wheel"))
+        })
+    };
+
+    let wheel_member = format!("{dist_info}/WHEEL");
+    let wheel_info = WheelInfo::parse(&required(wheel_member.clone(), MAX_WHEEL_FILE)?)
+        .map_err(|rule| WheelError::member(&file_name, &wheel_member, rule))?;
+    let metadata_member = format!("{dist_info}/METADATA");
+    let metadata = CoreMetadata::parse(&required(metadata_member.clone(), MAX_METADATA_FILE)?)
+        .map_err(|rule| WheelError::member(&file_name, &metadata_member, rule))?;
+    let record_member = format!("{dist_info}/RECORD");
+    let record_text = required(record_member.clone(), MAX_RECORD_FILE)?;
+    let ep_member = format!("{dist_info}/entry_points.txt");
+    let entry_points = match read_text(&ep_member, MAX_ENTRY_POINTS_FILE)? {
+        Some(text) => entry_points::parse_scripts(&text)
+            .map_err(|rule| WheelError::member(&file_name, &ep_member, rule))?,
+        None => Vec::new(),
+    };
+
+    let mut wheel = OpenedWheel {
+        path: path.to_path_buf(),
+        file_name: file_name.clone(),
+        filename,
+        archive,
+        dist_info,
+        data_dir,
+        wheel_info,
+        metadata,
+        record: HashMap::new(),
+        entry_points,
+        warnings: Vec::new(),
+    };
+
+    if wheel.wheel_info.wheel_version > metadata::SUPPORTED_WHEEL_VERSION {
+        let (major, minor) = wheel.wheel_info.wheel_version;
+        wheel.warnings.push(format!(
+            "{}: Wheel-Version {major}.{minor} is newer than the 1.0 winst implements; installing anyway",
+            wheel.file_name
+        ));
+    }
+    check_metadata_matches_filename(&wheel)?;
+    check_data_members(&wheel)?;
+    if options.verify_record {
+        let rows = record::parse(&record_text)
+            .map_err(|rule| WheelError::member(&file_name, &record_member, rule))?;
+        wheel.record = check_record(&wheel, rows)?;
+    }
+    Ok(wheel)
+}
+
+/// Finds the one top-level `.dist-info` directory and checks it matches the file name.
+fn find_dist_info(archive: &Archive, filename: &WheelFilename) -> Result<String, String> {
+    let mut found: Vec<&str> = Vec::new();
+    for m in &archive.members {
+        if let Some((top, _)) = m.name.split_once('/')
+            && top.ends_with(".dist-info")
+            && !found.contains(&top)
+        {
+            found.push(top);
+        }
+    }
+    let dir = match found.as_slice() {
+        [] => return Err("no .dist-info directory found in the wheel".to_string()),
+        [one] => *one,
+        many => {
+            return Err(format!(
+                "more than one .dist-info directory: {}",
+                many.join(", ")
+            ));
+        }
+    };
+    let stem = dir.strip_suffix(".dist-info").unwrap_or(dir);
+    let (name, version) = stem
+        .split_once('-')
+        .ok_or_else(|| format!("{dir} is not named {{name}}-{{version}}.dist-info"))?;
+    if name::normalize(name) != name::normalize(&filename.name)
+        || name::version_key(version) != name::version_key(&filename.version)
+    {
+        return Err(format!(
+            "{dir} does not match the file name (expected {}-{}.dist-info)",
+            name::escape(&filename.name),
+            filename.version
+        ));
+    }
+    Ok(dir.to_string())
+}
+
+fn check_metadata_matches_filename(wheel: &OpenedWheel) -> Result<(), WheelError> {
+    let member = format!("{}/METADATA", wheel.dist_info);
+    if !name::is_valid_project_name(&wheel.metadata.name) {
+        return Err(wheel.member_err(
+            &member,
+            format!("Name `{}` is not a valid project name", wheel.metadata.name),
+        ));
+    }
+    if name::normalize(&wheel.metadata.name) != name::normalize(&wheel.filename.name) {
+        return Err(wheel.member_err(
+            &member,
+            format!(
+                "Name `{}` does not match the file name's `{}`",
+                wheel.metadata.name, wheel.filename.name
+            ),
+        ));
+    }
+    if name::version_key(&wheel.metadata.version) != name::version_key(&wheel.filename.version) {
+        return Err(wheel.member_err(
+            &member,
+            format!(
+                "Version `{}` does not match the file name's `{}`",
+                wheel.metadata.version, wheel.filename.version
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Every member under `{name}-{version}.data/` must be under one of the known scheme keys.
+fn check_data_members(wheel: &OpenedWheel) -> Result<(), WheelError> {
+    let prefix = format!("{}/", wheel.data_dir);
+    for m in &wheel.archive.members {
+        let Some(rest) = m.name.strip_prefix(&prefix) else {
+            continue;
+        };
+        if rest.is_empty() {
+            continue;
+        }
+        let (key, path) = rest.split_once('/').unwrap_or((rest, ""));
+        if !DATA_KEYS.contains(&key) {
+            return Err(wheel.member_err(
+                &m.name,
+                format!(
+                    "`{key}` is not a scheme directory (allowed under .data/: {})",
+                    DATA_KEYS.join(", ")
+                ),
+            ));
+        }
+        if path.is_empty() && !m.is_dir {
+            return Err(wheel.member_err(&m.name, "a file where a .data directory is expected"));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a dist-info member may be missing from RECORD (RECORD itself and its signatures).
+pub fn is_record_or_signature(wheel: &OpenedWheel, member: &str) -> bool {
+    member
+        .strip_prefix(&wheel.dist_info)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .is_some_and(|file| matches!(file, "RECORD" | "RECORD.jws" | "RECORD.p7s"))
+}
+
+/// RECORD and the archive must list the same files, each (but RECORD) with a hash and size.
+fn check_record(
+    wheel: &OpenedWheel,
+    rows: Vec<RecordRow>,
+) -> Result<HashMap<String, RecordRow>, WheelError> {
+    let record_member = format!("{}/RECORD", wheel.dist_info);
+    let mut by_path: HashMap<String, RecordRow> = HashMap::with_capacity(rows.len());
+    for row in rows {
+        if by_path.contains_key(&row.path) {
+            return Err(wheel.member_err(&record_member, format!("lists `{}` twice", row.path)));
+        }
+        by_path.insert(row.path.clone(), row);
+    }
+    for m in &wheel.archive.members {
+        if m.is_dir || is_record_or_signature(wheel, &m.name) {
+            continue;
+        }
+        match by_path.get(&m.name) {
+            None => {
+                return Err(wheel.member_err(
+                    &m.name,
+                    "is not listed in RECORD (every file of a wheel must be; --no-verify-record skips this check)",
+                ));
+            }
+            Some(row) if row.hash.is_none() => {
+                return Err(wheel.member_err(
+                    &m.name,
+                    "has no hash in RECORD (--no-verify-record skips this check)",
+                ));
+            }
+            Some(row) if row.size.is_some_and(|s| s != m.size) => {
+                return Err(wheel.member_err(
+                    &m.name,
+                    format!(
+                        "RECORD says {} bytes but the archive holds {} bytes",
+                        row.size.unwrap_or_default(),
+                        m.size
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    let members: std::collections::HashSet<&str> = wheel
+        .archive
+        .members
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect();
+    let mut missing: Vec<&str> = by_path
+        .keys()
+        .map(String::as_str)
+        .filter(|p| !members.contains(p) && !is_record_or_signature(wheel, p))
+        .collect();
+    missing.sort_unstable();
+    if let Some(first) = missing.first() {
+        return Err(wheel.member_err(first, "is listed in RECORD but missing from the wheel"));
+    }
+    Ok(by_path)
+}

@@ -1,0 +1,243 @@
+//! The `RECORD` file format: CSV rows of `path,algorithm=digest,size`.
+//!
+//! Reads a wheel's RECORD (strictly: bad rows are errors, not skipped) and writes installed
+//! RECORD rows. The hashes are urlsafe base64 without padding. Which files must be listed, and
+//! checking them, is the job of [`crate::wheel`] and [`crate::write`].
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::Digest as _;
+
+/// A hash algorithm RECORD may use (the spec forbids md5 and sha1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+/// A digest from RECORD.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordHash {
+    pub algorithm: Algorithm,
+    pub digest: Vec<u8>,
+}
+
+impl RecordHash {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let (alg, value) = s
+            .split_once('=')
+            .ok_or_else(|| format!("hash `{s}` is not algorithm=digest"))?;
+        let algorithm = match alg {
+            "sha256" => Algorithm::Sha256,
+            "sha384" => Algorithm::Sha384,
+            "sha512" => Algorithm::Sha512,
+            other => {
+                return Err(format!(
+                    "hash algorithm `{other}` is not allowed (use sha256 or stronger)"
+                ));
+            }
+        };
+        let digest = URL_SAFE_NO_PAD
+            .decode(value.trim_end_matches('='))
+            .map_err(|_| format!("hash `{s}` is not urlsafe base64"))?;
+        let expected_len = match algorithm {
+            Algorithm::Sha256 => 32,
+            Algorithm::Sha384 => 48,
+            Algorithm::Sha512 => 64,
+        };
+        if digest.len() != expected_len {
+            return Err(format!("hash `{s}` has the wrong length"));
+        }
+        Ok(RecordHash { algorithm, digest })
+    }
+
+    /// A running hasher of this hash's algorithm.
+    pub fn hasher(&self) -> Hasher {
+        Hasher::new(self.algorithm)
+    }
+}
+
+/// A streaming hasher for any allowed algorithm.
+#[derive(Clone)]
+pub enum Hasher {
+    Sha256(sha2::Sha256),
+    Sha384(sha2::Sha384),
+    Sha512(sha2::Sha512),
+}
+
+impl Hasher {
+    pub fn new(algorithm: Algorithm) -> Self {
+        match algorithm {
+            Algorithm::Sha256 => Hasher::Sha256(sha2::Sha256::new()),
+            Algorithm::Sha384 => Hasher::Sha384(sha2::Sha384::new()),
+            Algorithm::Sha512 => Hasher::Sha512(sha2::Sha512::new()),
+        }
+    }
+
+    pub fn update(&mut self, data: &[u8]) {
+        match self {
+            Hasher::Sha256(h) => h.update(data),
+            Hasher::Sha384(h) => h.update(data),
+            Hasher::Sha512(h) => h.update(data),
+        }
+    }
+
+    pub fn finish(self) -> Vec<u8> {
+        match self {
+            Hasher::Sha256(h) => h.finalize().to_vec(),
+            Hasher::Sha384(h) => h.finalize().to_vec(),
+            Hasher::Sha512(h) => h.finalize().to_vec(),
+        }
+    }
+}
+
+/// `sha256=<urlsafe base64>` of a sha256 digest.
+pub fn format_sha256(digest: &[u8]) -> String {
+    format!("sha256={}", URL_SAFE_NO_PAD.encode(digest))
+}
+
+/// One row of a RECORD.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordRow {
+    pub path: String,
+    pub hash: Option<RecordHash>,
+    pub size: Option<u64>,
+}
+
+/// Parses a whole RECORD. Errors name the line.
+pub fn parse(text: &str) -> Result<Vec<RecordRow>, String> {
+    let mut rows = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let fields = split_csv(line).map_err(|e| format!("line {}: {e}", number + 1))?;
+        let [path, hash, size] = fields.as_slice() else {
+            return Err(format!(
+                "line {}: expected 3 fields (path,hash,size), found {}",
+                number + 1,
+                fields.len()
+            ));
+        };
+        if path.is_empty() {
+            return Err(format!("line {}: empty path", number + 1));
+        }
+        let hash = if hash.is_empty() {
+            None
+        } else {
+            Some(RecordHash::parse(hash).map_err(|e| format!("line {}: {e}", number + 1))?)
+        };
+        let size = if size.is_empty() {
+            None
+        } else {
+            Some(
+                size.parse::<u64>()
+                    .map_err(|_| format!("line {}: size `{size}` is not a number", number + 1))?,
+            )
+        };
+        rows.push(RecordRow {
+            path: path.clone(),
+            hash,
+            size,
+        });
+    }
+    Ok(rows)
+}
+
+/// Splits one CSV line (RFC 4180 quoting, as Python's csv module writes it).
+fn split_csv(line: &str) -> Result<Vec<String>, String> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut chars = line.chars().peekable();
+    let mut quoted = false;
+    let mut at_start = true;
+    while let Some(c) = chars.next() {
+        if quoted {
+            if c == '"' {
+                if chars.peek() == Some(&'"') {
+                    chars.next();
+                    field.push('"');
+                } else {
+                    quoted = false;
+                }
+            } else {
+                field.push(c);
+            }
+        } else if c == '"' && at_start {
+            quoted = true;
+            at_start = false;
+        } else if c == ',' {
+            fields.push(std::mem::take(&mut field));
+            at_start = true;
+        } else if c == '"' {
+            return Err("a quote inside an unquoted field".to_string());
+        } else {
+            field.push(c);
+            at_start = false;
+        }
+    }
+    if quoted {
+        return Err("an unterminated quoted field".to_string());
+    }
+    fields.push(field);
+    Ok(fields)
+}
+
+/// Formats one installed RECORD row, quoting the path when CSV needs it.
+pub fn format_row(path: &str, hash: Option<&str>, size: Option<u64>) -> String {
+    let path = if path.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", path.replace('"', "\"\""))
+    } else {
+        path.to_string()
+    };
+    format!(
+        "{path},{},{}\n",
+        hash.unwrap_or(""),
+        size.map(|s| s.to_string()).unwrap_or_default()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_rows_and_quotes() {
+        let rows = parse(
+            "a/b.py,sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU,0\n\"we,ird.py\",,\nx.dist-info/RECORD,,\n",
+        )
+        .unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0].size, Some(0));
+        assert_eq!(rows[1].path, "we,ird.py");
+        assert!(rows[2].hash.is_none());
+        assert_eq!(
+            format_row("we,ird.py", None, None),
+            "\"we,ird.py\",,\n".to_string()
+        );
+    }
+
+    #[test]
+    fn refuses_bad_rows() {
+        assert!(parse("a,b\n").is_err());
+        assert!(parse("a,md5=AAAA,1\n").is_err());
+        assert!(
+            parse("a,sha256=AAAA,1\n")
+                .unwrap_err()
+                .contains("wrong length")
+        );
+        assert!(parse("a,,x\n").is_err());
+        assert!(parse("\"a,,\n").is_err());
+    }
+
+    #[test]
+    fn empty_file_hash() {
+        let mut h = Hasher::new(Algorithm::Sha256);
+        h.update(b"");
+        assert_eq!(
+            format_sha256(&h.finish()),
+            "sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU"
+        );
+    }
+}
