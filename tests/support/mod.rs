@@ -1,0 +1,431 @@
+//! Test support: hand-built wheels, real virtual environments, and tree snapshots.
+//!
+//! Every integration test uses the real `winst` binary and the machine's CPython (`python3`, or
+//! `$WINST_TEST_PYTHON`). Nothing here is a mock: a [`Venv`] is made by `python3 -m venv`, a wheel
+//! by [`WheelBuilder`] is a real zip file.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use base64::Engine as _;
+use sha2::Digest as _;
+use zip::write::SimpleFileOptions;
+
+/// The interpreter tests build venvs with.
+pub fn python3() -> String {
+    std::env::var("WINST_TEST_PYTHON").unwrap_or_else(|_| "python3".to_string())
+}
+
+/// `X.Y` of the test interpreter.
+pub fn py_version() -> String {
+    let out = check(Command::new(python3()).args([
+        "-c",
+        "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}')",
+    ]));
+    text(&out).0.trim().to_string()
+}
+
+/// The `winst` binary under test, with a cache private to the test run.
+pub fn winst() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_winst"));
+    cmd.env(
+        "WINST_CACHE_DIR",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("winst-cache"),
+    )
+    .env_remove("VIRTUAL_ENV");
+    cmd
+}
+
+/// Output as text, for assertions and failure messages.
+pub fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs a command and panics with its output if it fails.
+pub fn check(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("command runs");
+    let (stdout, stderr) = text(&out);
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        out.status
+    );
+    out
+}
+
+/// A fresh virtual environment (without pip, which tests run from the base interpreter with
+/// `pip --python`).
+pub struct Venv {
+    pub dir: tempfile::TempDir,
+}
+
+impl Venv {
+    pub fn new() -> Venv {
+        let dir = tempfile::Builder::new()
+            .prefix("winst-venv-")
+            .tempdir()
+            .unwrap();
+        check(
+            Command::new(python3())
+                .args(["-m", "venv", "--without-pip"])
+                .arg(dir.path().join("env")),
+        );
+        Venv { dir }
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join("env")
+    }
+
+    pub fn python(&self) -> PathBuf {
+        self.root().join("bin").join("python")
+    }
+
+    pub fn bin(&self, name: &str) -> PathBuf {
+        self.root().join("bin").join(name)
+    }
+
+    pub fn site_packages(&self) -> PathBuf {
+        let lib = self.root().join("lib");
+        let py = std::fs::read_dir(&lib)
+            .unwrap()
+            .flatten()
+            .find(|e| e.file_name().to_string_lossy().starts_with("python"))
+            .expect("lib/pythonX.Y");
+        py.path().join("site-packages")
+    }
+
+    /// `winst install --python <venv> ARGS...`
+    pub fn install(&self, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
+        let mut cmd = winst();
+        cmd.arg("install").arg("--python").arg(self.python());
+        for a in args {
+            cmd.arg(a);
+        }
+        cmd.output().unwrap()
+    }
+
+    /// Runs Python code in the venv (without writing bytecode, so snapshots stay comparable).
+    pub fn run_python(&self, code: &str) -> Output {
+        Command::new(self.python())
+            .args(["-B", "-c", code])
+            .output()
+            .unwrap()
+    }
+
+    /// Runs Python code and returns its stdout, panicking on failure.
+    pub fn python_out(&self, code: &str) -> String {
+        let out = self.run_python(code);
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "python failed:\n{code}\n{stderr}");
+        stdout.trim().to_string()
+    }
+
+    /// `python3 -m pip --python <venv> ARGS...`
+    pub fn pip(&self, args: &[&str]) -> Output {
+        Command::new(python3())
+            .args(["-m", "pip", "--disable-pip-version-check", "--python"])
+            .arg(self.python())
+            .args(args)
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .output()
+            .unwrap()
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        snapshot(&self.root())
+    }
+}
+
+/// One entry of a tree snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    Dir,
+    File { mode: u32, sha256: String },
+    Link(PathBuf),
+}
+
+pub type Snapshot = BTreeMap<PathBuf, Node>;
+
+/// Every path under `root` (relative), with file modes and contents hashed.
+pub fn snapshot(root: &Path) -> Snapshot {
+    let mut out = BTreeMap::new();
+    fn walk(root: &Path, dir: &Path, out: &mut Snapshot) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            let rel = path.strip_prefix(root).unwrap().to_path_buf();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.file_type().is_symlink() {
+                out.insert(rel, Node::Link(std::fs::read_link(&path).unwrap()));
+            } else if meta.is_dir() {
+                out.insert(rel, Node::Dir);
+                walk(root, &path, out);
+            } else {
+                out.insert(
+                    rel,
+                    Node::File {
+                        mode: meta.permissions().mode() & 0o7777,
+                        sha256: sha256_hex(&std::fs::read(&path).unwrap()),
+                    },
+                );
+            }
+        }
+    }
+    walk(root, root, &mut out);
+    out
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `sha256=<urlsafe b64>` as RECORD spells it.
+pub fn record_hash(bytes: &[u8]) -> String {
+    format!(
+        "sha256={}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(bytes))
+    )
+}
+
+/// Asserts two snapshots are equal, listing the differences.
+pub fn assert_same_tree(before: &Snapshot, after: &Snapshot) {
+    let mut diffs = Vec::new();
+    for (k, v) in before {
+        match after.get(k) {
+            None => diffs.push(format!("removed: {}", k.display())),
+            Some(w) if w != v => diffs.push(format!("changed: {}", k.display())),
+            _ => {}
+        }
+    }
+    for k in after.keys() {
+        if !before.contains_key(k) {
+            diffs.push(format!("added: {}", k.display()));
+        }
+    }
+    assert!(diffs.is_empty(), "the tree changed:\n{}", diffs.join("\n"));
+}
+
+/// A member of a hand-built wheel.
+#[derive(Clone)]
+pub struct Member {
+    pub name: String,
+    pub contents: Vec<u8>,
+    pub executable: bool,
+    /// Listed in RECORD (tests turn this off to build bad wheels).
+    pub in_record: bool,
+}
+
+/// Builds wheels for tests: valid by default, with knobs to break each rule.
+#[derive(Clone)]
+pub struct WheelBuilder {
+    pub name: String,
+    pub version: String,
+    pub tag: String,
+    pub root_is_purelib: bool,
+    pub members: Vec<Member>,
+    pub entry_points: Option<String>,
+    pub metadata_extra: String,
+    /// Replaces the generated WHEEL file.
+    pub wheel_file: Option<String>,
+    /// Replaces the generated METADATA file.
+    pub metadata: Option<String>,
+    /// Replaces `{name}-{version}.dist-info`.
+    pub dist_info: Option<String>,
+    /// Replaces the file name.
+    pub file_name: Option<String>,
+    /// Edits RECORD's text after it is generated.
+    pub record_edit: Option<fn(String) -> String>,
+    /// Leaves RECORD out entirely.
+    pub no_record: bool,
+    pub directory_entries: bool,
+}
+
+impl WheelBuilder {
+    pub fn new(name: &str, version: &str) -> Self {
+        WheelBuilder {
+            name: name.to_string(),
+            version: version.to_string(),
+            tag: "py3-none-any".to_string(),
+            root_is_purelib: true,
+            members: Vec::new(),
+            entry_points: None,
+            metadata_extra: String::new(),
+            wheel_file: None,
+            metadata: None,
+            dist_info: None,
+            file_name: None,
+            record_edit: None,
+            no_record: false,
+            directory_entries: false,
+        }
+    }
+
+    /// The escaped name used in file and directory names.
+    pub fn escaped(&self) -> String {
+        self.name.replace(['-', '.'], "_")
+    }
+
+    pub fn dist_info_dir(&self) -> String {
+        self.dist_info
+            .clone()
+            .unwrap_or_else(|| format!("{}-{}.dist-info", self.escaped(), self.version))
+    }
+
+    pub fn data_dir(&self) -> String {
+        format!("{}-{}.data", self.escaped(), self.version)
+    }
+
+    pub fn file(mut self, name: &str, contents: impl AsRef<[u8]>) -> Self {
+        self.members.push(Member {
+            name: name.to_string(),
+            contents: contents.as_ref().to_vec(),
+            executable: false,
+            in_record: true,
+        });
+        self
+    }
+
+    pub fn exe(mut self, name: &str, contents: impl AsRef<[u8]>) -> Self {
+        self.members.push(Member {
+            name: name.to_string(),
+            contents: contents.as_ref().to_vec(),
+            executable: true,
+            in_record: true,
+        });
+        self
+    }
+
+    /// A member present in the archive but not in RECORD.
+    pub fn unrecorded(mut self, name: &str, contents: impl AsRef<[u8]>) -> Self {
+        self.members.push(Member {
+            name: name.to_string(),
+            contents: contents.as_ref().to_vec(),
+            executable: false,
+            in_record: false,
+        });
+        self
+    }
+
+    pub fn entry_points(mut self, text: &str) -> Self {
+        self.entry_points = Some(text.to_string());
+        self
+    }
+
+    pub fn tag(mut self, tag: &str) -> Self {
+        self.tag = tag.to_string();
+        self
+    }
+
+    pub fn platlib(mut self) -> Self {
+        self.root_is_purelib = false;
+        self
+    }
+
+    pub fn wheel_file_name(&self) -> String {
+        self.file_name
+            .clone()
+            .unwrap_or_else(|| format!("{}-{}-{}.whl", self.escaped(), self.version, self.tag))
+    }
+
+    /// Writes the wheel into `dir` and returns its path.
+    pub fn build(&self, dir: &Path) -> PathBuf {
+        let di = self.dist_info_dir();
+        let mut all: Vec<Member> = self.members.clone();
+        let meta = |name: &str, contents: String| Member {
+            name: format!("{di}/{name}"),
+            contents: contents.into_bytes(),
+            executable: false,
+            in_record: true,
+        };
+        all.push(meta(
+            "METADATA",
+            self.metadata.clone().unwrap_or_else(|| {
+                format!(
+                    "Metadata-Version: 2.1\nName: {}\nVersion: {}\n{}\nA test package.\n",
+                    self.name, self.version, self.metadata_extra
+                )
+            }),
+        ));
+        all.push(meta(
+            "WHEEL",
+            self.wheel_file.clone().unwrap_or_else(|| {
+                format!(
+                    "Wheel-Version: 1.0\nGenerator: winst-tests\nRoot-Is-Purelib: {}\nTag: {}\n",
+                    self.root_is_purelib, self.tag
+                )
+            }),
+        ));
+        if let Some(ep) = &self.entry_points {
+            all.push(meta("entry_points.txt", ep.clone()));
+        }
+        let mut record = String::new();
+        for m in all.iter().filter(|m| m.in_record) {
+            record.push_str(&format!(
+                "{},{},{}\n",
+                m.name,
+                record_hash(&m.contents),
+                m.contents.len()
+            ));
+        }
+        record.push_str(&format!("{di}/RECORD,,\n"));
+        if let Some(edit) = self.record_edit {
+            record = edit(record);
+        }
+        if !self.no_record {
+            all.push(Member {
+                name: format!("{di}/RECORD"),
+                contents: record.into_bytes(),
+                executable: false,
+                in_record: true,
+            });
+        }
+
+        let path = dir.join(self.wheel_file_name());
+        let file = std::fs::File::create(&path).unwrap();
+        let mut zip = zip::ZipWriter::new(file);
+        let mut dirs_done = std::collections::BTreeSet::new();
+        for m in &all {
+            if self.directory_entries {
+                let mut parts: Vec<&str> = m.name.split('/').collect();
+                parts.pop();
+                let mut acc = String::new();
+                for p in parts {
+                    acc.push_str(p);
+                    acc.push('/');
+                    if dirs_done.insert(acc.clone()) {
+                        zip.add_directory(acc.clone(), SimpleFileOptions::default())
+                            .unwrap();
+                    }
+                }
+            }
+            let options = SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated)
+                .unix_permissions(if m.executable { 0o755 } else { 0o644 });
+            zip.start_file(m.name.clone(), options).unwrap();
+            zip.write_all(&m.contents).unwrap();
+        }
+        zip.finish().unwrap();
+        path
+    }
+}
+
+/// A scratch directory for wheels.
+pub fn wheel_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("winst-wheels-")
+        .tempdir()
+        .unwrap()
+}
