@@ -222,6 +222,8 @@ fn upgrade_replaces_the_old_version_and_removes_its_files() {
     venv.run_python("import sys; sys.dont_write_bytecode = False; import upgrader.old_only");
     let sp = venv.site_packages();
     assert!(std::fs::read_dir(sp.join("upgrader/__pycache__")).is_ok());
+    // A file some other tool left in the old dist-info, not in its RECORD.
+    std::fs::write(sp.join("upgrader-1.0.dist-info/stray.txt"), "x").unwrap();
 
     let out = venv.install(&[&new]);
     let (_, stderr) = text(&out);

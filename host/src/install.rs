@@ -111,7 +111,8 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     split(&mut timings.write_ms);
     record::record(&plan, &wheels, &mut staged)?;
     split(&mut timings.record_ms);
-    staged.commit(&plan.removals)?;
+    let committed = staged.commit(&plan.removals, &plan.stale_dist_infos)?;
+    warnings.extend(committed.warnings);
     split(&mut timings.commit_ms);
     timings.total_ms = start.elapsed().as_secs_f64() * 1000.0;
 

@@ -99,6 +99,9 @@ pub struct Plan {
     pub files: Vec<FileOp>,
     pub wheels: Vec<WheelPlan>,
     pub removals: Vec<Removal>,
+    /// Dist-info directories of replaced versions (named differently from the new ones), removed
+    /// whole at commit even if their RECORD missed a file, so one dist-info remains per project.
+    pub stale_dist_infos: Vec<Removal>,
     /// Absolute paths of the removals, in the same order.
     pub removal_paths: Vec<PathBuf>,
     /// Directories the writes need, parents before children.
@@ -391,6 +394,19 @@ pub fn plan(
     removals.retain(|r| !generated.contains(&roots.absolute(r.root, &r.rel)));
     removals.sort_by(|a, b| (a.root, &a.rel).cmp(&(b.root, &b.rel)));
     removals.dedup_by(|a, b| a.root == b.root && a.rel == b.rel);
+    let mut stale_dist_infos = Vec::new();
+    for (w, wp) in wheel_plans.iter().enumerate() {
+        let new_dist_info = roots.absolute(wp.lib_root, &wp.dist_info);
+        for dist in wp.replaces.iter().filter(|d| d.dist_info != new_dist_info) {
+            if let Some((root, rel)) = roots.locate(&dist.dist_info) {
+                stale_dist_infos.push(Removal {
+                    root,
+                    rel,
+                    wheel: w,
+                });
+            }
+        }
+    }
     let removal_paths = removals
         .iter()
         .map(|r| roots.absolute(r.root, &r.rel))
@@ -417,6 +433,7 @@ pub fn plan(
         files,
         wheels: wheel_plans,
         removals,
+        stale_dist_infos,
         removal_paths,
         dirs,
         warnings,

@@ -155,6 +155,7 @@ pub fn write(plan: &mut Plan, wheels: &[OpenedWheel], python: &Path) -> Result<S
         .and_then(|()| {
             plan.removals
                 .iter()
+                .chain(&plan.stale_dist_infos)
                 .try_for_each(|r| roots.open_existing(r.root).map(|_| ()))
         });
     if let Err(e) = opened {
@@ -438,7 +439,9 @@ impl Staged {
     }
 
     /// Renames every temporary into place, then removes what replaced versions left behind.
-    pub fn commit(mut self, removals: &[Removal]) -> Result<CommitStats> {
+    /// Failing to remove an old file after the new ones are in place is a warning, not an error:
+    /// the install itself is complete.
+    pub fn commit(mut self, removals: &[Removal], stale_dirs: &[Removal]) -> Result<CommitStats> {
         self.temps.sort_by_key(|t| t.last);
         let mut renamed = 0;
         for t in &self.temps {
@@ -453,8 +456,23 @@ impl Staged {
         }
         self.temps.clear();
         self.done = true;
-        let removed = remove_files(&self.roots, removals)?;
-        Ok(CommitStats { renamed, removed })
+        let (removed, mut warnings) = remove_files(&self.roots, removals);
+        for r in stale_dirs {
+            if let Ok(dir) = self.roots.dir(r.root)
+                && let Err(e) = dir.remove_dir_all(&r.rel)
+                && e.kind() != io::ErrorKind::NotFound
+            {
+                warnings.push(format!(
+                    "cannot remove {}: {e}",
+                    self.roots.absolute(r.root, &r.rel).display()
+                ));
+            }
+        }
+        Ok(CommitStats {
+            renamed,
+            removed,
+            warnings,
+        })
     }
 
     /// Removes the temporaries and the directories this run created.
@@ -480,28 +498,31 @@ impl Drop for Staged {
 }
 
 /// What commit did.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct CommitStats {
     pub renamed: usize,
     pub removed: usize,
+    pub warnings: Vec<String>,
 }
 
-/// Removes files (and their bytecode), then the directories left empty.
-pub fn remove_files(roots: &Roots, removals: &[Removal]) -> Result<usize> {
+/// Removes files (and their bytecode), then the directories left empty. Returns the count removed
+/// and a warning for each file that could not be.
+pub fn remove_files(roots: &Roots, removals: &[Removal]) -> (usize, Vec<String>) {
     let mut removed = 0;
+    let mut warnings = Vec::new();
     let mut parents: BTreeSet<(RootId, String)> = BTreeSet::new();
     let mut pycache_listing: HashMap<(RootId, String), Vec<String>> = HashMap::new();
     for r in removals {
-        let dir = roots.dir(r.root)?;
+        let Ok(dir) = roots.dir(r.root) else {
+            continue;
+        };
         match dir.remove_file(&r.rel) {
             Ok(()) => removed += 1,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(anyhow::Error::new(e).context(format!(
-                    "cannot remove {}",
-                    roots.absolute(r.root, &r.rel).display()
-                )));
-            }
+            Err(e) => warnings.push(format!(
+                "cannot remove {}: {e}",
+                roots.absolute(r.root, &r.rel).display()
+            )),
         }
         let (parent, file) = r.rel.rsplit_once('/').unwrap_or(("", r.rel.as_str()));
         if let Some(stem) = file.strip_suffix(".py") {
@@ -545,7 +566,7 @@ pub fn remove_files(roots: &Roots, removals: &[Removal]) -> Result<usize> {
             let _ = dir.remove_dir(&rel);
         }
     }
-    Ok(removed)
+    (removed, warnings)
 }
 
 /// `sha256=...` for a written file.
