@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 
 use crate::install::{self, InstallOptions};
-use crate::scripts::NativeScripts;
+use crate::plugins::{PluginConfig, PluginHost};
 use crate::target::{Layout, Target};
 
 #[derive(Parser, Debug)]
@@ -24,12 +24,29 @@ use crate::target::{Layout, Target};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+
+    /// A winst.toml to read after the system, user and project ones (repeatable).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Vec<PathBuf>,
+
+    /// A plugin component to add, serving the roles it declares (repeatable).
+    #[arg(long, global = true, value_name = "FILE.wasm")]
+    plugin: Vec<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Install wheel files into a Python environment.
     Install(InstallArgs),
+    /// Show the plugins in effect, where each comes from and which roles it serves.
+    Plugins(PluginsArgs),
+}
+
+#[derive(Args, Debug)]
+struct PluginsArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -85,9 +102,69 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    let plugin_config = PluginConfig::load(&cli.config, &cli.plugin)?;
     match cli.command {
-        Command::Install(args) => run_install(args),
+        Command::Install(args) => run_install(args, &plugin_config),
+        Command::Plugins(args) => run_plugins(args, &plugin_config),
     }
+}
+
+fn run_plugins(args: PluginsArgs, config: &PluginConfig) -> Result<()> {
+    if args.json {
+        let plugins: Vec<serde_json::Value> = config
+            .plugins
+            .iter()
+            .map(|p| {
+                serde_json::json!({
+                    "name": p.name,
+                    "roles": p.roles,
+                    "file": p.file_display(),
+                    "origin": p.origin,
+                    "limits": p.limits,
+                    "config": serde_json::from_str::<serde_json::Value>(&p.config_json).unwrap_or_default(),
+                })
+            })
+            .collect();
+        let out = serde_json::json!({
+            "plugins": plugins,
+            "config_files": config.files,
+            "roles": config.by_role(),
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    if config.files.is_empty() {
+        println!("Configuration files: none found");
+    } else {
+        println!("Configuration files (later ones override earlier ones):");
+        for f in &config.files {
+            println!("  {}", f.display());
+        }
+    }
+    println!();
+    for role in crate::plugins::Role::ALL {
+        let names: Vec<&str> = config.chain(role).map(|p| p.name.as_str()).collect();
+        let shown = if names.is_empty() { "(none)".to_string() } else { names.join(" → ") };
+        println!("{:<13} {shown}", format!("{}:", role.as_str()));
+    }
+    println!();
+    for p in &config.plugins {
+        let roles: Vec<&str> = p.roles.iter().map(|r| r.as_str()).collect();
+        println!("{}", p.name);
+        println!("  roles:  {}", roles.join(", "));
+        println!("  file:   {}", p.file_display());
+        println!("  from:   {}", p.origin);
+        println!(
+            "  limits: {} fuel, {} MiB memory, {} MiB reads per call",
+            p.limits.fuel,
+            p.limits.memory_bytes >> 20,
+            p.limits.read_bytes >> 20
+        );
+        if p.config_json != "{}" {
+            println!("  config: {}", p.config_json);
+        }
+    }
+    Ok(())
 }
 
 /// Turns the arguments into wheel paths: files as given, directories expanded to their wheels.
@@ -122,7 +199,7 @@ pub fn expand_wheel_args(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(absolute)
 }
 
-fn run_install(args: InstallArgs) -> Result<()> {
+fn run_install(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()> {
     if let Some(jobs) = args.jobs {
         if jobs == 0 {
             bail!("--jobs must be at least 1");
@@ -139,6 +216,7 @@ fn run_install(args: InstallArgs) -> Result<()> {
     };
     let wheels = expand_wheel_args(&args.wheels)?;
     let target = Target::resolve(args.python.as_deref().map(Path::new), layout)?;
+    let plugins = PluginHost::load(plugin_config)?;
     let report = install::install(
         &target,
         &InstallOptions {
@@ -146,7 +224,7 @@ fn run_install(args: InstallArgs) -> Result<()> {
             dry_run: args.dry_run,
             allow_overwrite: args.allow_overwrite,
             verify_record: !args.no_verify_record,
-            scripts: &NativeScripts,
+            plugins: &plugins,
         },
     )?;
     for w in &report.warnings {

@@ -1,11 +1,12 @@
 //! `winst install`: the pipeline from wheel paths to a committed install.
 //!
-//! open (parallel) → check tags → scan installed → plan → write (parallel) → record → commit.
-//! Each stage is a function in its own module taking and returning plain data; this module only
-//! sequences them and times them. An error at any stage before commit leaves the environment as
-//! it was.
+//! open (parallel) → check tags → check (policy plugins) → launchers and editable layouts
+//! (plugins) → plan → write (parallel) → post-install (plugins) → record → commit. Each stage is a
+//! function in its own module taking and returning plain data; this module only sequences and
+//! times them. An error at any stage before commit leaves the environment as it was.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Result;
@@ -14,9 +15,11 @@ use rayon::prelude::*;
 use crate::error::WheelError;
 use crate::installed;
 use crate::plan::{self, PlanOptions};
-use crate::record;
+use crate::plugins::hooks::{self, wit_target};
+use crate::plugins::runtime::wit;
+use crate::plugins::{PluginHost, Role};
+use crate::record::{self, StagedExtra};
 use crate::report::{Report, Timings};
-use crate::scripts::ScriptGenerator;
 use crate::tags::SupportedTags;
 use crate::target::Target;
 use crate::wheel::{self, OpenOptions, OpenedWheel};
@@ -29,7 +32,7 @@ pub struct InstallOptions<'a> {
     pub dry_run: bool,
     pub allow_overwrite: bool,
     pub verify_record: bool,
-    pub scripts: &'a dyn ScriptGenerator,
+    pub plugins: &'a PluginHost,
 }
 
 /// Opens every wheel in parallel; the first failure in argument order wins.
@@ -46,11 +49,7 @@ pub fn open_all(paths: &[PathBuf], options: OpenOptions) -> Result<Vec<OpenedWhe
 pub fn check_tags(wheels: &[OpenedWheel], target: &Target) -> Result<(), WheelError> {
     let tags = SupportedTags::for_interpreter(&target.interpreter);
     for w in wheels {
-        if !w
-            .filename
-            .tags()
-            .any(|(p, a, pl)| tags.is_supported(p, a, pl))
-        {
+        if !w.filename.tags().any(|(p, a, pl)| tags.is_supported(p, a, pl)) {
             return Err(WheelError::new(
                 &w.file_name,
                 format!(
@@ -66,25 +65,38 @@ pub fn check_tags(wheels: &[OpenedWheel], target: &Target) -> Result<(), WheelEr
     Ok(())
 }
 
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}
+
 /// Installs the wheels into the target (or, with `dry_run`, only plans it).
 pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     let start = Instant::now();
-    let mut timings = Timings::default();
-    let mut lap = Instant::now();
-    let mut split = |slot: &mut f64| {
-        *slot = lap.elapsed().as_secs_f64() * 1000.0;
-        lap = Instant::now();
+    let mut timings = Timings {
+        plugins_load_ms: options.plugins.load_ms,
+        ..Timings::default()
     };
+    let plugins = options.plugins;
 
-    let wheels = open_all(
+    let lap = Instant::now();
+    let wheels: Arc<[OpenedWheel]> = open_all(
         &options.wheels,
         OpenOptions {
             verify_record: options.verify_record,
         },
-    )?;
+    )?
+    .into();
     check_tags(&wheels, target)?;
-    split(&mut timings.open_ms);
+    timings.open_ms = ms(lap);
 
+    let lap = Instant::now();
+    let mut warnings: Vec<String> = wheels.iter().flat_map(|w| w.warnings.clone()).collect();
+    warnings.extend(hooks::check(plugins, &wheels, target)?);
+    timings.check_ms = ms(lap);
+
+    let lap = Instant::now();
+    let launchers = hooks::launchers(plugins, &wheels, target)?;
+    let editable = hooks::editable(plugins, &wheels, target, |_| "{}".to_string())?;
     let scheme = &target.scheme;
     let installed = installed::scan(&[&scheme.purelib, &scheme.platlib]);
     let mut plan = plan::plan(
@@ -95,28 +107,91 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
             allow_overwrite: options.allow_overwrite,
             verify_record: options.verify_record,
             requested: true,
-            scripts: options.scripts,
+            launchers: &launchers,
+            editable: &editable,
         },
     )?;
-    split(&mut timings.plan_ms);
-
-    let mut warnings: Vec<String> = wheels.iter().flat_map(|w| w.warnings.clone()).collect();
     warnings.extend(plan.warnings.iter().cloned());
+    timings.plan_ms = ms(lap);
+
     if options.dry_run {
-        timings.total_ms = start.elapsed().as_secs_f64() * 1000.0;
+        timings.total_ms = ms(start);
         return Ok(Report::new(target, &wheels, &plan, warnings, timings, true));
     }
 
+    let lap = Instant::now();
     let mut staged = write::write(&mut plan, &wheels, &target.interpreter.executable)?;
-    split(&mut timings.write_ms);
-    record::record(&plan, &wheels, &mut staged)?;
-    split(&mut timings.record_ms);
+    timings.write_ms = ms(lap);
+
+    let lap = Instant::now();
+    let mut extras = Vec::new();
+    if plugins.has(Role::PostInstall) {
+        let projects = installed_projects(&plan, &wheels, &staged);
+        let returned = plugins.after_install(&projects, &wit_target(target))?;
+        for extra in hooks::extra_files(returned, &wheels)? {
+            let wp = &plan.wheels[extra.wheel];
+            let rel = format!("{}/{}", wp.dist_info, extra.path);
+            if let Some((parent, _)) = rel.rsplit_once('/') {
+                staged.ensure_dir(wp.lib_root, parent)?;
+            }
+            let written = staged.stage_bytes(wp.lib_root, &rel, &extra.contents, false)?;
+            extras.push(StagedExtra {
+                wheel: extra.wheel,
+                rel,
+                written,
+            });
+        }
+    }
+    timings.post_install_ms = ms(lap);
+
+    let lap = Instant::now();
+    let direct_urls: Vec<Option<String>> = editable
+        .iter()
+        .map(|e| e.as_ref().map(|e| e.direct_url.clone()))
+        .collect();
+    record::record(&plan, &wheels, &mut staged, &direct_urls, &extras)?;
+    timings.record_ms = ms(lap);
+
+    let lap = Instant::now();
     let committed = staged.commit(&plan.removals, &plan.stale_dist_infos)?;
     warnings.extend(committed.warnings);
-    split(&mut timings.commit_ms);
-    timings.total_ms = start.elapsed().as_secs_f64() * 1000.0;
+    timings.commit_ms = ms(lap);
+    timings.total_ms = ms(start);
 
-    Ok(Report::new(
-        target, &wheels, &plan, warnings, timings, false,
-    ))
+    Ok(Report::new(target, &wheels, &plan, warnings, timings, false))
+}
+
+/// What post-install plugins learn about each project: its files as RECORD will list them.
+fn installed_projects(
+    plan: &plan::Plan,
+    wheels: &[OpenedWheel],
+    staged: &write::Staged,
+) -> Vec<wit::InstalledProject> {
+    wheels
+        .iter()
+        .enumerate()
+        .map(|(w, wheel)| wit::InstalledProject {
+            name: wheel.name().to_string(),
+            version: wheel.version().to_string(),
+            wheel: wheel.file_name.clone(),
+            wheel_sha256: staged.wheel_hashes[w]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+            dist_info: plan.wheels[w].dist_info.clone(),
+            files: plan
+                .files
+                .iter()
+                .zip(&staged.written)
+                .filter(|(op, _)| op.wheel == w)
+                .map(|(op, written)| wit::InstalledFile {
+                    path: op.record_path.clone(),
+                    hash: Some(write::record_hash(written)),
+                    size: Some(written.size),
+                })
+                .collect(),
+            scripts: plan.wheels[w].scripts.clone(),
+            metadata: wheel.metadata.fields.clone(),
+        })
+        .collect()
 }

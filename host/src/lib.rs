@@ -6,11 +6,13 @@
 //! 2. [`install::install`] runs the pipeline, one module per stage, plain data in between:
 //!    - **open** ([`wheel`]): parse each wheel's filename, `WHEEL`, `METADATA`, `RECORD` and
 //!      entry points; check its tags against the interpreter ([`tags`]).
-//!    - **plan** ([`plan`]): every file's destination, the generated files (launchers from
-//!      [`scripts`]), conflicts between wheels and with installed projects ([`installed`]), and the
-//!      files of replaced versions to remove.
+//!    - **check** ([`plugins::hooks`]): policy plugins allow, warn about or deny each wheel.
+//!    - **plan** ([`plan`]): every file's destination, the generated files (launchers from the
+//!      scripts plugin, editable layouts), conflicts between wheels and with installed projects
+//!      ([`installed`]), and the files of replaced versions to remove.
 //!    - **write** ([`write`]): all files of all wheels in parallel, each under a temporary name in
 //!      its final directory, through a directory capability, hashing while writing.
+//!    - **post-install** ([`plugins::hooks`]): plugins add dist-info files (an SBOM) or fail.
 //!    - **record** ([`record`]): the installed `RECORD`, `INSTALLER`, `REQUESTED` and
 //!      `direct_url.json` of each project.
 //!    - **commit** ([`write::Staged::commit`]): rename everything into place, remove what the
@@ -26,6 +28,7 @@ pub mod installed;
 pub mod interpreter;
 pub mod name;
 pub mod plan;
+pub mod plugins;
 pub mod record;
 pub mod report;
 pub mod roots;

@@ -19,7 +19,8 @@ use crate::error::WheelError;
 use crate::installed::InstalledDist;
 use crate::record::INSTALLER_NAME;
 use crate::roots::{RootId, Roots};
-use crate::scripts::{self, ScriptContext, ScriptGenerator};
+use crate::plugins::hooks::EditableOverride;
+use crate::scripts::{self, ScriptFile};
 use crate::target::Target;
 use crate::wheel::record::{Algorithm, RecordHash};
 use crate::wheel::{self, OpenedWheel};
@@ -114,7 +115,10 @@ pub struct PlanOptions<'a> {
     pub allow_overwrite: bool,
     pub verify_record: bool,
     pub requested: bool,
-    pub scripts: &'a dyn ScriptGenerator,
+    /// Per wheel, per entry point: the launcher files (from the scripts plugin).
+    pub launchers: &'a [Vec<Vec<ScriptFile>>],
+    /// Per wheel: how an editable wheel is laid out (from the editable plugin).
+    pub editable: &'a [Option<EditableOverride>],
 }
 
 /// Relative path from directory `from` to `to` (both absolute and normalized), `/`-separated.
@@ -152,10 +156,6 @@ pub fn plan(
 
     check_distinct_projects(wheels)?;
 
-    let ctx = ScriptContext {
-        interpreter: &target.interpreter.executable,
-        platform: &target.interpreter.platform,
-    };
     let mut files: Vec<FileOp> = Vec::new();
     let mut wheel_plans = Vec::with_capacity(wheels.len());
     let mut warnings = Vec::new();
@@ -177,6 +177,11 @@ pub fn plan(
         let data_prefix = format!("{}/", wheel.data_dir);
         for m in &wheel.archive.members {
             if m.is_dir || m.name == format!("{}/RECORD", wheel.dist_info) {
+                continue;
+            }
+            if let Some(Some(e)) = options.editable.get(w)
+                && e.drop.contains(&m.name)
+            {
                 continue;
             }
             let (root, rel, in_scripts) = match m.name.strip_prefix(&data_prefix) {
@@ -216,13 +221,24 @@ pub fn plan(
                 shadowed: false,
             });
         }
+        if let Some(Some(e)) = options.editable.get(w) {
+            for (path, contents) in &e.files {
+                files.push(FileOp {
+                    wheel: w,
+                    source: Source::Generated(contents.as_slice().into()),
+                    record_path: path.clone(),
+                    root: lib_root,
+                    rel: path.clone(),
+                    executable: false,
+                    origin: format!("editable layout file {path}"),
+                    shadowed: false,
+                });
+            }
+        }
         let mut script_names = Vec::new();
-        for ep in &wheel.entry_points {
-            let generated = options.scripts.generate(ep, &ctx).and_then(|f| {
-                scripts::validate_generated(&f)?;
-                Ok(f)
-            });
-            let generated = generated.map_err(|rule| {
+        let launchers = options.launchers.get(w).map(Vec::as_slice).unwrap_or(&[]);
+        for (ep, generated) in wheel.entry_points.iter().zip(launchers) {
+            scripts::validate_generated(generated).map_err(|rule| {
                 WheelError::member(
                     &wheel.file_name,
                     format!("{}/entry_points.txt", wheel.dist_info),
@@ -233,10 +249,10 @@ pub fn plan(
                 script_names.push(f.name.clone());
                 files.push(FileOp {
                     wheel: w,
-                    source: Source::Generated(f.contents.into()),
+                    source: Source::Generated(f.contents.as_slice().into()),
                     record_path: record_path(&roots, scripts_root, &f.name),
                     root: scripts_root,
-                    rel: f.name,
+                    rel: f.name.clone(),
                     executable: f.executable,
                     origin: format!("launcher for entry point `{}`", ep.name),
                     shadowed: false,

@@ -32,8 +32,34 @@ pub fn file_url(path: &std::path::Path) -> String {
     url
 }
 
-/// Stages each wheel's dist-info bookkeeping files, RECORD last.
-pub fn record(plan: &Plan, wheels: &[OpenedWheel], staged: &mut Staged) -> Result<()> {
+/// A file added to a project's dist-info after the write stage (by a post-install plugin).
+pub struct StagedExtra {
+    pub wheel: usize,
+    /// Path relative to the wheel's lib root.
+    pub rel: String,
+    pub written: crate::write::Written,
+}
+
+/// The default `direct_url.json` of a wheel installed from a local file (PEP 610 archive_info).
+pub fn archive_direct_url(wheel_path: &std::path::Path, sha256: &[u8; 32]) -> String {
+    let hex: String = sha256.iter().map(|b| format!("{b:02x}")).collect();
+    json!({
+        "archive_info": {"hash": format!("sha256={hex}"), "hashes": {"sha256": hex}},
+        "url": file_url(wheel_path),
+    })
+    .to_string()
+}
+
+/// Stages each wheel's dist-info bookkeeping files, RECORD last. `direct_urls` overrides the
+/// default `direct_url.json` per wheel (editable installs); `extras` are files post-install
+/// plugins added, already staged, to be listed in RECORD.
+pub fn record(
+    plan: &Plan,
+    wheels: &[OpenedWheel],
+    staged: &mut Staged,
+    direct_urls: &[Option<String>],
+    extras: &[StagedExtra],
+) -> Result<()> {
     for (w, wp) in plan.wheels.iter().enumerate() {
         let mut rows: Vec<String> = plan
             .files
@@ -62,15 +88,11 @@ pub fn record(plan: &Plan, wheels: &[OpenedWheel], staged: &mut Staged) -> Resul
         if wp.requested {
             add(staged, "REQUESTED", b"")?;
         }
-        let hex: String = staged.wheel_hashes[w]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let direct_url = json!({
-            "archive_info": {"hash": format!("sha256={hex}"), "hashes": {"sha256": hex}},
-            "url": file_url(&wheels[w].path),
-        });
-        add(staged, "direct_url.json", direct_url.to_string().as_bytes())?;
+        let direct_url = match direct_urls.get(w) {
+            Some(Some(url)) => url.clone(),
+            _ => archive_direct_url(&wheels[w].path, &staged.wheel_hashes[w]),
+        };
+        add(staged, "direct_url.json", direct_url.as_bytes())?;
         rows.sort();
         let record_rel = format!("{}/RECORD", wp.dist_info);
         rows.push(format_row(&record_rel, None, None));

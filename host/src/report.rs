@@ -14,9 +14,15 @@ use crate::wheel::OpenedWheel;
 /// Milliseconds per stage.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Timings {
+    /// Loading (or compiling) the plugins in effect.
+    pub plugins_load_ms: f64,
     pub open_ms: f64,
+    /// Policy plugins.
+    pub check_ms: f64,
     pub plan_ms: f64,
     pub write_ms: f64,
+    /// Post-install plugins.
+    pub post_install_ms: f64,
     pub record_ms: f64,
     pub commit_ms: f64,
     pub total_ms: f64,

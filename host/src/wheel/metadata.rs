@@ -144,6 +144,9 @@ pub struct CoreMetadata {
     pub classifiers: Vec<String>,
     pub requires_dist: Vec<String>,
     pub requires_python: Option<String>,
+    /// Every header field in file order, for plugins.
+    #[serde(skip)]
+    pub fields: Vec<(String, String)>,
 }
 
 impl CoreMetadata {
@@ -162,6 +165,7 @@ impl CoreMetadata {
             classifiers: h.get_all("Classifier").map(str::to_string).collect(),
             requires_dist: h.get_all("Requires-Dist").map(str::to_string).collect(),
             requires_python: h.get("Requires-Python").map(str::to_string),
+            fields: h.fields,
         })
     }
 }

@@ -92,6 +92,16 @@ impl Hasher {
     }
 }
 
+/// `algorithm=<urlsafe base64>` as RECORD spells a hash.
+pub fn format_hash(h: &RecordHash) -> String {
+    let alg = match h.algorithm {
+        Algorithm::Sha256 => "sha256",
+        Algorithm::Sha384 => "sha384",
+        Algorithm::Sha512 => "sha512",
+    };
+    format!("{alg}={}", URL_SAFE_NO_PAD.encode(&h.digest))
+}
+
 /// `sha256=<urlsafe base64>` of a sha256 digest.
 pub fn format_sha256(digest: &[u8]) -> String {
     format!("sha256={}", URL_SAFE_NO_PAD.encode(digest))

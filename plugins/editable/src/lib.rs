@@ -132,4 +132,4 @@ impl Plugin for Editable {
     }
 }
 
-register_plugin!(Editable);
+register_plugin!(Editable, roles = ["editable"]);

@@ -8,9 +8,13 @@
 //! - `trap`: panics (a trap, with panic=abort).
 //! - `bad-script`: as a scripts plugin, returns a launcher named `../escape`.
 //! - `huge-log`: logs a very long line many times.
+//! - `post-fail`: as a post-install plugin, fails the install.
+//! - `bad-extra`: as a post-install plugin, asks to write `../../escape.txt`.
 //! Otherwise it allows everything.
 
-use winst_plugin_sdk::types::{EntryPoint, GeneratedFile, Target, Verdict, Wheel};
+use winst_plugin_sdk::types::{
+    EntryPoint, ExtraFile, GeneratedFile, InstalledProject, Target, Verdict, Wheel,
+};
 use winst_plugin_sdk::{Plugin, host, register_plugin};
 
 #[derive(serde::Deserialize, Default)]
@@ -89,6 +93,31 @@ impl Plugin for Hostile {
             executable: true,
         }])
     }
+
+    fn after_install(
+        projects: Vec<InstalledProject>,
+        _target: Target,
+    ) -> Result<Vec<ExtraFile>, String> {
+        let config = config();
+        match config.mode.as_str() {
+            "post-fail" => Err("the hostile plugin fails the install".to_string()),
+            "bad-extra" => Ok(projects
+                .iter()
+                .map(|p| ExtraFile {
+                    project: p.name.clone(),
+                    file: GeneratedFile {
+                        name: "../../escape.txt".to_string(),
+                        contents: b"escaped".to_vec(),
+                        executable: false,
+                    },
+                })
+                .collect()),
+            _ => {
+                misbehave(&config);
+                Ok(Vec::new())
+            }
+        }
+    }
 }
 
-register_plugin!(Hostile);
+register_plugin!(Hostile, roles = ["policy", "scripts", "post-install"]);

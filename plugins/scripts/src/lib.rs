@@ -27,4 +27,4 @@ impl Plugin for Scripts {
     }
 }
 
-register_plugin!(Scripts);
+register_plugin!(Scripts, roles = ["scripts"]);

@@ -14,7 +14,7 @@
 //!         if wheel.name == "foo" { Verdict::Deny("foo is not allowed here".into()) } else { Verdict::Allow }
 //!     }
 //! }
-//! register_plugin!(NoFoo);
+//! register_plugin!(NoFoo, roles = ["policy"]);
 //! ```
 //!
 //! What this crate is not: a way out of the sandbox. The only outside calls a plugin has are in
@@ -159,10 +159,34 @@ pub trait Plugin {
     }
 }
 
-/// Exports a [`Plugin`] implementation as the component's roles.
+/// Exports a [`Plugin`] implementation, declaring the roles it serves.
+///
+/// `register_plugin!(MyPolicy, roles = ["policy"]);` — roles are `scripts`, `editable`, `policy`
+/// and `post-install`. winst reads them from the component (a `winst-roles` custom section), so
+/// `winst --plugin my.wasm` needs no configuration; a `winst.toml` entry may still narrow them.
 #[macro_export]
 macro_rules! register_plugin {
-    ($plugin:ty) => {
+    ($plugin:ty, roles = [$($role:literal),+ $(,)?]) => {
+        const _: () = {
+            const ROLES: &str = concat!($($role, ","),+);
+            const LEN: usize = ROLES.len();
+            const fn bytes() -> [u8; LEN] {
+                let src = ROLES.as_bytes();
+                let mut out = [0u8; LEN];
+                let mut i = 0;
+                while i < LEN {
+                    out[i] = src[i];
+                    i += 1;
+                }
+                out
+            }
+            #[used]
+            #[unsafe(link_section = "winst-roles")]
+            static WINST_ROLES: [u8; LEN] = bytes();
+        };
+        $crate::register_plugin!(@exports $plugin);
+    };
+    (@exports $plugin:ty) => {
         #[doc(hidden)]
         pub struct __WinstPluginExport;
 

@@ -53,4 +53,4 @@ impl Plugin for DenyList {
     }
 }
 
-register_plugin!(DenyList);
+register_plugin!(DenyList, roles = ["policy"]);

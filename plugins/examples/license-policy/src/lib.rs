@@ -217,7 +217,7 @@ impl Plugin for LicensePolicy {
     }
 }
 
-register_plugin!(LicensePolicy);
+register_plugin!(LicensePolicy, roles = ["policy"]);
 
 #[cfg(test)]
 mod tests {

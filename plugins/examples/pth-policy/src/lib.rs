@@ -59,4 +59,4 @@ impl Plugin for PthPolicy {
     }
 }
 
-register_plugin!(PthPolicy);
+register_plugin!(PthPolicy, roles = ["policy"]);

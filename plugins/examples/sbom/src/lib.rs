@@ -111,4 +111,4 @@ impl Plugin for Sbom {
     }
 }
 
-register_plugin!(Sbom);
+register_plugin!(Sbom, roles = ["post-install"]);

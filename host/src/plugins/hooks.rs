@@ -1,0 +1,349 @@
+//! The plugin-backed steps of an install, between pipeline data and the plugin interface.
+//!
+//! - **check** (policy chain): every wheel goes to every policy plugin before anything is
+//!   written; a deny stops the install, a warn is reported.
+//! - **launchers** (scripts role): the files for each wheel's entry points, validated.
+//! - **editable** (editable role): how a PEP 660 wheel's `.pth` files and finder modules are laid
+//!   out, and its `direct_url.json`.
+//! - **post-install** (post-install chain): extra dist-info files, validated, or a failure.
+//!
+//! Wheels are checked in parallel (one instance per call, no lock between them).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use anyhow::{Result, anyhow, bail};
+use rayon::prelude::*;
+
+use super::runtime::{PluginHost, wit};
+use super::Role;
+use crate::error::WheelError;
+use crate::scripts::{self, ScriptFile};
+use crate::target::Target;
+use crate::wheel::archive::check_member_name;
+use crate::wheel::{EntryPoint, OpenedWheel, ScriptKind};
+
+/// The `target` record plugins receive.
+pub fn wit_target(target: &Target) -> wit::Target {
+    let i = &target.interpreter;
+    wit::Target {
+        interpreter: i.executable.display().to_string(),
+        platform: i.platform.clone(),
+        python_version: format!("{}.{}.{}", i.version.0, i.version.1, i.version.2),
+        implementation: i.implementation.clone(),
+        prefix: i.prefix.display().to_string(),
+        scripts_dir: target.scheme.scripts.display().to_string(),
+        purelib: target.scheme.purelib.display().to_string(),
+        shebang: scripts::shebang(&i.executable),
+    }
+}
+
+fn wit_entry(ep: &EntryPoint) -> wit::EntryPoint {
+    wit::EntryPoint {
+        name: ep.name.clone(),
+        module: ep.module.clone(),
+        attr: ep.attr.clone(),
+        kind: match ep.kind {
+            ScriptKind::Console => wit::ScriptKind::Console,
+            ScriptKind::Gui => wit::ScriptKind::Gui,
+        },
+    }
+}
+
+/// The `wheel` record a policy plugin receives.
+pub fn wit_wheel(id: usize, w: &OpenedWheel) -> wit::Wheel {
+    wit::Wheel {
+        id: id as u32,
+        filename: w.file_name.clone(),
+        name: w.name().to_string(),
+        version: w.version().to_string(),
+        tags: w
+            .filename
+            .tags()
+            .map(|(p, a, pl)| format!("{p}-{a}-{pl}"))
+            .collect(),
+        metadata: w.metadata.fields.clone(),
+        members: w
+            .archive
+            .members
+            .iter()
+            .filter(|m| !m.is_dir)
+            .map(|m| wit::Member {
+                path: m.name.clone(),
+                size: m.size,
+                hash: w.record.get(&m.name).and_then(|r| {
+                    r.hash.as_ref().map(|h| {
+                        crate::wheel::record::format_hash(h)
+                    })
+                }),
+                executable: m.executable,
+            })
+            .collect(),
+        entry_points: w.entry_points.iter().map(wit_entry).collect(),
+    }
+}
+
+/// Runs the policy chain on every wheel. Returns the warnings; a deny is an error naming the
+/// wheel, the plugin and its reason.
+pub fn check(host: &PluginHost, wheels: &Arc<[OpenedWheel]>, target: &Target) -> Result<Vec<String>> {
+    if !host.has(Role::Policy) {
+        return Ok(Vec::new());
+    }
+    let t = wit_target(target);
+    let results: Vec<Result<Vec<(String, wit::Verdict)>>> = (0..wheels.len())
+        .into_par_iter()
+        .map(|i| host.check(wheels, &wit_wheel(i, &wheels[i]), &t))
+        .collect();
+    let mut warnings = Vec::new();
+    for (i, r) in results.into_iter().enumerate() {
+        for (plugin, verdict) in r.map_err(|e| anyhow!("{}: {e:#}", wheels[i].file_name))? {
+            match verdict {
+                wit::Verdict::Allow => {}
+                wit::Verdict::Warn(reason) => warnings.push(format!(
+                    "{}: policy plugin {plugin}: {}",
+                    wheels[i].file_name,
+                    sanitize(&reason)
+                )),
+                wit::Verdict::Deny(reason) => {
+                    return Err(WheelError::new(
+                        &wheels[i].file_name,
+                        format!("refused by policy plugin {plugin}: {}", sanitize(&reason)),
+                    )
+                    .into());
+                }
+            }
+        }
+    }
+    Ok(warnings)
+}
+
+/// Keeps a plugin's text printable and short.
+fn sanitize(s: &str) -> String {
+    let s: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(2000)
+        .collect();
+    s.trim().to_string()
+}
+
+/// The launcher files of every wheel (per wheel, per entry point), generated in parallel.
+pub fn launchers(
+    host: &PluginHost,
+    wheels: &[OpenedWheel],
+    target: &Target,
+) -> Result<Vec<Vec<Vec<ScriptFile>>>> {
+    let t = wit_target(target);
+    wheels
+        .par_iter()
+        .map(|w| -> Result<Vec<Vec<ScriptFile>>> {
+            let entries: Vec<wit::EntryPoint> = w.entry_points.iter().map(wit_entry).collect();
+            let generated = host
+                .generate_scripts(&entries, &t)
+                .map_err(|e| anyhow!("{}: {e:#}", w.file_name))?;
+            let mut out = Vec::with_capacity(generated.len());
+            for (ep, files) in w.entry_points.iter().zip(generated) {
+                let member = format!("{}/entry_points.txt", w.dist_info);
+                let files: Vec<ScriptFile> = files
+                    .map_err(|rule| {
+                        WheelError::member(
+                            &w.file_name,
+                            &member,
+                            format!("script `{}`: the scripts plugin refused it: {}", ep.name, sanitize(&rule)),
+                        )
+                    })?
+                    .into_iter()
+                    .map(|f| ScriptFile {
+                        name: f.name,
+                        contents: f.contents,
+                        executable: f.executable,
+                    })
+                    .collect();
+                scripts::validate_generated(&files).map_err(|rule| {
+                    WheelError::member(
+                        &w.file_name,
+                        &member,
+                        format!("script `{}`: the scripts plugin {rule}", ep.name),
+                    )
+                })?;
+                out.push(files);
+            }
+            Ok(out)
+        })
+        .collect()
+}
+
+/// How an editable wheel is laid out, decided by the editable plugin.
+#[derive(Debug, Clone)]
+pub struct EditableOverride {
+    /// Root members not to install (the backend's `.pth` files and finder modules).
+    pub drop: HashSet<String>,
+    /// Root files to install instead: (path relative to the lib root, contents).
+    pub files: Vec<(String, Vec<u8>)>,
+    pub direct_url: String,
+}
+
+/// Whether a wheel is a PEP 660 editable wheel, by the conventions of the common backends
+/// (setuptools' `__editable__*`, scikit-build/pdm's `_editable_impl_*`, hatchling's `_<name>.pth`).
+pub fn is_editable(w: &OpenedWheel) -> bool {
+    let hatch = format!("_{}.pth", crate::name::escape(w.name()));
+    w.archive.members.iter().any(|m| {
+        !m.name.contains('/')
+            && (m.name.starts_with("__editable__")
+                || m.name.starts_with("_editable_impl_")
+                || m.name == hatch)
+    })
+}
+
+/// Asks the editable plugin how to lay out each editable wheel.
+pub fn editable(
+    host: &PluginHost,
+    wheels: &[OpenedWheel],
+    target: &Target,
+    default_direct_url: impl Fn(usize) -> String + Sync,
+) -> Result<Vec<Option<EditableOverride>>> {
+    let t = wit_target(target);
+    wheels
+        .par_iter()
+        .enumerate()
+        .map(|(i, w)| -> Result<Option<EditableOverride>> {
+            if !is_editable(w) {
+                return Ok(None);
+            }
+            let read = |name: &str| -> Result<Vec<u8>> {
+                let m = w
+                    .archive
+                    .members
+                    .iter()
+                    .find(|m| m.name == name)
+                    .ok_or_else(|| anyhow!("{}: {name} vanished", w.file_name))?;
+                w.archive
+                    .read_small(m.index, 16 << 20)
+                    .map_err(|rule| WheelError::member(&w.file_name, name, rule).into())
+            };
+            let mut pth_files = Vec::new();
+            let mut finder_modules = Vec::new();
+            for m in w.archive.members.iter().filter(|m| !m.name.contains('/')) {
+                if m.name.ends_with(".pth") {
+                    pth_files.push((m.name.clone(), read(&m.name)?));
+                } else if m.name.ends_with(".py")
+                    && (m.name.starts_with("__editable__") || m.name.ends_with("_finder.py"))
+                {
+                    finder_modules.push((m.name.clone(), read(&m.name)?));
+                }
+            }
+            let drop: HashSet<String> = pth_files
+                .iter()
+                .chain(&finder_modules)
+                .map(|(n, _)| n.clone())
+                .collect();
+            let layout = host.editable_layout(
+                &wit::EditableWheel {
+                    name: w.name().to_string(),
+                    version: w.version().to_string(),
+                    pth_files,
+                    finder_modules,
+                    direct_url: default_direct_url(i),
+                },
+                &t,
+            )?;
+            for (path, _) in &layout.files {
+                check_member_name(path)
+                    .and_then(|()| {
+                        if path.ends_with('/') || path.contains(".dist-info/") {
+                            Err("not a file at the package root".to_string())
+                        } else {
+                            Ok(())
+                        }
+                    })
+                    .map_err(|rule| {
+                        anyhow!(
+                            "{}: the editable plugin asked to write `{}`: {rule}",
+                            w.file_name,
+                            path.escape_default()
+                        )
+                    })?;
+            }
+            if serde_json::from_str::<serde_json::Value>(&layout.direct_url).is_err() {
+                bail!(
+                    "{}: the editable plugin returned a direct_url.json that is not JSON",
+                    w.file_name
+                );
+            }
+            Ok(Some(EditableOverride {
+                drop,
+                files: layout.files,
+                direct_url: layout.direct_url,
+            }))
+        })
+        .collect()
+}
+
+/// The most a post-install chain may add, in bytes.
+const MAX_EXTRA_BYTES: usize = 64 << 20;
+
+/// A file a post-install plugin asked for: which wheel's dist-info, the path inside it, contents.
+pub struct ExtraFile {
+    pub wheel: usize,
+    pub path: String,
+    pub contents: Vec<u8>,
+}
+
+/// Validates what post-install plugins returned.
+pub fn extra_files(
+    returned: Vec<(String, Vec<wit::ExtraFile>)>,
+    wheels: &[OpenedWheel],
+) -> Result<Vec<ExtraFile>> {
+    let mut out: Vec<ExtraFile> = Vec::new();
+    let mut total = 0usize;
+    for (plugin, files) in returned {
+        for f in files {
+            let wheel = wheels
+                .iter()
+                .position(|w| crate::name::normalize(w.name()) == crate::name::normalize(&f.project))
+                .ok_or_else(|| {
+                    anyhow!(
+                        "plugin {plugin} (post-install) returned a file for `{}`, which this install does not contain",
+                        sanitize(&f.project)
+                    )
+                })?;
+            let path = f.file.name;
+            let reserved = ["RECORD", "INSTALLER", "REQUESTED", "direct_url.json", "METADATA", "WHEEL"];
+            if let Err(rule) = check_member_name(&path) {
+                bail!(
+                    "plugin {plugin} (post-install) asked to write `{}` into {}: {rule}",
+                    path.escape_default(),
+                    wheels[wheel].dist_info
+                );
+            }
+            if reserved.contains(&path.as_str()) || path.ends_with('/') || path.split('/').count() > 4 {
+                bail!(
+                    "plugin {plugin} (post-install) may not write `{path}` into {}",
+                    wheels[wheel].dist_info
+                );
+            }
+            if out.iter().any(|e| e.wheel == wheel && e.path == path)
+                || wheels[wheel]
+                    .archive
+                    .members
+                    .iter()
+                    .any(|m| m.name == format!("{}/{path}", wheels[wheel].dist_info))
+            {
+                bail!(
+                    "plugin {plugin} (post-install) asked to write {}/{path}, which already exists",
+                    wheels[wheel].dist_info
+                );
+            }
+            total += f.file.contents.len();
+            if total > MAX_EXTRA_BYTES {
+                bail!("post-install plugins returned more than {MAX_EXTRA_BYTES} bytes");
+            }
+            out.push(ExtraFile {
+                wheel,
+                path,
+                contents: f.file.contents,
+            });
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,21 @@
+//! Plugins: WebAssembly components that customize winst, run in a sandbox.
+//!
+//! A plugin serves one or more **roles** (the interfaces in `wit/plugin.wit`):
+//! - `scripts`: writes the launchers for console and GUI entry points (one plugin at a time; the
+//!   built-in default can be replaced);
+//! - `editable`: lays out PEP 660 editable wheels (one at a time; replaceable);
+//! - `policy`: allows, warns about or denies each wheel before anything is written (a chain: every
+//!   configured policy runs, in order);
+//! - `post-install`: adds files (an SBOM...) after everything is written, or fails the install
+//!   (a chain).
+//!
+//! [`config`] decides which plugins are in effect and where each came from; [`runtime`] compiles
+//! (once, cached), sandboxes and calls them. The host never trusts what a plugin returns: names
+//! and sizes are validated before anything is written.
+
+pub mod config;
+pub mod hooks;
+pub mod runtime;
+
+pub use config::{Limits, PluginConfig, PluginSource, PluginSpec, Role};
+pub use runtime::PluginHost;

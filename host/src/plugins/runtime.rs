@@ -1,0 +1,492 @@
+//! Running plugins: one wasmtime engine, components compiled once and cached, a fresh sandboxed
+//! instance per call.
+//!
+//! The sandbox: a plugin imports only winst's `host` interface (no WASI: no files, sockets,
+//! clocks, environment or randomness exist for it); every call gets a fuel budget (CPU) and a
+//! memory cap, and reads of wheel members are bounded. A call that traps, runs out of fuel or
+//! memory, or returns something winst refuses fails the install with an error naming the plugin
+//! and the role. Each call has its own `Store`, so calls run in parallel with no shared lock and a
+//! trap never poisons a later call. Compiled code is cached under winst's cache directory, keyed
+//! by the component's sha256 and the engine's configuration, so a warm run does not compile.
+
+use std::hash::{Hash as _, Hasher as _};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use anyhow::{Context, Result, anyhow, bail};
+use rayon::prelude::*;
+use sha2::Digest as _;
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Engine, ResourceLimiter, Store};
+
+use super::config::{Limits, PluginConfig, PluginSource, PluginSpec, Role};
+use crate::wheel::OpenedWheel;
+
+/// Generated bindings for `wit/plugin.wit`.
+pub mod bindings {
+    /// The shared types and the host interface (from the all-roles world).
+    pub mod base {
+        wasmtime::component::bindgen!({ world: "plugin", path: "../wit" });
+    }
+    macro_rules! role_world {
+        ($module:ident, $world:literal) => {
+            pub mod $module {
+                wasmtime::component::bindgen!({
+                    world: $world,
+                    path: "../wit",
+                    with: {
+                        "winst:plugin/types": super::base::winst::plugin::types,
+                        "winst:plugin/host": super::base::winst::plugin::host,
+                    },
+                });
+            }
+        };
+    }
+    role_world!(scripts, "scripts-plugin");
+    role_world!(editable, "editable-plugin");
+    role_world!(policy, "policy-plugin");
+    role_world!(post_install, "post-install-plugin");
+}
+
+pub use bindings::base::winst::plugin::types as wit;
+use bindings::base::winst::plugin::host::{Host, Level};
+
+/// Longest log line a plugin may write, and how many lines per call.
+const MAX_LOG_LINE: usize = 4096;
+const MAX_LOG_LINES: usize = 200;
+
+/// What one call's store holds.
+struct CallState {
+    plugin: Arc<str>,
+    config_json: Arc<str>,
+    wheels: Option<Arc<[OpenedWheel]>>,
+    read_budget: u64,
+    memory_limit: u64,
+    memory_denied: bool,
+    logs: usize,
+}
+
+impl ResourceLimiter for CallState {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired as u64 > self.memory_limit {
+            self.memory_denied = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 1 << 20)
+    }
+}
+
+impl Host for CallState {
+    fn log(&mut self, level: Level, message: String) {
+        self.logs += 1;
+        if self.logs > MAX_LOG_LINES {
+            return;
+        }
+        let mut message = message;
+        if message.len() > MAX_LOG_LINE {
+            let mut cut = MAX_LOG_LINE;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+            message.push('…');
+        }
+        let message: String = message
+            .chars()
+            .map(|c| if c.is_control() && c != '\n' { '?' } else { c })
+            .collect();
+        let tag = match level {
+            Level::Debug => return,
+            Level::Info => "info",
+            Level::Warn => "warning",
+            Level::Error => "error",
+        };
+        eprintln!("{tag}: plugin {}: {message}", self.plugin);
+    }
+
+    fn config(&mut self) -> String {
+        self.config_json.to_string()
+    }
+
+    fn read_member(&mut self, wheel: u32, path: String, max_bytes: u64) -> Result<Vec<u8>, String> {
+        let wheels = self
+            .wheels
+            .as_ref()
+            .ok_or("no wheel can be read in this hook")?;
+        let w = wheels
+            .get(wheel as usize)
+            .ok_or_else(|| format!("no wheel with id {wheel}"))?;
+        let member = w
+            .archive
+            .members
+            .iter()
+            .find(|m| m.name == path && !m.is_dir)
+            .ok_or_else(|| format!("{} has no member {path}", w.file_name))?;
+        let limit = max_bytes.min(self.read_budget);
+        if member.size > limit {
+            return Err(format!(
+                "{path} is {} bytes, more than the {limit} bytes this plugin may read",
+                member.size
+            ));
+        }
+        let bytes = w.archive.read_small(member.index, limit)?;
+        self.read_budget -= bytes.len() as u64;
+        Ok(bytes)
+    }
+}
+
+/// A plugin, compiled, with its linked pre-instances per role.
+struct Loaded {
+    spec: PluginSpec,
+    component: Component,
+    pre: [OnceLock<std::result::Result<PreByRole, String>>; 4],
+}
+
+#[derive(Clone)]
+enum PreByRole {
+    Scripts(bindings::scripts::ScriptsPluginPre<CallState>),
+    Editable(bindings::editable::EditablePluginPre<CallState>),
+    Policy(bindings::policy::PolicyPluginPre<CallState>),
+    PostInstall(bindings::post_install::PostInstallPluginPre<CallState>),
+}
+
+fn role_index(role: Role) -> usize {
+    match role {
+        Role::Scripts => 0,
+        Role::Editable => 1,
+        Role::Policy => 2,
+        Role::PostInstall => 3,
+    }
+}
+
+/// The loaded plugins of one winst run.
+pub struct PluginHost {
+    engine: Engine,
+    linker: Linker<CallState>,
+    plugins: Vec<Loaded>,
+    /// Load and compile times, for reports.
+    pub load_ms: f64,
+}
+
+fn engine() -> Result<Engine> {
+    let mut config = wasmtime::Config::new();
+    config.consume_fuel(true);
+    config.max_wasm_stack(1 << 20);
+    Engine::new(&config).map_err(|e| anyhow!("cannot start the plugin engine: {e}"))
+}
+
+fn cache_path(engine: &Engine, bytes: &[u8]) -> Option<PathBuf> {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut h);
+    let digest = sha2::Sha256::digest(bytes);
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    Some(
+        crate::interpreter::cache_dir()?
+            .join("plugins")
+            .join(format!("{hex}-{:016x}.cwasm", h.finish())),
+    )
+}
+
+/// Compiles a component, or loads its cached compiled code.
+fn compile(engine: &Engine, bytes: &[u8]) -> Result<Component> {
+    let cache = cache_path(engine, bytes);
+    if let Some(path) = &cache
+        && path.is_file()
+    {
+        // SAFETY: the file was written by `precompile_component` of an engine with the same
+        // compatibility hash, in winst's own cache directory (as trusted as winst's binary).
+        if let Ok(c) = unsafe { Component::deserialize_file(engine, path) } {
+            return Ok(c);
+        }
+    }
+    let compiled = engine
+        .precompile_component(bytes)
+        .map_err(|e| anyhow!("not a valid plugin component: {e}"))?;
+    if let Some(path) = &cache {
+        let _ = write_atomically(path, &compiled);
+    }
+    // SAFETY: produced just above by this engine.
+    unsafe { Component::deserialize(engine, &compiled) }
+        .map_err(|e| anyhow!("cannot load compiled plugin: {e}"))
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".tmp-{}-{:?}", std::process::id(), std::thread::current().id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+impl PluginHost {
+    /// Loads (compiles or reads cached code of) every plugin in the configuration, in parallel.
+    pub fn load(config: &PluginConfig) -> Result<PluginHost> {
+        Self::load_roles(config, &Role::ALL)
+    }
+
+    /// Loads only the plugins serving one of `roles`.
+    pub fn load_roles(config: &PluginConfig, roles: &[Role]) -> Result<PluginHost> {
+        let start = std::time::Instant::now();
+        let engine = engine()?;
+        let mut linker = Linker::new(&engine);
+        bindings::base::winst::plugin::host::add_to_linker::<CallState, HasSelf<CallState>>(
+            &mut linker,
+            |s| s,
+        )
+        .map_err(|e| anyhow!("cannot link the plugin host interface: {e}"))?;
+        let wanted: Vec<&PluginSpec> = config
+            .plugins
+            .iter()
+            .filter(|p| p.roles.iter().any(|r| roles.contains(r)))
+            .filter(|p| {
+                // Exclusive roles: only the one in effect.
+                p.roles.iter().any(|r| {
+                    !r.is_exclusive()
+                        || config.exclusive(*r).is_some_and(|e| e.name == p.name)
+                })
+            })
+            .collect();
+        let plugins = wanted
+            .par_iter()
+            .map(|spec| -> Result<Loaded> {
+                let bytes: std::borrow::Cow<[u8]> = match &spec.source {
+                    PluginSource::Builtin(b) => (*b).into(),
+                    PluginSource::File(p) => std::fs::read(p)
+                        .with_context(|| {
+                            format!("plugin {}: cannot read {}", spec.name, p.display())
+                        })?
+                        .into(),
+                };
+                let component = compile(&engine, &bytes)
+                    .with_context(|| format!("plugin {} ({})", spec.name, spec.file_display()))?;
+                Ok(Loaded {
+                    spec: (*spec).clone(),
+                    component,
+                    pre: Default::default(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(PluginHost {
+            engine,
+            linker,
+            plugins,
+            load_ms: start.elapsed().as_secs_f64() * 1000.0,
+        })
+    }
+
+    fn pre(&self, loaded: &Loaded, role: Role) -> Result<PreByRole> {
+        let slot = &loaded.pre[role_index(role)];
+        let result = slot.get_or_init(|| {
+            let instance_pre = self
+                .linker
+                .instantiate_pre(&loaded.component)
+                .map_err(|e| format!("its imports cannot be satisfied (plugins may import only winst's host interface): {e}"))?;
+            let missing = |e: wasmtime::Error| {
+                format!("it does not export the {} interface: {e}", role.as_str())
+            };
+            Ok(match role {
+                Role::Scripts => PreByRole::Scripts(
+                    bindings::scripts::ScriptsPluginPre::new(instance_pre).map_err(missing)?,
+                ),
+                Role::Editable => PreByRole::Editable(
+                    bindings::editable::EditablePluginPre::new(instance_pre).map_err(missing)?,
+                ),
+                Role::Policy => PreByRole::Policy(
+                    bindings::policy::PolicyPluginPre::new(instance_pre).map_err(missing)?,
+                ),
+                Role::PostInstall => PreByRole::PostInstall(
+                    bindings::post_install::PostInstallPluginPre::new(instance_pre)
+                        .map_err(missing)?,
+                ),
+            })
+        });
+        result.clone().map_err(|e| {
+            anyhow!(
+                "plugin {} cannot serve the {} role: {e}",
+                loaded.spec.name,
+                role.as_str()
+            )
+        })
+    }
+
+    fn store(&self, spec: &PluginSpec, wheels: Option<Arc<[OpenedWheel]>>) -> Result<Store<CallState>> {
+        let mut store = Store::new(
+            &self.engine,
+            CallState {
+                plugin: spec.name.as_str().into(),
+                config_json: spec.config_json.as_str().into(),
+                wheels,
+                read_budget: spec.limits.read_bytes,
+                memory_limit: spec.limits.memory_bytes,
+                memory_denied: false,
+                logs: 0,
+            },
+        );
+        store.limiter(|s| s);
+        store
+            .set_fuel(spec.limits.fuel)
+            .map_err(|e| anyhow!("cannot set fuel: {e}"))?;
+        Ok(store)
+    }
+
+    /// Turns a wasmtime failure into a message naming the plugin, the role and the cause.
+    fn failure(spec: &PluginSpec, role: Role, store: &Store<CallState>, e: wasmtime::Error) -> anyhow::Error {
+        let limits = spec.limits;
+        let cause = if store.get_fuel().is_ok_and(|f| f == 0) {
+            format!("it ran out of its CPU budget ({} fuel per call)", limits.fuel)
+        } else if store.data().memory_denied {
+            format!(
+                "it tried to use more than its memory limit ({} MiB)",
+                limits.memory_bytes >> 20
+            )
+        } else {
+            format!("it trapped: {e}")
+        };
+        anyhow!(
+            "plugin {} failed in its {} hook: {cause}",
+            spec.name,
+            role.as_str()
+        )
+    }
+
+    fn loaded(&self, role: Role) -> impl Iterator<Item = &Loaded> {
+        self.plugins.iter().filter(move |l| l.spec.roles.contains(&role))
+    }
+
+    /// The specs of the loaded plugins.
+    pub fn specs(&self) -> impl Iterator<Item = &PluginSpec> {
+        self.plugins.iter().map(|l| &l.spec)
+    }
+
+    /// Generates launchers for a wheel's entry points with the scripts plugin: one instance for
+    /// all of them.
+    pub fn generate_scripts(
+        &self,
+        entries: &[wit::EntryPoint],
+        target: &wit::Target,
+    ) -> Result<Vec<Result<Vec<wit::GeneratedFile>, String>>> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let loaded = self
+            .loaded(Role::Scripts)
+            .last()
+            .context("no plugin serves the scripts role, so console scripts cannot be written")?;
+        let PreByRole::Scripts(pre) = self.pre(loaded, Role::Scripts)? else {
+            unreachable!("pre() returns the role asked for");
+        };
+        let mut store = self.store(&loaded.spec, None)?;
+        let instance = pre
+            .instantiate(&mut store)
+            .map_err(|e| Self::failure(&loaded.spec, Role::Scripts, &store, e))?;
+        let mut out = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let r = instance
+                .winst_plugin_scripts()
+                .call_generate(&mut store, entry, target)
+                .map_err(|e| Self::failure(&loaded.spec, Role::Scripts, &store, e))?;
+            out.push(r);
+        }
+        Ok(out)
+    }
+
+    /// Runs every policy plugin on one wheel, in order. Returns the verdicts with the plugin name.
+    pub fn check(
+        &self,
+        wheels: &Arc<[OpenedWheel]>,
+        wheel: &wit::Wheel,
+        target: &wit::Target,
+    ) -> Result<Vec<(String, wit::Verdict)>> {
+        let mut out = Vec::new();
+        for loaded in self.loaded(Role::Policy) {
+            let PreByRole::Policy(pre) = self.pre(loaded, Role::Policy)? else {
+                unreachable!("pre() returns the role asked for");
+            };
+            let mut store = self.store(&loaded.spec, Some(wheels.clone()))?;
+            let verdict = pre
+                .instantiate(&mut store)
+                .and_then(|i| i.winst_plugin_policy().call_check(&mut store, wheel, target))
+                .map_err(|e| Self::failure(&loaded.spec, Role::Policy, &store, e))?;
+            out.push((loaded.spec.name.clone(), verdict));
+        }
+        Ok(out)
+    }
+
+    /// Whether any policy plugin is in effect.
+    pub fn has(&self, role: Role) -> bool {
+        self.loaded(role).next().is_some()
+    }
+
+    /// Runs the post-install chain. Returns, per plugin, the extra files it asked for.
+    pub fn after_install(
+        &self,
+        projects: &[wit::InstalledProject],
+        target: &wit::Target,
+    ) -> Result<Vec<(String, Vec<wit::ExtraFile>)>> {
+        let mut out = Vec::new();
+        for loaded in self.loaded(Role::PostInstall) {
+            let PreByRole::PostInstall(pre) = self.pre(loaded, Role::PostInstall)? else {
+                unreachable!("pre() returns the role asked for");
+            };
+            let mut store = self.store(&loaded.spec, None)?;
+            let result = pre
+                .instantiate(&mut store)
+                .and_then(|i| {
+                    i.winst_plugin_post_install()
+                        .call_after_install(&mut store, projects, target)
+                })
+                .map_err(|e| Self::failure(&loaded.spec, Role::PostInstall, &store, e))?;
+            match result {
+                Ok(files) => out.push((loaded.spec.name.clone(), files)),
+                Err(reason) => bail!(
+                    "plugin {} failed the install in its post-install hook: {}",
+                    loaded.spec.name,
+                    reason
+                ),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Lays out an editable wheel with the editable plugin.
+    pub fn editable_layout(
+        &self,
+        wheel: &wit::EditableWheel,
+        target: &wit::Target,
+    ) -> Result<wit::EditableLayout> {
+        let loaded = self
+            .loaded(Role::Editable)
+            .last()
+            .context("no plugin serves the editable role")?;
+        let PreByRole::Editable(pre) = self.pre(loaded, Role::Editable)? else {
+            unreachable!("pre() returns the role asked for");
+        };
+        let mut store = self.store(&loaded.spec, None)?;
+        let result = pre
+            .instantiate(&mut store)
+            .and_then(|i| i.winst_plugin_editable().call_layout(&mut store, wheel, target))
+            .map_err(|e| Self::failure(&loaded.spec, Role::Editable, &store, e))?;
+        result.map_err(|reason| {
+            anyhow!(
+                "plugin {} could not lay out the editable wheel {}: {reason}",
+                loaded.spec.name,
+                wheel.name
+            )
+        })
+    }
+}
+
