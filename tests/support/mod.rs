@@ -251,6 +251,14 @@ pub struct WheelBuilder {
     /// Leaves RECORD out entirely.
     pub no_record: bool,
     pub directory_entries: bool,
+    /// Raw lines appended to RECORD (before its own row), e.g. a row with a wrong hash.
+    pub extra_record_rows: Vec<String>,
+    /// Generated dist-info files (`METADATA`, `WHEEL`) to leave out of the wheel and its RECORD.
+    pub omit_dist_info_files: Vec<String>,
+    /// Symbolic link entries `(name, target)` (not listed in RECORD).
+    pub symlinks: Vec<(String, String)>,
+    /// Stores members uncompressed instead of deflating them.
+    pub stored: bool,
 }
 
 impl WheelBuilder {
@@ -270,6 +278,10 @@ impl WheelBuilder {
             record_edit: None,
             no_record: false,
             directory_entries: false,
+            extra_record_rows: Vec::new(),
+            omit_dist_info_files: Vec::new(),
+            symlinks: Vec::new(),
+            stored: false,
         }
     }
 
@@ -371,6 +383,12 @@ impl WheelBuilder {
         if let Some(ep) = &self.entry_points {
             all.push(meta("entry_points.txt", ep.clone()));
         }
+        all.retain(|m| {
+            !self
+                .omit_dist_info_files
+                .iter()
+                .any(|f| m.name == format!("{di}/{f}"))
+        });
         let mut record = String::new();
         for m in all.iter().filter(|m| m.in_record) {
             record.push_str(&format!(
@@ -379,6 +397,10 @@ impl WheelBuilder {
                 record_hash(&m.contents),
                 m.contents.len()
             ));
+        }
+        for row in &self.extra_record_rows {
+            record.push_str(row);
+            record.push('\n');
         }
         record.push_str(&format!("{di}/RECORD,,\n"));
         if let Some(edit) = self.record_edit {
@@ -412,10 +434,18 @@ impl WheelBuilder {
                 }
             }
             let options = SimpleFileOptions::default()
-                .compression_method(zip::CompressionMethod::Deflated)
+                .compression_method(if self.stored {
+                    zip::CompressionMethod::Stored
+                } else {
+                    zip::CompressionMethod::Deflated
+                })
                 .unix_permissions(if m.executable { 0o755 } else { 0o644 });
             zip.start_file(m.name.clone(), options).unwrap();
             zip.write_all(&m.contents).unwrap();
+        }
+        for (name, target) in &self.symlinks {
+            zip.add_symlink(name.clone(), target.clone(), SimpleFileOptions::default())
+                .unwrap();
         }
         zip.finish().unwrap();
         path
@@ -428,4 +458,32 @@ pub fn wheel_dir() -> tempfile::TempDir {
         .prefix("winst-wheels-")
         .tempdir()
         .unwrap()
+}
+
+/// Knobs for invalid wheels (see `tests/invalid.rs`).
+impl WheelBuilder {
+    /// Appends a raw line to RECORD. With [`WheelBuilder::unrecorded`] it gives a member a
+    /// hand-written row (wrong hash, no hash, md5, ...); alone it lists a file the wheel lacks.
+    pub fn record_row(mut self, row: &str) -> Self {
+        self.extra_record_rows.push(row.to_string());
+        self
+    }
+
+    /// Leaves a generated dist-info file (`METADATA` or `WHEEL`) out of the wheel.
+    pub fn omit_dist_info_file(mut self, name: &str) -> Self {
+        self.omit_dist_info_files.push(name.to_string());
+        self
+    }
+
+    /// Stores every member uncompressed (a flipped byte then fails only the CRC).
+    pub fn stored(mut self) -> Self {
+        self.stored = true;
+        self
+    }
+
+    /// Adds a symbolic link entry to the archive.
+    pub fn symlink(mut self, name: &str, target: &str) -> Self {
+        self.symlinks.push((name.to_string(), target.to_string()));
+        self
+    }
 }
