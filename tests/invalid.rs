@@ -702,7 +702,6 @@ fn member_with_control_character() {
 }
 
 #[test]
-#[ignore = "winst bug: hostile member names are printed raw (NUL, newline, ANSI escapes reach the terminal)"]
 fn control_characters_in_member_names_are_escaped_in_the_error() {
     // The name is refused because it is hostile; echoing it verbatim lets a wheel forge or hide
     // terminal output (an escape sequence, or a newline starting a fake line).

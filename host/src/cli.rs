@@ -144,7 +144,11 @@ fn run_plugins(args: PluginsArgs, config: &PluginConfig) -> Result<()> {
     println!();
     for role in crate::plugins::Role::ALL {
         let names: Vec<&str> = config.chain(role).map(|p| p.name.as_str()).collect();
-        let shown = if names.is_empty() { "(none)".to_string() } else { names.join(" → ") };
+        let shown = if names.is_empty() {
+            "(none)".to_string()
+        } else {
+            names.join(" → ")
+        };
         println!("{:<13} {shown}", format!("{}:", role.as_str()));
     }
     println!();

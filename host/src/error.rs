@@ -39,11 +39,31 @@ impl WheelError {
     }
 }
 
+/// Escapes control characters so a hostile name cannot move the cursor, color the terminal or
+/// start a fake line.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().any(char::is_control) {
+        s.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect::<String>()
+            .into()
+    } else {
+        s.into()
+    }
+}
+
 impl fmt::Display for WheelError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (wheel, rule) = (printable(&self.wheel), printable(&self.rule));
         match &self.member {
-            Some(member) => write!(f, "{}: {}: {}", self.wheel, member, self.rule),
-            None => write!(f, "{}: {}", self.wheel, self.rule),
+            Some(member) => write!(f, "{wheel}: {}: {rule}", printable(member)),
+            None => write!(f, "{wheel}: {rule}"),
         }
     }
 }

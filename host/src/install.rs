@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use rayon::prelude::*;
+use sha2::Digest as _;
 
 use crate::error::WheelError;
 use crate::installed;
@@ -49,7 +50,11 @@ pub fn open_all(paths: &[PathBuf], options: OpenOptions) -> Result<Vec<OpenedWhe
 pub fn check_tags(wheels: &[OpenedWheel], target: &Target) -> Result<(), WheelError> {
     let tags = SupportedTags::for_interpreter(&target.interpreter);
     for w in wheels {
-        if !w.filename.tags().any(|(p, a, pl)| tags.is_supported(p, a, pl)) {
+        if !w
+            .filename
+            .tags()
+            .any(|(p, a, pl)| tags.is_supported(p, a, pl))
+        {
             return Err(WheelError::new(
                 &w.file_name,
                 format!(
@@ -96,7 +101,13 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
 
     let lap = Instant::now();
     let launchers = hooks::launchers(plugins, &wheels, target)?;
-    let editable = hooks::editable(plugins, &wheels, target, |_| "{}".to_string())?;
+    let editable = hooks::editable(plugins, &wheels, target, |i| {
+        // Only editable wheels need this before the write stage hashes every wheel anyway.
+        let sha = std::fs::read(&wheels[i].path)
+            .map(|b| sha2::Sha256::digest(&b).into())
+            .unwrap_or([0u8; 32]);
+        record::archive_direct_url(&wheels[i].path, &sha)
+    })?;
     let scheme = &target.scheme;
     let installed = installed::scan(&[&scheme.purelib, &scheme.platlib]);
     let mut plan = plan::plan(
@@ -158,7 +169,9 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     timings.commit_ms = ms(lap);
     timings.total_ms = ms(start);
 
-    Ok(Report::new(target, &wheels, &plan, warnings, timings, false))
+    Ok(Report::new(
+        target, &wheels, &plan, warnings, timings, false,
+    ))
 }
 
 /// What post-install plugins learn about each project: its files as RECORD will list them.

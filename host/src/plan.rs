@@ -17,9 +17,9 @@ use sha2::Digest as _;
 
 use crate::error::WheelError;
 use crate::installed::InstalledDist;
+use crate::plugins::hooks::EditableOverride;
 use crate::record::INSTALLER_NAME;
 use crate::roots::{RootId, Roots};
-use crate::plugins::hooks::EditableOverride;
 use crate::scripts::{self, ScriptFile};
 use crate::target::Target;
 use crate::wheel::record::{Algorithm, RecordHash};

@@ -61,19 +61,22 @@ pub fn record(
     extras: &[StagedExtra],
 ) -> Result<()> {
     for (w, wp) in plan.wheels.iter().enumerate() {
-        let mut rows: Vec<String> = plan
-            .files
-            .iter()
-            .zip(&staged.written)
-            .filter(|(op, _)| op.wheel == w)
-            .map(|(op, written)| {
-                format_row(
-                    &op.record_path,
-                    Some(&record_hash(written)),
-                    Some(written.size),
-                )
-            })
-            .collect();
+        let mut rows: Vec<String> =
+            plan.files
+                .iter()
+                .zip(&staged.written)
+                .filter(|(op, _)| op.wheel == w)
+                .map(|(op, written)| {
+                    format_row(
+                        &op.record_path,
+                        Some(&record_hash(written)),
+                        Some(written.size),
+                    )
+                })
+                .chain(extras.iter().filter(|e| e.wheel == w).map(|e| {
+                    format_row(&e.rel, Some(&record_hash(&e.written)), Some(e.written.size))
+                }))
+                .collect();
         let mut add = |staged: &mut Staged, name: &str, bytes: &[u8]| -> Result<()> {
             let rel = format!("{}/{name}", wp.dist_info);
             let written = staged.stage_bytes(wp.lib_root, &rel, bytes, false)?;

@@ -32,11 +32,12 @@ pub fn py_version() -> String {
 /// The `winst` binary under test, with a cache private to the test run.
 pub fn winst() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_winst"));
-    cmd.env(
-        "WINST_CACHE_DIR",
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join("winst-cache"),
-    )
-    .env_remove("VIRTUAL_ENV");
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    // Isolated from this machine's winst configuration: no system or user winst.toml.
+    cmd.env("WINST_CACHE_DIR", tmp.join("winst-cache"))
+        .env("WINST_SYSTEM_CONFIG", tmp.join("no-system-winst.toml"))
+        .env("XDG_CONFIG_HOME", tmp.join("no-user-config"))
+        .env_remove("VIRTUAL_ENV");
     cmd
 }
 
@@ -58,6 +59,13 @@ pub fn check(cmd: &mut Command) -> Output {
         out.status
     );
     out
+}
+
+/// A component from `plugins/dist/` (built by `plugins/build.sh`).
+pub fn plugin(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../plugins/dist")
+        .join(format!("{name}.wasm"))
 }
 
 /// A fresh virtual environment (without pip, which tests run from the base interpreter with

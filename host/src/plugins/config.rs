@@ -42,7 +42,12 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Scripts, Role::Editable, Role::Policy, Role::PostInstall];
+    pub const ALL: [Role; 4] = [
+        Role::Scripts,
+        Role::Editable,
+        Role::Policy,
+        Role::PostInstall,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -15,8 +15,8 @@ use std::sync::Arc;
 use anyhow::{Result, anyhow, bail};
 use rayon::prelude::*;
 
-use super::runtime::{PluginHost, wit};
 use super::Role;
+use super::runtime::{PluginHost, wit};
 use crate::error::WheelError;
 use crate::scripts::{self, ScriptFile};
 use crate::target::Target;
@@ -71,11 +71,10 @@ pub fn wit_wheel(id: usize, w: &OpenedWheel) -> wit::Wheel {
             .map(|m| wit::Member {
                 path: m.name.clone(),
                 size: m.size,
-                hash: w.record.get(&m.name).and_then(|r| {
-                    r.hash.as_ref().map(|h| {
-                        crate::wheel::record::format_hash(h)
-                    })
-                }),
+                hash: w
+                    .record
+                    .get(&m.name)
+                    .and_then(|r| r.hash.as_ref().map(crate::wheel::record::format_hash)),
                 executable: m.executable,
             })
             .collect(),
@@ -85,7 +84,11 @@ pub fn wit_wheel(id: usize, w: &OpenedWheel) -> wit::Wheel {
 
 /// Runs the policy chain on every wheel. Returns the warnings; a deny is an error naming the
 /// wheel, the plugin and its reason.
-pub fn check(host: &PluginHost, wheels: &Arc<[OpenedWheel]>, target: &Target) -> Result<Vec<String>> {
+pub fn check(
+    host: &PluginHost,
+    wheels: &Arc<[OpenedWheel]>,
+    target: &Target,
+) -> Result<Vec<String>> {
     if !host.has(Role::Policy) {
         return Ok(Vec::new());
     }
@@ -149,7 +152,11 @@ pub fn launchers(
                         WheelError::member(
                             &w.file_name,
                             &member,
-                            format!("script `{}`: the scripts plugin refused it: {}", ep.name, sanitize(&rule)),
+                            format!(
+                                "script `{}`: the scripts plugin refused it: {}",
+                                ep.name,
+                                sanitize(&rule)
+                            ),
                         )
                     })?
                     .into_iter()
@@ -308,7 +315,14 @@ pub fn extra_files(
                     )
                 })?;
             let path = f.file.name;
-            let reserved = ["RECORD", "INSTALLER", "REQUESTED", "direct_url.json", "METADATA", "WHEEL"];
+            let reserved = [
+                "RECORD",
+                "INSTALLER",
+                "REQUESTED",
+                "direct_url.json",
+                "METADATA",
+                "WHEEL",
+            ];
             if let Err(rule) = check_member_name(&path) {
                 bail!(
                     "plugin {plugin} (post-install) asked to write `{}` into {}: {rule}",
@@ -316,7 +330,10 @@ pub fn extra_files(
                     wheels[wheel].dist_info
                 );
             }
-            if reserved.contains(&path.as_str()) || path.ends_with('/') || path.split('/').count() > 4 {
+            if reserved.contains(&path.as_str())
+                || path.ends_with('/')
+                || path.split('/').count() > 4
+            {
                 bail!(
                     "plugin {plugin} (post-install) may not write `{path}` into {}",
                     wheels[wheel].dist_info

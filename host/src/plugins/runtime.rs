@@ -19,7 +19,7 @@ use sha2::Digest as _;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, ResourceLimiter, Store};
 
-use super::config::{Limits, PluginConfig, PluginSource, PluginSpec, Role};
+use super::config::{PluginConfig, PluginSource, PluginSpec, Role};
 use crate::wheel::OpenedWheel;
 
 /// Generated bindings for `wit/plugin.wit`.
@@ -48,8 +48,8 @@ pub mod bindings {
     role_world!(post_install, "post-install-plugin");
 }
 
-pub use bindings::base::winst::plugin::types as wit;
 use bindings::base::winst::plugin::host::{Host, Level};
+pub use bindings::base::winst::plugin::types as wit;
 
 /// Longest log line a plugin may write, and how many lines per call.
 const MAX_LOG_LINE: usize = 4096;
@@ -227,7 +227,11 @@ fn compile(engine: &Engine, bytes: &[u8]) -> Result<Component> {
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".tmp-{}-{:?}", std::process::id(), std::thread::current().id()));
+    let tmp = dir.join(format!(
+        ".tmp-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)
 }
@@ -255,8 +259,7 @@ impl PluginHost {
             .filter(|p| {
                 // Exclusive roles: only the one in effect.
                 p.roles.iter().any(|r| {
-                    !r.is_exclusive()
-                        || config.exclusive(*r).is_some_and(|e| e.name == p.name)
+                    !r.is_exclusive() || config.exclusive(*r).is_some_and(|e| e.name == p.name)
                 })
             })
             .collect();
@@ -323,7 +326,11 @@ impl PluginHost {
         })
     }
 
-    fn store(&self, spec: &PluginSpec, wheels: Option<Arc<[OpenedWheel]>>) -> Result<Store<CallState>> {
+    fn store(
+        &self,
+        spec: &PluginSpec,
+        wheels: Option<Arc<[OpenedWheel]>>,
+    ) -> Result<Store<CallState>> {
         let mut store = Store::new(
             &self.engine,
             CallState {
@@ -344,10 +351,18 @@ impl PluginHost {
     }
 
     /// Turns a wasmtime failure into a message naming the plugin, the role and the cause.
-    fn failure(spec: &PluginSpec, role: Role, store: &Store<CallState>, e: wasmtime::Error) -> anyhow::Error {
+    fn failure(
+        spec: &PluginSpec,
+        role: Role,
+        store: &Store<CallState>,
+        e: wasmtime::Error,
+    ) -> anyhow::Error {
         let limits = spec.limits;
         let cause = if store.get_fuel().is_ok_and(|f| f == 0) {
-            format!("it ran out of its CPU budget ({} fuel per call)", limits.fuel)
+            format!(
+                "it ran out of its CPU budget ({} fuel per call)",
+                limits.fuel
+            )
         } else if store.data().memory_denied {
             format!(
                 "it tried to use more than its memory limit ({} MiB)",
@@ -364,7 +379,9 @@ impl PluginHost {
     }
 
     fn loaded(&self, role: Role) -> impl Iterator<Item = &Loaded> {
-        self.plugins.iter().filter(move |l| l.spec.roles.contains(&role))
+        self.plugins
+            .iter()
+            .filter(move |l| l.spec.roles.contains(&role))
     }
 
     /// The specs of the loaded plugins.
@@ -419,7 +436,10 @@ impl PluginHost {
             let mut store = self.store(&loaded.spec, Some(wheels.clone()))?;
             let verdict = pre
                 .instantiate(&mut store)
-                .and_then(|i| i.winst_plugin_policy().call_check(&mut store, wheel, target))
+                .and_then(|i| {
+                    i.winst_plugin_policy()
+                        .call_check(&mut store, wheel, target)
+                })
                 .map_err(|e| Self::failure(&loaded.spec, Role::Policy, &store, e))?;
             out.push((loaded.spec.name.clone(), verdict));
         }
@@ -478,7 +498,10 @@ impl PluginHost {
         let mut store = self.store(&loaded.spec, None)?;
         let result = pre
             .instantiate(&mut store)
-            .and_then(|i| i.winst_plugin_editable().call_layout(&mut store, wheel, target))
+            .and_then(|i| {
+                i.winst_plugin_editable()
+                    .call_layout(&mut store, wheel, target)
+            })
             .map_err(|e| Self::failure(&loaded.spec, Role::Editable, &store, e))?;
         result.map_err(|reason| {
             anyhow!(
@@ -489,4 +512,3 @@ impl PluginHost {
         })
     }
 }
-
