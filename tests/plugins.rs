@@ -601,3 +601,96 @@ fn editable_static_mode_writes_a_plain_path_pth() {
     );
     assert!(!record.contains("finder"), "{record}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The example policies on real wheels from the pinned corpus
+
+#[test]
+fn license_policy_on_real_wheels() {
+    let Some(corpus) = corpus::wheels("plugins") else {
+        return;
+    };
+    // mutagen says `License-Expression: GPL-2.0-or-later`; six has only `License: MIT` and the
+    // MIT trove classifier, which the plugin falls back to.
+    let gpl = corpus::wheel(&corpus, "mutagen");
+    let mit = corpus::wheel(&corpus, "six");
+    let venv = Venv::new();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config_file(
+        dir.path(),
+        &plugin_entry(
+            "licenses",
+            "license-policy",
+            "config = { allow = [\"MIT\", \"BSD-3-Clause\", \"Apache-2.0\"] }",
+        ),
+    );
+    let stderr = refused(&venv, &[&"--config", &cfg, &mit, &gpl]);
+    assert!(
+        stderr.contains("mutagen-1.48.1-py3-none-any.whl"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("refused by policy plugin licenses"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("GPL-2.0-or-later"), "{stderr}");
+    assert!(
+        !stderr.contains("six-"),
+        "six is MIT and allowed:\n{stderr}"
+    );
+
+    let out = venv.install(&[&"--config", &cfg, &mit]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    assert_eq!(
+        venv.python_out("import six; print(six.__version__)"),
+        "1.17.0"
+    );
+
+    // An organization that accepts the GPL says so, and mutagen installs and runs.
+    let cfg = config_file(
+        dir.path(),
+        &plugin_entry(
+            "licenses",
+            "license-policy",
+            "config = { allow = [\"MIT\", \"GPL-2.0-or-later\"] }",
+        ),
+    );
+    let out = venv.install(&[&"--config", &cfg, &gpl]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let out = check(std::process::Command::new(venv.bin("mid3v2")).arg("--version"));
+    assert!(text(&out).0.contains("1.48.1"), "{:?}", text(&out));
+}
+
+#[test]
+fn pth_policy_on_real_setuptools() {
+    let Some(corpus) = corpus::wheels("plugins") else {
+        return;
+    };
+    // setuptools ships distutils-precedence.pth, which runs code at every interpreter start.
+    let setuptools = corpus::wheel(&corpus, "setuptools");
+    let venv = Venv::new();
+    let dir = tempfile::tempdir().unwrap();
+    let strict = config_file(
+        &dir.path().join("strict"),
+        &plugin_entry("pth", "pth-policy", ""),
+    );
+    let stderr = refused(&venv, &[&"--config", &strict, &setuptools]);
+    assert!(stderr.contains("distutils-precedence.pth"), "{stderr}");
+    assert!(stderr.contains("refused by policy plugin pth"), "{stderr}");
+
+    let allowing = config_file(
+        &dir.path().join("allowing"),
+        &plugin_entry(
+            "pth",
+            "pth-policy",
+            "config = { allow = [\"distutils-precedence.pth\"] }",
+        ),
+    );
+    let out = venv.install(&[&"--config", &allowing, &setuptools]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    assert!(
+        venv.site_packages()
+            .join("distutils-precedence.pth")
+            .is_file()
+    );
+}

@@ -10,8 +10,12 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 
 use crate::install::{self, InstallOptions};
+use crate::installed;
+use crate::lock::EnvLock;
 use crate::plugins::{PluginConfig, PluginHost};
 use crate::target::{Layout, Target};
+use crate::txn::{self, Recovery};
+use crate::uninstall;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -38,8 +42,78 @@ struct Cli {
 enum Command {
     /// Install wheel files into a Python environment.
     Install(InstallArgs),
+    /// Remove installed projects (RECORD-driven), all or nothing.
+    Uninstall(UninstallArgs),
+    /// List the projects installed in an environment.
+    List(ListArgs),
+    /// Finish or undo an interrupted install or uninstall (any winst command does this first).
+    Repair(RepairArgs),
     /// Show the plugins in effect, where each comes from and which roles it serves.
     Plugins(PluginsArgs),
+}
+
+/// Which environment a command works on.
+#[derive(Args, Debug)]
+struct EnvArgs {
+    /// The interpreter (or virtual environment directory) to work on
+    /// [default: $VIRTUAL_ENV, then ./.venv].
+    #[arg(long, value_name = "PY")]
+    python: Option<PathBuf>,
+
+    /// A plain directory, as with `pip install --target` (scripts in DIR/bin).
+    #[arg(long, value_name = "DIR", conflicts_with = "prefix")]
+    target: Option<PathBuf>,
+
+    /// A prefix, as with `pip install --prefix`.
+    #[arg(long, value_name = "DIR")]
+    prefix: Option<PathBuf>,
+}
+
+impl EnvArgs {
+    fn resolve(&self) -> Result<Target> {
+        let layout = match (&self.target, &self.prefix) {
+            (Some(dir), _) => Layout::Target(dir.clone()),
+            (None, Some(dir)) => Layout::Prefix(dir.clone()),
+            (None, None) => Layout::Environment,
+        };
+        Target::resolve(self.python.as_deref().map(Path::new), layout)
+    }
+}
+
+#[derive(Args, Debug)]
+struct UninstallArgs {
+    /// Names of installed projects.
+    #[arg(required = true, value_name = "NAME")]
+    names: Vec<String>,
+
+    #[command(flatten)]
+    env: EnvArgs,
+
+    /// Show what would be removed, and change nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+#[derive(Args, Debug)]
+struct ListArgs {
+    #[command(flatten)]
+    env: EnvArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "columns")]
+    format: ListFormat,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ListFormat {
+    Columns,
+    Json,
+}
+
+#[derive(Args, Debug)]
+struct RepairArgs {
+    #[command(flatten)]
+    env: EnvArgs,
 }
 
 #[derive(Args, Debug)]
@@ -55,18 +129,8 @@ struct InstallArgs {
     #[arg(required = true, value_name = "WHEEL|DIR")]
     wheels: Vec<PathBuf>,
 
-    /// The interpreter (or virtual environment directory) to install for
-    /// [default: $VIRTUAL_ENV, then ./.venv].
-    #[arg(long, value_name = "PY")]
-    python: Option<PathBuf>,
-
-    /// Install into this plain directory, like `pip install --target` (scripts go to DIR/bin).
-    #[arg(long, value_name = "DIR", conflicts_with = "prefix")]
-    target: Option<PathBuf>,
-
-    /// Install under this prefix, like `pip install --prefix`.
-    #[arg(long, value_name = "DIR")]
-    prefix: Option<PathBuf>,
+    #[command(flatten)]
+    env: EnvArgs,
 
     /// Number of threads writing files [default: number of CPUs].
     #[arg(long, short = 'j', value_name = "N")]
@@ -91,12 +155,17 @@ struct InstallArgs {
 
 /// Runs winst with the process's arguments.
 pub fn main() -> ExitCode {
+    crate::signals::install();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            if crate::signals::interrupted() {
+                ExitCode::from(130)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -105,8 +174,100 @@ fn run(cli: Cli) -> Result<()> {
     let plugin_config = PluginConfig::load(&cli.config, &cli.plugin)?;
     match cli.command {
         Command::Install(args) => run_install(args, &plugin_config),
+        Command::Uninstall(args) => run_uninstall(args),
+        Command::List(args) => run_list(args),
+        Command::Repair(args) => run_repair(args),
         Command::Plugins(args) => run_plugins(args, &plugin_config),
     }
+}
+
+/// Locks the environment, then finishes or undoes a transaction a killed winst left there.
+/// Returns the lock and what recovery did.
+fn open_env(target: &Target) -> Result<(EnvLock, Option<Recovery>)> {
+    let lock = EnvLock::acquire(target.state_dir())?;
+    let recovery = txn::recover(target.state_dir())?;
+    if let Some(r) = &recovery {
+        eprintln!("winst: {r}");
+        for w in &r.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    Ok((lock, recovery))
+}
+
+fn run_uninstall(args: UninstallArgs) -> Result<()> {
+    let target = args.env.resolve()?;
+    let _lock = open_env(&target)?;
+    let report = uninstall::uninstall(&target, &args.names, args.dry_run)?;
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    for p in &report.projects {
+        let verb = if report.dry_run {
+            "Would remove"
+        } else {
+            "Removed"
+        };
+        eprintln!("{verb} {}=={} ({} files)", p.name, p.version, p.files);
+        for s in &p.shared {
+            eprintln!(
+                "  kept {} (another installed project lists it)",
+                s.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn run_list(args: ListArgs) -> Result<()> {
+    let target = args.env.resolve()?;
+    let _lock = open_env(&target)?;
+    let scheme = &target.scheme;
+    let mut dists = installed::scan(&[&scheme.purelib, &scheme.platlib]);
+    dists.sort_by(|a, b| a.normalized.cmp(&b.normalized));
+    if args.format == ListFormat::Json {
+        let rows: Vec<serde_json::Value> = dists
+            .iter()
+            .map(|d| {
+                serde_json::json!({
+                    "name": d.name,
+                    "version": d.version,
+                    "installer": d.installer,
+                    "location": d.dist_info.parent(),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    let width = |f: &dyn Fn(&installed::InstalledDist) -> usize, min: usize| {
+        dists.iter().map(f).max().unwrap_or(0).max(min)
+    };
+    let nw = width(&|d| d.name.len(), 7);
+    let vw = width(&|d| d.version.len(), 7);
+    println!("{:<nw$} {:<vw$} Installer", "Package", "Version");
+    println!("{} {} {}", "-".repeat(nw), "-".repeat(vw), "-".repeat(9));
+    for d in &dists {
+        println!(
+            "{:<nw$} {:<vw$} {}",
+            d.name,
+            d.version,
+            d.installer.as_deref().unwrap_or("")
+        );
+    }
+    Ok(())
+}
+
+fn run_repair(args: RepairArgs) -> Result<()> {
+    let target = args.env.resolve()?;
+    let (_lock, recovery) = open_env(&target)?;
+    if recovery.is_none() {
+        eprintln!(
+            "winst: nothing to repair in {}: no interrupted transaction",
+            target.state_dir().display()
+        );
+    }
+    Ok(())
 }
 
 fn run_plugins(args: PluginsArgs, config: &PluginConfig) -> Result<()> {
@@ -213,14 +374,10 @@ fn run_install(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()> {
             .build_global()
             .context("cannot start the worker threads")?;
     }
-    let layout = match (&args.target, &args.prefix) {
-        (Some(dir), _) => Layout::Target(dir.clone()),
-        (None, Some(dir)) => Layout::Prefix(dir.clone()),
-        (None, None) => Layout::Environment,
-    };
     let wheels = expand_wheel_args(&args.wheels)?;
-    let target = Target::resolve(args.python.as_deref().map(Path::new), layout)?;
+    let target = args.env.resolve()?;
     let plugins = PluginHost::load(plugin_config)?;
+    let _lock = open_env(&target)?;
     let report = install::install(
         &target,
         &InstallOptions {

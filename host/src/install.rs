@@ -3,7 +3,8 @@
 //! open (parallel) → check tags → check (policy plugins) → launchers and editable layouts
 //! (plugins) → plan → write (parallel) → post-install (plugins) → record → commit. Each stage is a
 //! function in its own module taking and returning plain data; this module only sequences and
-//! times them. An error at any stage before commit leaves the environment as it was.
+//! times them. An error at any stage before commit leaves the environment as it was; the caller
+//! holds the environment's lock ([`crate::lock`]) and has recovered it ([`crate::txn::recover`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -130,8 +131,14 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
         return Ok(Report::new(target, &wheels, &plan, warnings, timings, true));
     }
 
+    crate::signals::check()?;
     let lap = Instant::now();
-    let mut staged = write::write(&mut plan, &wheels, &target.interpreter.executable)?;
+    let mut staged = write::write(
+        &mut plan,
+        &wheels,
+        &target.interpreter.executable,
+        target.state_dir(),
+    )?;
     timings.write_ms = ms(lap);
 
     let lap = Instant::now();
@@ -163,6 +170,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     record::record(&plan, &wheels, &mut staged, &direct_urls, &extras)?;
     timings.record_ms = ms(lap);
 
+    crate::signals::check()?;
     let lap = Instant::now();
     let committed = staged.commit(&plan.removals, &plan.stale_dist_infos)?;
     warnings.extend(committed.warnings);

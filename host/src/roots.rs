@@ -21,8 +21,6 @@ pub type RootId = usize;
 pub struct Roots {
     paths: Vec<PathBuf>,
     dirs: Vec<Option<Dir>>,
-    /// Root directories this process had to create (outermost first), for rollback.
-    created: Vec<PathBuf>,
 }
 
 /// Lexically normalizes an absolute path (`.` dropped, `..` pops); `None` if it climbs above `/`.
@@ -55,6 +53,27 @@ impl Roots {
         self.paths.len() - 1
     }
 
+    /// Every root's path, indexed by id.
+    pub fn paths(&self) -> &[PathBuf] {
+        &self.paths
+    }
+
+    /// The directories [`Roots::open`] with `create` would create for root `id`, outermost
+    /// first.
+    pub fn missing(&self, id: RootId) -> Vec<PathBuf> {
+        let mut missing = Vec::new();
+        let mut p = self.paths[id].as_path();
+        while !p.exists() {
+            missing.push(p.to_path_buf());
+            match p.parent() {
+                Some(parent) => p = parent,
+                None => break,
+            }
+        }
+        missing.reverse();
+        missing
+    }
+
     pub fn path(&self, id: RootId) -> &Path {
         &self.paths[id]
     }
@@ -79,25 +98,17 @@ impl Roots {
             .map(|(i, _, rel)| (i, rel))
     }
 
-    /// Opens root `id`, creating it (and recording that) when `create` is set.
+    /// Opens root `id`, creating it and its missing parents when `create` is set (the caller
+    /// records [`Roots::missing`] first if it must undo that).
     pub fn open(&mut self, id: RootId, create: bool) -> Result<()> {
         if self.dirs[id].is_some() {
             return Ok(());
         }
         let path = self.paths[id].clone();
-        if create && !path.exists() {
-            let mut missing = Vec::new();
-            let mut p = path.as_path();
-            while !p.exists() {
-                missing.push(p.to_path_buf());
-                match p.parent() {
-                    Some(parent) => p = parent,
-                    None => break,
-                }
-            }
-            for dir in missing.iter().rev() {
-                match std::fs::create_dir(dir) {
-                    Ok(()) => self.created.push(dir.clone()),
+        if create {
+            for dir in self.missing(id) {
+                match std::fs::create_dir(&dir) {
+                    Ok(()) => {}
                     Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
                     Err(e) => {
                         return Err(e).with_context(|| format!("cannot create {}", dir.display()));
@@ -129,12 +140,9 @@ impl Roots {
             .ok_or_else(|| io::Error::other(format!("{} was not opened", self.paths[id].display())))
     }
 
-    /// Removes the root directories this process created, if they are empty again.
-    pub fn remove_created(&mut self) {
+    /// Closes every root.
+    pub fn close(&mut self) {
         self.dirs.iter_mut().for_each(|d| *d = None);
-        for dir in self.created.drain(..).rev() {
-            let _ = std::fs::remove_dir(&dir);
-        }
     }
 }
 

@@ -125,6 +125,12 @@ impl Target {
     }
 
     /// One line saying where files go, for messages.
+    /// Where winst keeps its lock and journal for this environment: its data directory (the
+    /// venv's root, the `--prefix` or the `--target` directory).
+    pub fn state_dir(&self) -> &Path {
+        &self.scheme.data
+    }
+
     pub fn describe(&self) -> String {
         match &self.layout {
             Layout::Environment => format!(

@@ -4,11 +4,11 @@
 //! every core busy. Each task streams its member out of the archive (each worker has its own
 //! reader), hashes it while writing it under a temporary name in its final directory, and checks
 //! size and RECORD hash at the end. Nothing is visible under a final name until [`Staged::commit`]
-//! renames the temporaries into place and removes what replaced versions left behind. If anything
-//! fails before commit, the temporaries and the directories this run created are removed, and the
-//! environment is as it was. All writes go through the roots' directory capabilities.
+//! hands over to the [`crate::txn`] commit. Every temporary and directory is journaled before it
+//! is created, so a failure or a crash at any point rolls back to the environment as it was. All
+//! writes go through the roots' directory capabilities.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::io::{self, Read, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,6 +24,7 @@ use crate::plan::{FileOp, Plan, Removal, Source};
 use crate::record::{Hasher, RecordHash, format_sha256};
 use crate::roots::{RootId, Roots};
 use crate::scripts::shebang;
+use crate::txn::{CommitStats, Temp, Transaction};
 use crate::wheel::OpenedWheel;
 use crate::wheel::archive::PosReader;
 
@@ -36,26 +37,13 @@ pub struct Written {
     pub size: u64,
 }
 
-/// A file written under a temporary name, waiting for commit.
-struct Temp {
-    root: RootId,
-    tmp: String,
-    dest: String,
-    /// RECORD files are renamed last: a dist-info with a RECORD is a complete install.
-    last: bool,
-}
-
 /// Files on disk under temporary names. Dropping it without commit rolls back.
 pub struct Staged {
-    roots: Roots,
-    temps: Vec<Temp>,
-    created_dirs: Vec<(RootId, String)>,
+    txn: Transaction,
     /// Per planned file, in plan order.
     pub written: Vec<Written>,
     /// sha256 of each wheel file, for `direct_url.json`.
     pub wheel_hashes: Vec<[u8; 32]>,
-    counter: usize,
-    done: bool,
 }
 
 /// Replaces a `#!python` / `#!pythonw` first line with the target's shebang, as pip does.
@@ -73,14 +61,6 @@ pub fn fix_shebang_bytes(content: &[u8], python: &Path) -> Option<Vec<u8>> {
     Some(out)
 }
 
-fn tmp_name(dest: &str, n: usize) -> String {
-    let name = format!(".winst-{}-{n}.tmp", std::process::id());
-    match dest.rsplit_once('/') {
-        Some((dir, _)) => format!("{dir}/{name}"),
-        None => name,
-    }
-}
-
 fn open_new(dir: &Dir, rel: &str, executable: bool) -> io::Result<cap_std::fs::File> {
     let mut options = OpenOptions::new();
     options
@@ -90,49 +70,6 @@ fn open_new(dir: &Dir, rel: &str, executable: bool) -> io::Result<cap_std::fs::F
     dir.open_with(rel, &options)
 }
 
-/// Creates the planned directories; returns those that did not exist.
-fn create_dirs(roots: &Roots, dirs: &[(RootId, String)]) -> Result<Vec<(RootId, String)>> {
-    let mut created = Vec::new();
-    let result = dirs.iter().try_for_each(|(root, rel)| -> Result<()> {
-        let dir = roots.dir(*root)?;
-        match dir.create_dir(rel) {
-            Ok(()) => {
-                created.push((*root, rel.clone()));
-                Ok(())
-            }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                if dir.metadata(rel).is_ok_and(|m| m.is_dir()) {
-                    Ok(())
-                } else {
-                    Err(anyhow!(
-                        "{} exists and is not a directory",
-                        roots.absolute(*root, rel).display()
-                    ))
-                }
-            }
-            Err(e) => Err(anyhow::Error::new(e).context(format!(
-                "cannot create directory {}",
-                roots.absolute(*root, rel).display()
-            ))),
-        }
-    });
-    match result {
-        Ok(()) => Ok(created),
-        Err(e) => {
-            remove_dirs(roots, &created);
-            Err(e)
-        }
-    }
-}
-
-fn remove_dirs(roots: &Roots, created: &[(RootId, String)]) {
-    for (root, rel) in created.iter().rev() {
-        if let Ok(dir) = roots.dir(*root) {
-            let _ = dir.remove_dir(rel);
-        }
-    }
-}
-
 /// Per-worker state: one archive reader per wheel, and a buffer.
 struct Worker {
     readers: Vec<Option<ZipArchive<PosReader>>>,
@@ -140,8 +77,13 @@ struct Worker {
 }
 
 /// Writes every planned file under a temporary name. On error, everything written is removed.
-pub fn write(plan: &mut Plan, wheels: &[OpenedWheel], python: &Path) -> Result<Staged> {
-    let mut roots = std::mem::take(&mut plan.roots);
+pub fn write(
+    plan: &mut Plan,
+    wheels: &[OpenedWheel],
+    python: &Path,
+    state_dir: &Path,
+) -> Result<Staged> {
+    let mut txn = Transaction::begin(state_dir, std::mem::take(&mut plan.roots), "winst install")?;
     let used: BTreeSet<RootId> = plan
         .files
         .iter()
@@ -149,33 +91,35 @@ pub fn write(plan: &mut Plan, wheels: &[OpenedWheel], python: &Path) -> Result<S
         .map(|f| f.root)
         .chain(plan.wheels.iter().map(|w| w.lib_root))
         .collect();
-    let opened = used
-        .iter()
-        .try_for_each(|&root| roots.open(root, true))
-        .and_then(|()| {
-            plan.removals
-                .iter()
-                .chain(&plan.stale_dist_infos)
-                .try_for_each(|r| roots.open_existing(r.root).map(|_| ()))
-        });
-    if let Err(e) = opened {
-        roots.remove_created();
-        return Err(e);
+    for &root in &used {
+        txn.open_root(root, true)?;
     }
-    let created_dirs = match create_dirs(&roots, &plan.dirs) {
-        Ok(c) => c,
-        Err(e) => {
-            roots.remove_created();
-            return Err(e);
-        }
-    };
+    for r in plan.removals.iter().chain(&plan.stale_dist_infos) {
+        txn.open_root(r.root, false)?;
+    }
+    txn.create_dirs(&plan.dirs)?;
 
     let files = &plan.files;
     let temps: Vec<Option<String>> = files
         .iter()
-        .enumerate()
-        .map(|(i, f)| (!f.shadowed).then(|| tmp_name(&f.rel, i)))
+        .map(|f| (!f.shadowed).then(|| txn.temp_name(&f.rel)))
         .collect();
+    txn.add_temps(
+        files
+            .iter()
+            .zip(&temps)
+            .filter_map(|(f, t)| {
+                t.as_ref().map(|tmp| Temp {
+                    root: f.root,
+                    tmp: tmp.clone(),
+                    dest: f.rel.clone(),
+                    last: false,
+                })
+            })
+            .collect(),
+        true,
+    )?;
+    let roots = &txn.roots;
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(files[i].size_hint()));
 
@@ -205,12 +149,12 @@ pub fn write(plan: &mut Plan, wheels: &[OpenedWheel], python: &Path) -> Result<S
             },
             |worker, job| match *job {
                 Job::File(i) => {
-                    if failed.load(Ordering::Relaxed) {
+                    if failed.load(Ordering::Relaxed) || crate::signals::interrupted() {
                         return Out::File(i, Err(anyhow!("skipped")));
                     }
                     let r = write_one(
                         worker,
-                        &roots,
+                        roots,
                         &wheels[files[i].wheel],
                         &files[i],
                         temps[i].as_deref(),
@@ -222,7 +166,7 @@ pub fn write(plan: &mut Plan, wheels: &[OpenedWheel], python: &Path) -> Result<S
                     Out::File(i, r)
                 }
                 Job::HashWheel(w) => {
-                    if failed.load(Ordering::Relaxed) {
+                    if failed.load(Ordering::Relaxed) || crate::signals::interrupted() {
                         return Out::Wheel(w, Err(anyhow!("skipped")));
                     }
                     Out::Wheel(w, hash_file(&wheels[w].path, &mut worker.buf))
@@ -243,27 +187,13 @@ pub fn write(plan: &mut Plan, wheels: &[OpenedWheel], python: &Path) -> Result<S
         }
     }
     let mut staged = Staged {
-        roots,
-        temps: files
-            .iter()
-            .zip(&temps)
-            .filter_map(|(f, t)| {
-                t.as_ref().map(|tmp| Temp {
-                    root: f.root,
-                    tmp: tmp.clone(),
-                    dest: f.rel.clone(),
-                    last: false,
-                })
-            })
-            .collect(),
-        created_dirs,
+        txn,
         written: Vec::new(),
         wheel_hashes,
-        counter: files.len(),
-        done: false,
     };
     if !errors.is_empty() {
-        staged.rollback();
+        staged.txn.rollback();
+        crate::signals::check()?;
         // Report the real failure that comes first in plan order, not a skipped task.
         errors.sort_by_key(|(i, e)| (e.to_string() == "skipped", *i));
         let (_, e) = errors.swap_remove(0);
@@ -409,18 +339,18 @@ fn write_one(
 }
 
 impl Staged {
-    /// Creates `rel` and its missing parents inside `root`, recording them for rollback.
+    /// Creates `rel` and its missing parents inside `root`, journaled for rollback.
     pub fn ensure_dir(&mut self, root: RootId, rel: &str) -> Result<()> {
+        let mut dirs = Vec::new();
         let mut prefix = String::new();
         for part in rel.split('/') {
             if !prefix.is_empty() {
                 prefix.push('/');
             }
             prefix.push_str(part);
-            let created = create_dirs(&self.roots, &[(root, prefix.clone())])?;
-            self.created_dirs.extend(created);
+            dirs.push((root, prefix.clone()));
         }
-        Ok(())
+        self.txn.create_dirs(&dirs)
     }
 
     /// Writes generated bytes (RECORD and friends) under a temporary name for this commit.
@@ -431,156 +361,34 @@ impl Staged {
         bytes: &[u8],
         last: bool,
     ) -> Result<Written> {
-        self.counter += 1;
-        let tmp = tmp_name(rel, self.counter);
-        let dir = self.roots.dir(root)?;
-        let mut f = open_new(dir, &tmp, false).with_context(|| {
-            format!("cannot create {}", self.roots.absolute(root, rel).display())
-        })?;
-        self.temps.push(Temp {
-            root,
-            tmp,
-            dest: rel.to_string(),
-            last,
-        });
-        f.write_all(bytes).with_context(|| {
-            format!("cannot write {}", self.roots.absolute(root, rel).display())
-        })?;
+        let tmp = self.txn.temp_name(rel);
+        self.txn.add_temps(
+            vec![Temp {
+                root,
+                tmp: tmp.clone(),
+                dest: rel.to_string(),
+                last,
+            }],
+            false,
+        )?;
+        let roots = &self.txn.roots;
+        let mut f = open_new(roots.dir(root)?, &tmp, false)
+            .with_context(|| format!("cannot create {}", roots.absolute(root, rel).display()))?;
+        f.write_all(bytes)
+            .with_context(|| format!("cannot write {}", roots.absolute(root, rel).display()))?;
         Ok(Written {
             sha256: sha2::Sha256::digest(bytes).into(),
             size: bytes.len() as u64,
         })
     }
 
-    /// Renames every temporary into place, then removes what replaced versions left behind.
-    /// Failing to remove an old file after the new ones are in place is a warning, not an error:
-    /// the install itself is complete.
-    pub fn commit(mut self, removals: &[Removal], stale_dirs: &[Removal]) -> Result<CommitStats> {
-        self.temps.sort_by_key(|t| t.last);
-        let mut renamed = 0;
-        for t in &self.temps {
-            let dir = self.roots.dir(t.root)?;
-            dir.rename(&t.tmp, dir, &t.dest).with_context(|| {
-                format!(
-                    "cannot move {} into place",
-                    self.roots.absolute(t.root, &t.dest).display()
-                )
-            })?;
-            renamed += 1;
-        }
-        self.temps.clear();
-        self.done = true;
-        let (removed, mut warnings) = remove_files(&self.roots, removals);
-        for r in stale_dirs {
-            if let Ok(dir) = self.roots.dir(r.root)
-                && let Err(e) = dir.remove_dir_all(&r.rel)
-                && e.kind() != io::ErrorKind::NotFound
-            {
-                warnings.push(format!(
-                    "cannot remove {}: {e}",
-                    self.roots.absolute(r.root, &r.rel).display()
-                ));
-            }
-        }
-        Ok(CommitStats {
-            renamed,
-            removed,
-            warnings,
-        })
-    }
-
-    /// Removes the temporaries and the directories this run created.
-    fn rollback(&mut self) {
-        for t in self.temps.drain(..) {
-            if let Ok(dir) = self.roots.dir(t.root) {
-                let _ = dir.remove_file(&t.tmp);
-            }
-        }
-        remove_dirs(&self.roots, &self.created_dirs);
-        self.created_dirs.clear();
-        self.roots.remove_created();
-        self.done = true;
-    }
-}
-
-impl Drop for Staged {
-    fn drop(&mut self) {
-        if !self.done {
-            self.rollback();
-        }
-    }
-}
-
-/// What commit did.
-#[derive(Debug, Clone, Default)]
-pub struct CommitStats {
-    pub renamed: usize,
-    pub removed: usize,
-    pub warnings: Vec<String>,
-}
-
-/// Removes files (and their bytecode), then the directories left empty. Returns the count removed
-/// and a warning for each file that could not be.
-pub fn remove_files(roots: &Roots, removals: &[Removal]) -> (usize, Vec<String>) {
-    let mut removed = 0;
-    let mut warnings = Vec::new();
-    let mut parents: BTreeSet<(RootId, String)> = BTreeSet::new();
-    let mut pycache_listing: HashMap<(RootId, String), Vec<String>> = HashMap::new();
-    for r in removals {
-        let Ok(dir) = roots.dir(r.root) else {
-            continue;
+    /// Commits the transaction: see [`Transaction::commit`].
+    pub fn commit(self, removals: &[Removal], stale_dirs: &[Removal]) -> Result<CommitStats> {
+        let paths = |rs: &[Removal]| -> Vec<(RootId, String)> {
+            rs.iter().map(|r| (r.root, r.rel.clone())).collect()
         };
-        match dir.remove_file(&r.rel) {
-            Ok(()) => removed += 1,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => warnings.push(format!(
-                "cannot remove {}: {e}",
-                roots.absolute(r.root, &r.rel).display()
-            )),
-        }
-        let (parent, file) = r.rel.rsplit_once('/').unwrap_or(("", r.rel.as_str()));
-        if let Some(stem) = file.strip_suffix(".py") {
-            let cache = if parent.is_empty() {
-                "__pycache__".to_string()
-            } else {
-                format!("{parent}/__pycache__")
-            };
-            let listing = pycache_listing
-                .entry((r.root, cache.clone()))
-                .or_insert_with(|| {
-                    dir.read_dir(&cache)
-                        .map(|rd| {
-                            rd.flatten()
-                                .filter_map(|e| e.file_name().into_string().ok())
-                                .collect()
-                        })
-                        .unwrap_or_default()
-                });
-            let prefix = format!("{stem}.");
-            for pyc in listing
-                .iter()
-                .filter(|n| n.starts_with(&prefix) && n.ends_with(".pyc"))
-            {
-                if dir.remove_file(format!("{cache}/{pyc}")).is_ok() {
-                    removed += 1;
-                }
-            }
-            parents.insert((r.root, cache));
-        }
-        let mut p = parent;
-        while !p.is_empty() {
-            parents.insert((r.root, p.to_string()));
-            p = p.rsplit_once('/').map(|(a, _)| a).unwrap_or("");
-        }
+        self.txn.commit(&paths(removals), &paths(stale_dirs))
     }
-    let mut parents: Vec<(RootId, String)> = parents.into_iter().collect();
-    parents.sort_by_key(|(_, rel)| std::cmp::Reverse(rel.matches('/').count()));
-    for (root, rel) in parents {
-        if let Ok(dir) = roots.dir(root) {
-            let _ = dir.remove_dir(&rel);
-        }
-    }
-    (removed, warnings)
 }
 
 /// `sha256=...` for a written file.

@@ -5,6 +5,8 @@
 //! by [`WheelBuilder`] is a real zip file.
 #![allow(dead_code)]
 
+pub mod corpus;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;

@@ -1,0 +1,677 @@
+//! Transactions: one `winst install` or `winst uninstall` commits everything or nothing, even if
+//! the process is killed at any instant.
+//!
+//! New files are written under temporary names next to their destination; files that will be
+//! replaced or removed are *moved aside* (renamed to a hidden sibling, never copied) just before
+//! the temporaries are renamed into place. A journal in the environment (`.winst-journal` in its
+//! data directory, i.e. the venv's root) says, before each step touches the disk, what that step
+//! will do. After a crash the next winst command reads it and either **rolls back** (the journal
+//! has no `committed` entry: new files removed, moved-aside files renamed back, created
+//! directories removed) or **rolls forward** (it has one: the moved-aside files are deleted).
+//!
+//! Durability policy: the journal is fsynced when it is created, before the first rename and at
+//! the commit point; just before the commit point every filesystem the transaction wrote to is
+//! flushed with one `syncfs` (not one fsync per file), so a committed install survives a power
+//! loss. `WINST_NO_SYNC=1` skips all of that: still all-or-nothing against a killed process,
+//! not against a power loss. Not here: deciding what to write or remove ([`crate::plan`]).
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::{self, Write as _};
+use std::os::unix::fs::MetadataExt as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::roots::{RootId, Roots};
+
+/// The journal's file name in the environment's data directory.
+pub const JOURNAL: &str = ".winst-journal";
+
+/// Why a path was moved aside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StashKind {
+    /// A file a new one replaces.
+    Replaced,
+    /// A file of a replaced or uninstalled version that goes away.
+    Removed,
+    /// A whole directory that goes away (a stale `.dist-info`).
+    Dir,
+}
+
+/// A path moved aside to `stash` (a sibling name) until the transaction ends.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Stash {
+    pub root: RootId,
+    pub rel: String,
+    pub stash: String,
+    pub kind: StashKind,
+}
+
+/// A new file written under a temporary name.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Temp {
+    pub root: RootId,
+    pub tmp: String,
+    pub dest: String,
+    /// RECORD files are renamed last: a dist-info with a RECORD is a complete install.
+    pub last: bool,
+}
+
+/// One line of the journal.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "kebab-case")]
+enum Entry {
+    Begin {
+        pid: u32,
+        command: String,
+        started: u64,
+        roots: Vec<PathBuf>,
+    },
+    CreateRoots {
+        paths: Vec<PathBuf>,
+    },
+    CreateDirs {
+        dirs: Vec<(RootId, String)>,
+    },
+    Temps {
+        temps: Vec<Temp>,
+    },
+    Stash {
+        moves: Vec<Stash>,
+    },
+    Renaming,
+    Committed,
+}
+
+/// What a transaction has done (or announced) so far: enough to undo or finish it.
+#[derive(Debug, Default)]
+struct State {
+    created_roots: Vec<PathBuf>,
+    created_dirs: Vec<(RootId, String)>,
+    temps: Vec<Temp>,
+    stash: Vec<Stash>,
+    renaming: bool,
+    committed: bool,
+}
+
+/// The append-only journal file.
+struct Journal {
+    file: std::fs::File,
+    path: PathBuf,
+    sync: bool,
+}
+
+impl Journal {
+    fn log(&mut self, entries: &[Entry]) -> Result<()> {
+        let mut text = String::new();
+        for e in entries {
+            text.push_str(&serde_json::to_string(e)?);
+            text.push('\n');
+        }
+        self.file
+            .write_all(text.as_bytes())
+            .with_context(|| format!("cannot write the journal {}", self.path.display()))
+    }
+
+    fn sync(&self) -> Result<()> {
+        if self.sync {
+            self.file
+                .sync_data()
+                .with_context(|| format!("cannot flush the journal {}", self.path.display()))?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether durability syncs are on (`WINST_NO_SYNC=1` turns them off).
+fn sync_enabled() -> bool {
+    !std::env::var("WINST_NO_SYNC").is_ok_and(|v| v == "1")
+}
+
+/// Dies on the spot (SIGABRT) if `WINST_CRASH_AT` names this point: lets tests crash a
+/// transaction at its critical moments deterministically, in addition to random SIGKILLs.
+fn crash_point(name: &str) {
+    if std::env::var_os("WINST_CRASH_AT").is_some_and(|v| v == name) {
+        std::process::abort();
+    }
+}
+
+/// A sibling of `rel` named `name`.
+fn sibling(rel: &str, name: &str) -> String {
+    match rel.rsplit_once('/') {
+        Some((dir, _)) => format!("{dir}/{name}"),
+        None => name.to_string(),
+    }
+}
+
+/// Flushes the filesystem holding `path` (cap-std's directory handles cannot: they are `O_PATH`).
+fn syncfs(path: &Path) -> io::Result<()> {
+    let dir = std::fs::File::open(path)?;
+    rustix::fs::syncfs(&dir).map_err(io::Error::from)
+}
+
+/// What commit did.
+#[derive(Debug, Clone, Default)]
+pub struct CommitStats {
+    pub renamed: usize,
+    pub removed: usize,
+    pub warnings: Vec<String>,
+}
+
+/// A transaction on one environment. Dropping it before [`Transaction::commit`] rolls back.
+pub struct Transaction {
+    pub roots: Roots,
+    journal: Journal,
+    state: State,
+    counter: usize,
+    done: bool,
+}
+
+impl Transaction {
+    /// Starts a transaction: creates the journal in `state_dir`, which must be locked
+    /// ([`crate::lock::EnvLock`]) and recovered ([`recover`]).
+    pub fn begin(state_dir: &Path, roots: Roots, command: &str) -> Result<Transaction> {
+        let path = state_dir.join(JOURNAL);
+        let file = std::fs::OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("cannot create the journal {}", path.display()))?;
+        let mut journal = Journal {
+            file,
+            path,
+            sync: sync_enabled(),
+        };
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let begun = journal
+            .log(&[Entry::Begin {
+                pid: std::process::id(),
+                command: command.to_string(),
+                started,
+                roots: roots.paths().to_vec(),
+            }])
+            .and_then(|()| journal.sync())
+            .and_then(|()| {
+                if journal.sync {
+                    std::fs::File::open(state_dir)
+                        .and_then(|d| d.sync_all())
+                        .with_context(|| format!("cannot flush {}", state_dir.display()))?;
+                }
+                Ok(())
+            });
+        if let Err(e) = begun {
+            let _ = std::fs::remove_file(&journal.path);
+            return Err(e);
+        }
+        Ok(Transaction {
+            roots,
+            journal,
+            state: State::default(),
+            counter: 0,
+            done: false,
+        })
+    }
+
+    /// Opens root `id`; with `create`, creates it and its missing parents (journaled first).
+    pub fn open_root(&mut self, id: RootId, create: bool) -> Result<()> {
+        if !create {
+            return self.roots.open_existing(id).map(|_| ());
+        }
+        let missing = self.roots.missing(id);
+        if !missing.is_empty() {
+            self.journal.log(&[Entry::CreateRoots {
+                paths: missing.clone(),
+            }])?;
+            self.state.created_roots.extend(missing);
+        }
+        self.roots.open(id, true)
+    }
+
+    /// Creates directories (parents before children) that do not exist yet, journaled first.
+    pub fn create_dirs(&mut self, dirs: &[(RootId, String)]) -> Result<()> {
+        let mut missing: Vec<(RootId, String)> = Vec::new();
+        for (root, rel) in dirs {
+            let dir = self.roots.dir(*root)?;
+            match dir.symlink_metadata(rel) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => bail!(
+                    "{} exists and is not a directory",
+                    self.roots.absolute(*root, rel).display()
+                ),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => missing.push((*root, rel.clone())),
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!("cannot read {}", self.roots.absolute(*root, rel).display())
+                    });
+                }
+            }
+        }
+        if missing.is_empty() {
+            return Ok(());
+        }
+        self.journal.log(&[Entry::CreateDirs {
+            dirs: missing.clone(),
+        }])?;
+        for (root, rel) in missing {
+            let dir = self.roots.dir(root)?;
+            dir.create_dir(&rel).with_context(|| {
+                format!(
+                    "cannot create directory {}",
+                    self.roots.absolute(root, &rel).display()
+                )
+            })?;
+            self.state.created_dirs.push((root, rel));
+        }
+        Ok(())
+    }
+
+    /// A fresh temporary name next to `dest`.
+    pub fn temp_name(&mut self, dest: &str) -> String {
+        self.counter += 1;
+        sibling(
+            dest,
+            &format!(".winst-{}-{}.tmp", std::process::id(), self.counter),
+        )
+    }
+
+    /// Announces temporaries before they are created; `sync` makes the announcement durable
+    /// (once, before the bulk of the writes).
+    pub fn add_temps(&mut self, temps: Vec<Temp>, sync: bool) -> Result<()> {
+        self.journal.log(&[Entry::Temps {
+            temps: temps.clone(),
+        }])?;
+        self.state.temps.extend(temps);
+        if sync {
+            self.journal.sync()?;
+        }
+        Ok(())
+    }
+
+    /// Whether the parent of `rel` was created by this transaction (so `rel` cannot exist yet).
+    fn in_new_dir(&self, root: RootId, rel: &str) -> bool {
+        match rel.rsplit_once('/') {
+            Some((parent, _)) => self
+                .state
+                .created_dirs
+                .iter()
+                .any(|(r, d)| *r == root && d == parent),
+            None => self
+                .state
+                .created_roots
+                .iter()
+                .any(|p| p == self.roots.path(root)),
+        }
+    }
+
+    fn exists(&self, root: RootId, rel: &str) -> bool {
+        self.roots
+            .dir(root)
+            .is_ok_and(|d| d.symlink_metadata(rel).is_ok())
+    }
+
+    /// The commit: moves aside what is replaced or removed, renames every temporary into
+    /// place, flushes, marks the journal committed, then deletes what was moved aside.
+    /// `removals` are files that go away; `dirs` are directories that go away whole.
+    pub fn commit(
+        mut self,
+        removals: &[(RootId, String)],
+        dirs: &[(RootId, String)],
+    ) -> Result<CommitStats> {
+        crash_point("written");
+        let pid = std::process::id();
+        let mut moves = Vec::new();
+        let mut n = 0;
+        let mut stash = |root: RootId, rel: &str, kind: StashKind, moves: &mut Vec<Stash>| {
+            n += 1;
+            moves.push(Stash {
+                root,
+                rel: rel.to_string(),
+                stash: sibling(rel, &format!(".winst-{pid}-old-{n}")),
+                kind,
+            });
+        };
+        for t in &self.state.temps {
+            if !self.in_new_dir(t.root, &t.dest) && self.exists(t.root, &t.dest) {
+                stash(t.root, &t.dest, StashKind::Replaced, &mut moves);
+            }
+        }
+        for (root, rel) in removals {
+            if self.exists(*root, rel) {
+                stash(*root, rel, StashKind::Removed, &mut moves);
+            }
+        }
+        for (root, rel) in dirs {
+            if self.exists(*root, rel) {
+                stash(*root, rel, StashKind::Dir, &mut moves);
+            }
+        }
+        self.journal.log(&[
+            Entry::Stash {
+                moves: moves.clone(),
+            },
+            Entry::Renaming,
+        ])?;
+        self.journal.sync()?;
+        self.state.stash = moves;
+        self.state.renaming = true;
+
+        for s in &self.state.stash {
+            let dir = self.roots.dir(s.root)?;
+            dir.rename(&s.rel, dir, &s.stash).with_context(|| {
+                format!(
+                    "cannot move {} aside",
+                    self.roots.absolute(s.root, &s.rel).display()
+                )
+            })?;
+        }
+        crash_point("moved-aside");
+        self.state.temps.sort_by_key(|t| t.last);
+        for (i, t) in self.state.temps.iter().enumerate() {
+            if i == self.state.temps.len() / 2 {
+                crash_point("half-renamed");
+            }
+            let dir = self.roots.dir(t.root)?;
+            dir.rename(&t.tmp, dir, &t.dest).with_context(|| {
+                format!(
+                    "cannot move {} into place",
+                    self.roots.absolute(t.root, &t.dest).display()
+                )
+            })?;
+        }
+        if self.journal.sync {
+            self.sync_filesystems()?;
+        }
+        self.journal.log(&[Entry::Committed])?;
+        self.journal.sync()?;
+        self.state.committed = true;
+        self.done = true;
+        crash_point("committed");
+
+        let renamed = self.state.temps.len();
+        let (removed, warnings) = finish(&self.roots, &self.state);
+        let _ = std::fs::remove_file(&self.journal.path);
+        Ok(CommitStats {
+            renamed,
+            removed,
+            warnings,
+        })
+    }
+
+    /// One `syncfs` per filesystem the transaction touched.
+    fn sync_filesystems(&self) -> Result<()> {
+        let mut devices = BTreeSet::new();
+        for id in 0..self.roots.paths().len() {
+            if self.roots.dir(id).is_err() {
+                continue;
+            }
+            let path = self.roots.path(id);
+            let dev = std::fs::metadata(path).map(|m| m.dev()).unwrap_or(u64::MAX);
+            if devices.insert(dev) {
+                syncfs(path).with_context(|| format!("cannot flush {}", path.display()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Undoes everything and deletes the journal.
+    pub fn rollback(&mut self) {
+        if self.done {
+            return;
+        }
+        undo(&self.roots, &self.state);
+        self.roots.close();
+        let _ = std::fs::remove_file(&self.journal.path);
+        self.done = true;
+    }
+}
+
+impl Drop for Transaction {
+    fn drop(&mut self) {
+        self.rollback();
+    }
+}
+
+/// Rolls back: new files removed, moved-aside paths renamed back, created directories removed.
+fn undo(roots: &Roots, state: &State) {
+    for t in &state.temps {
+        let Ok(dir) = roots.dir(t.root) else {
+            continue;
+        };
+        match dir.remove_file(&t.tmp) {
+            Ok(()) => {}
+            // Once renaming began every temporary existed: a missing one was renamed into place.
+            Err(e) if e.kind() == io::ErrorKind::NotFound && state.renaming => {
+                let _ = dir.remove_file(&t.dest);
+            }
+            Err(_) => {}
+        }
+    }
+    for s in state.stash.iter().rev() {
+        if let Ok(dir) = roots.dir(s.root)
+            && dir.symlink_metadata(&s.stash).is_ok()
+        {
+            let _ = dir.rename(&s.stash, dir, &s.rel);
+        }
+    }
+    for (root, rel) in state.created_dirs.iter().rev() {
+        if let Ok(dir) = roots.dir(*root) {
+            let _ = dir.remove_dir(rel);
+        }
+    }
+    for path in state.created_roots.iter().rev() {
+        let _ = std::fs::remove_dir(path);
+    }
+}
+
+/// Rolls forward after the commit point: deletes what was moved aside, then the bytecode of
+/// removed files and the directories they leave empty. Returns the count removed and warnings.
+fn finish(roots: &Roots, state: &State) -> (usize, Vec<String>) {
+    let mut warnings = Vec::new();
+    let mut removed_files = Vec::new();
+    let mut removed = 0;
+    for s in &state.stash {
+        let Ok(dir) = roots.dir(s.root) else {
+            continue;
+        };
+        let result = match s.kind {
+            StashKind::Dir => dir.remove_dir_all(&s.stash),
+            _ => dir.remove_file(&s.stash),
+        };
+        match result {
+            Ok(()) => removed += 1,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => warnings.push(format!(
+                "cannot remove {}: {e}",
+                roots.absolute(s.root, &s.stash).display()
+            )),
+        }
+        if s.kind == StashKind::Removed {
+            removed_files.push((s.root, s.rel.clone()));
+        }
+    }
+    let (pyc, more) = remove_files(roots, &removed_files);
+    warnings.extend(more);
+    (removed + pyc, warnings)
+}
+
+/// Removes files (and their bytecode), then the directories left empty. Returns the count removed
+/// and a warning for each file that could not be.
+fn remove_files(roots: &Roots, removals: &[(RootId, String)]) -> (usize, Vec<String>) {
+    let mut removed = 0;
+    let mut warnings = Vec::new();
+    let mut parents: BTreeSet<(RootId, String)> = BTreeSet::new();
+    let mut pycache_listing: HashMap<(RootId, String), Vec<String>> = HashMap::new();
+    for (root, rel) in removals {
+        let Ok(dir) = roots.dir(*root) else {
+            continue;
+        };
+        match dir.remove_file(rel) {
+            Ok(()) => removed += 1,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => warnings.push(format!(
+                "cannot remove {}: {e}",
+                roots.absolute(*root, rel).display()
+            )),
+        }
+        let (parent, file) = rel.rsplit_once('/').unwrap_or(("", rel.as_str()));
+        if let Some(stem) = file.strip_suffix(".py") {
+            let cache = if parent.is_empty() {
+                "__pycache__".to_string()
+            } else {
+                format!("{parent}/__pycache__")
+            };
+            let listing = pycache_listing
+                .entry((*root, cache.clone()))
+                .or_insert_with(|| {
+                    dir.read_dir(&cache)
+                        .map(|rd| {
+                            rd.flatten()
+                                .filter_map(|e| e.file_name().into_string().ok())
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                });
+            let prefix = format!("{stem}.");
+            for pyc in listing
+                .iter()
+                .filter(|n| n.starts_with(&prefix) && n.ends_with(".pyc"))
+            {
+                if dir.remove_file(format!("{cache}/{pyc}")).is_ok() {
+                    removed += 1;
+                }
+            }
+            parents.insert((*root, cache));
+        }
+        let mut p = parent;
+        while !p.is_empty() {
+            parents.insert((*root, p.to_string()));
+            p = p.rsplit_once('/').map(|(a, _)| a).unwrap_or("");
+        }
+    }
+    let mut parents: Vec<(RootId, String)> = parents.into_iter().collect();
+    parents.sort_by_key(|(_, rel)| std::cmp::Reverse(rel.matches('/').count()));
+    for (root, rel) in parents {
+        if let Ok(dir) = roots.dir(root) {
+            let _ = dir.remove_dir(&rel);
+        }
+    }
+    (removed, warnings)
+}
+
+/// What [`recover`] did with an interrupted transaction.
+#[derive(Debug)]
+pub struct Recovery {
+    pub completed: bool,
+    pub pid: u32,
+    pub command: String,
+    pub warnings: Vec<String>,
+}
+
+impl std::fmt::Display for Recovery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.completed {
+            write!(
+                f,
+                "an interrupted `{}` (process {}) had committed; finished it: the environment \
+                 has the new state",
+                self.command, self.pid
+            )
+        } else {
+            write!(
+                f,
+                "an interrupted `{}` (process {}) had not committed; rolled it back: the \
+                 environment is as it was before it",
+                self.command, self.pid
+            )
+        }
+    }
+}
+
+/// Brings the environment whose data directory is `state_dir` back to a consistent state if a
+/// transaction was interrupted there. The caller holds the environment's lock.
+pub fn recover(state_dir: &Path) -> Result<Option<Recovery>> {
+    let path = state_dir.join(JOURNAL);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let mut state = State::default();
+    let mut begin = None;
+    // Only complete lines count: a torn last line was never acted on.
+    let complete = match bytes.iter().rposition(|&b| b == b'\n') {
+        Some(i) => &bytes[..=i],
+        None => &[][..],
+    };
+    for (n, line) in complete.split(|&b| b == b'\n').enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        let entry: Entry = serde_json::from_slice(line).with_context(|| {
+            format!(
+                "the journal {} is damaged at line {}; it cannot be replayed. Inspect the \
+                 environment, then delete the journal",
+                path.display(),
+                n + 1
+            )
+        })?;
+        match entry {
+            Entry::Begin {
+                pid,
+                command,
+                roots,
+                ..
+            } => begin = Some((pid, command, roots)),
+            Entry::CreateRoots { paths } => state.created_roots.extend(paths),
+            Entry::CreateDirs { dirs } => state.created_dirs.extend(dirs),
+            Entry::Temps { temps } => state.temps.extend(temps),
+            Entry::Stash { moves } => state.stash.extend(moves),
+            Entry::Renaming => state.renaming = true,
+            Entry::Committed => state.committed = true,
+        }
+    }
+    let Some((pid, command, root_paths)) = begin else {
+        // Created but never written: nothing was done.
+        std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
+        return Ok(None);
+    };
+    let mut roots = Roots::default();
+    for p in &root_paths {
+        let id = roots.add(p);
+        roots.open_existing(id)?;
+    }
+    let mut warnings = Vec::new();
+    if state.committed {
+        warnings = finish(&roots, &state).1;
+    } else {
+        undo(&roots, &state);
+    }
+    if sync_enabled() {
+        for path in roots.paths() {
+            let _ = syncfs(path);
+        }
+    }
+    std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
+    Ok(Some(Recovery {
+        completed: state.committed,
+        pid,
+        command,
+        warnings,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn siblings() {
+        assert_eq!(sibling("a/b/c.py", ".x"), "a/b/.x");
+        assert_eq!(sibling("c.py", ".x"), ".x");
+    }
+}

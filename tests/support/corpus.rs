@@ -1,0 +1,117 @@
+//! The pinned real-world wheel corpus (`tests/corpus/wheels.txt`), downloaded once from PyPI by
+//! `tests/corpus/fetch.sh` into a cache outside the repository.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::{python3, sha256_hex, text};
+
+/// Runs `fetch.sh`; `None` when the download failed and `WINST_SKIP_NETWORK_TESTS=1`.
+pub fn fetch(test: &str) -> Option<PathBuf> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus/fetch.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .env("PYTHON", python3())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    let (stdout, stderr) = text(&out);
+    if !out.status.success() {
+        if std::env::var("WINST_SKIP_NETWORK_TESTS").is_ok_and(|v| v == "1") {
+            eprintln!(
+                "{test}: SKIPPED: the wheel corpus could not be downloaded and \
+                 WINST_SKIP_NETWORK_TESTS=1 is set. fetch.sh said:\n{stderr}"
+            );
+            return None;
+        }
+        panic!(
+            "{} failed ({}): the wheel corpus could not be downloaded from PyPI. This test needs \
+             network access the first time (the corpus is cached afterwards); set \
+             WINST_SKIP_NETWORK_TESTS=1 to skip it on machines without network.\n\
+             stdout:\n{stdout}\nstderr:\n{stderr}",
+            script.display(),
+            out.status
+        );
+    }
+    if !stderr.trim().is_empty() {
+        eprintln!("{}", stderr.trim_end());
+    }
+    let dir = stdout
+        .lines()
+        .last()
+        .unwrap_or_else(|| panic!("fetch.sh printed no directory; stdout:\n{stdout}"));
+    Some(PathBuf::from(dir))
+}
+
+/// The sha256 digests pinned in `wheels.txt`.
+pub fn pinned_hashes() -> BTreeSet<String> {
+    let list = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus/wheels.txt");
+    let text = std::fs::read_to_string(&list).unwrap();
+    let mut pins = BTreeSet::new();
+    for line in text.lines() {
+        if line.trim_start().starts_with('#') {
+            continue;
+        }
+        let mut rest = line;
+        while let Some(i) = rest.find("sha256:") {
+            let hex: String = rest[i + 7..]
+                .chars()
+                .take_while(|c| c.is_ascii_hexdigit())
+                .collect();
+            assert_eq!(hex.len(), 64, "bad pin in wheels.txt: {line}");
+            pins.insert(hex);
+            rest = &rest[i + 7..];
+        }
+    }
+    assert!(!pins.is_empty(), "no pins in {}", list.display());
+    pins
+}
+
+/// The pinned wheels in the corpus directory (sorted by file name), and the stray `.whl` files
+/// next to them (older pins left in the cache).
+pub fn select(dir: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let pins = pinned_hashes();
+    let mut found: BTreeMap<String, PathBuf> = BTreeMap::new();
+    let mut strays = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|x| x != "whl") || !path.is_file() {
+            continue;
+        }
+        let hash = sha256_hex(&std::fs::read(&path).unwrap());
+        if pins.contains(&hash) {
+            found.insert(hash, path);
+        } else {
+            strays.push(path);
+        }
+    }
+    let missing: Vec<&String> = pins.iter().filter(|h| !found.contains_key(*h)).collect();
+    assert!(
+        missing.is_empty(),
+        "fetch.sh succeeded but {} lacks the wheels with sha256 {missing:?}",
+        dir.display()
+    );
+    let mut wheels: Vec<PathBuf> = found.into_values().collect();
+    wheels.sort_by_key(|p| p.file_name().unwrap().to_owned());
+    (wheels, strays)
+}
+
+/// The corpus wheels, or `None` when it cannot be downloaded and `WINST_SKIP_NETWORK_TESTS=1`.
+pub fn wheels(test: &str) -> Option<Vec<PathBuf>> {
+    let dir = fetch(test)?;
+    Some(select(&dir).0)
+}
+
+/// The corpus wheel of project `name` (normalized as in wheel file names).
+pub fn wheel(wheels: &[PathBuf], name: &str) -> PathBuf {
+    let prefix = format!("{}-", name.replace(['-', '.'], "_"));
+    wheels
+        .iter()
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.to_ascii_lowercase().starts_with(&prefix))
+        })
+        .unwrap_or_else(|| panic!("no {name} wheel in the corpus"))
+        .clone()
+}

@@ -1,0 +1,825 @@
+//! All or nothing: failures injected for real (a corrupt wheel found late, a read-only directory,
+//! a file-size limit, a full filesystem, Ctrl-C), SIGKILL at many moments followed by recovery,
+//! concurrent runs, and `winst uninstall` / `winst list` compared with pip.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::*;
+
+/// A package with `n` modules of about `size` bytes each.
+fn many(name: &str, version: &str, n: usize, size: usize) -> WheelBuilder {
+    let mut w = WheelBuilder::new(name, version).file(
+        &format!("{name}/__init__.py"),
+        format!("VERSION = '{version}'\n"),
+    );
+    for i in 0..n {
+        let body = format!("# {name} {version} module {i}\n").repeat(size / 24 + 1);
+        w = w.file(&format!("{name}/m{i:05}.py"), body);
+    }
+    w
+}
+
+fn journal(venv: &Venv) -> PathBuf {
+    venv.root().join(".winst-journal")
+}
+
+/// Installs and expects a failure that leaves the venv byte-identical; returns stderr.
+fn fails_unchanged(venv: &Venv, cmd: &mut Command, before: &Snapshot) -> String {
+    let out = cmd.output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(
+        !out.status.success(),
+        "expected a failure:\n{stdout}\n{stderr}"
+    );
+    assert!(stderr.contains("error:"), "{stderr}");
+    assert_same_tree(before, &venv.snapshot());
+    assert!(!journal(venv).exists());
+    stderr
+}
+
+fn install_cmd(venv: &Venv, wheels: &[&PathBuf]) -> Command {
+    let mut cmd = winst();
+    cmd.arg("install").arg("--python").arg(venv.python());
+    cmd.args(wheels);
+    cmd
+}
+
+/// Makes a directory unwritable for the duration of a test: `chattr +i` when running as root
+/// (root ignores permission bits), `chmod 555` otherwise. `None` when the machine cannot.
+struct ReadOnly(PathBuf, bool);
+
+impl ReadOnly {
+    fn new(dir: &Path) -> Option<ReadOnly> {
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+        let ok = if root {
+            Command::new("chattr")
+                .arg("+i")
+                .arg(dir)
+                .status()
+                .is_ok_and(|s| s.success())
+        } else {
+            Command::new("chmod")
+                .arg("555")
+                .arg(dir)
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if !ok {
+            eprintln!("SKIPPED: cannot make {} read-only here", dir.display());
+            return None;
+        }
+        Some(ReadOnly(dir.to_path_buf(), root))
+    }
+}
+
+impl Drop for ReadOnly {
+    fn drop(&mut self) {
+        if self.1 {
+            let _ = Command::new("chattr").arg("-i").arg(&self.0).status();
+        } else {
+            let _ = Command::new("chmod").arg("755").arg(&self.0).status();
+        }
+    }
+}
+
+/// A venv with `alpha 1.0` (a package with a subpackage that 2.0 drops) installed by winst.
+fn venv_with_alpha_1(wheels: &Path) -> Venv {
+    let venv = Venv::new();
+    let old = many("alpha", "1.0", 20, 200)
+        .file("alpha/legacy/__init__.py", "")
+        .file("alpha/legacy/old.py", "OLD = True\n")
+        .entry_points("[console_scripts]\nalpha = alpha:main\n")
+        .build(wheels);
+    check(&mut install_cmd(&venv, &[&old]));
+    venv
+}
+
+#[test]
+fn a_corrupt_wheel_found_late_rolls_back_an_upgrade() {
+    let wheels = wheel_dir();
+    let venv = venv_with_alpha_1(wheels.path());
+    let alpha2 = many("alpha", "2.0", 50, 4000)
+        .entry_points("[console_scripts]\nalpha = alpha:main\n")
+        .build(wheels.path());
+    let beta = many("beta", "1.0", 50, 4000).build(wheels.path());
+    // The corrupt member is the smallest file, so it is written after the others (largest first).
+    let broken = WheelBuilder::new("broken", "1.0")
+        .file("broken/__init__.py", "x")
+        .record_row("broken/__init__.py,sha256=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,1")
+        .build(wheels.path());
+    let before = venv.snapshot();
+    let stderr = fails_unchanged(
+        &venv,
+        &mut install_cmd(&venv, &[&alpha2, &beta, &broken]),
+        &before,
+    );
+    assert!(stderr.contains("broken-1.0-py3-none-any.whl"), "{stderr}");
+    assert!(stderr.contains("broken/__init__.py"), "{stderr}");
+    assert_eq!(venv.python_out("import alpha; print(alpha.VERSION)"), "1.0");
+}
+
+/// Upgrades alpha 1.0 to 2.0 (which drops alpha/legacy/) and installs beta, with `read_only` (a
+/// directory in site-packages) unwritable; expects a failure that changes nothing. Returns the
+/// venv and stderr, or `None` when the machine cannot make a directory read-only.
+fn upgrade_with_read_only(read_only: &str, files: usize) -> Option<(Venv, String)> {
+    let wheels = wheel_dir();
+    let venv = venv_with_alpha_1(wheels.path());
+    let alpha2 = many("alpha", "2.0", files, 500).build(wheels.path());
+    let beta = many("beta", "1.0", files, 500).build(wheels.path());
+    let before = venv.snapshot();
+    let _ro = ReadOnly::new(&venv.site_packages().join(read_only))?;
+    let stderr = fails_unchanged(&venv, &mut install_cmd(&venv, &[&beta, &alpha2]), &before);
+    Some((venv, stderr))
+}
+
+#[test]
+fn an_unwritable_directory_rolls_back() {
+    // Writing alpha 2.0's files into alpha/ fails, after beta's were written.
+    if let Some((_, stderr)) = upgrade_with_read_only("alpha", 50) {
+        assert!(stderr.contains("alpha/"), "{stderr}");
+    }
+}
+
+#[test]
+fn a_failure_while_committing_restores_what_was_moved_aside() {
+    // alpha/legacy/ can only be removed at commit, after alpha/*.py were already moved aside for
+    // replacement: a read-only alpha/legacy makes that step fail, and they must come back.
+    let Some((venv, stderr)) = upgrade_with_read_only("alpha/legacy", 20) else {
+        return;
+    };
+    assert!(stderr.contains("cannot move"), "{stderr}");
+    assert!(stderr.contains("alpha/legacy/"), "{stderr}");
+    assert_eq!(venv.python_out("import alpha; print(alpha.VERSION)"), "1.0");
+    let out = venv.pip(&["check"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+}
+
+#[test]
+fn a_file_size_limit_rolls_back() {
+    let wheels = wheel_dir();
+    let venv = venv_with_alpha_1(wheels.path());
+    let small = many("beta", "1.0", 30, 500).build(wheels.path());
+    let big = WheelBuilder::new("big", "1.0")
+        .file("big/__init__.py", "")
+        .file("big/blob.bin", vec![7u8; 3 << 20])
+        .build(wheels.path());
+    let before = venv.snapshot();
+    // RLIMIT_FSIZE of 1 MiB: writing the 3 MiB member fails with EFBIG (winst ignores SIGXFSZ).
+    let mut cmd = Command::new(python3());
+    cmd.args([
+        "-c",
+        "import os, resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20)); \
+         os.execv(sys.argv[1], sys.argv[1:])",
+    ]);
+    let inner = install_cmd(&venv, &[&small, &big]);
+    cmd.arg(inner.get_program()).args(inner.get_args());
+    for (k, v) in inner.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let stderr = fails_unchanged(&venv, &mut cmd, &before);
+    assert!(stderr.contains("big/blob.bin"), "{stderr}");
+    assert!(stderr.to_lowercase().contains("file too large"), "{stderr}");
+}
+
+/// Deterministic incompressible bytes.
+fn noise(n: usize, mut seed: u64) -> Vec<u8> {
+    (0..n)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed as u8
+        })
+        .collect()
+}
+
+#[test]
+fn a_full_filesystem_rolls_back() {
+    let work = tempfile::tempdir().unwrap();
+    let mnt = work.path().join("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=8m", "tmpfs"])
+        .arg(&mnt)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("SKIPPED: cannot mount a small tmpfs here (needs root)");
+        return;
+    }
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(mnt.clone());
+    let venv_dir = tempfile::Builder::new()
+        .prefix("venv-")
+        .tempdir_in(&mnt)
+        .unwrap();
+    check(
+        Command::new(python3())
+            .args(["-m", "venv", "--without-pip"])
+            .arg(venv_dir.path().join("env")),
+    );
+    let venv = Venv { dir: venv_dir };
+    let wheels = wheel_dir();
+    let fits = many("beta", "1.0", 20, 500).build(wheels.path());
+    check(&mut install_cmd(&venv, &[&fits]));
+    let mut huge = WheelBuilder::new("huge", "1.0").stored();
+    for i in 0..3 {
+        huge = huge.file(&format!("huge/part{i}.bin"), noise(4 << 20, i + 1));
+    }
+    let huge = huge.build(wheels.path());
+    let alpha = many("alpha", "1.0", 20, 500).build(wheels.path());
+    let before = venv.snapshot();
+    let stderr = fails_unchanged(&venv, &mut install_cmd(&venv, &[&alpha, &huge]), &before);
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+}
+
+/// Waits until `path` exists (or the process ends); false on timeout.
+fn wait_for(path: &Path, child: &mut std::process::Child, limit: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if path.exists() {
+            return true;
+        }
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_micros(500));
+    }
+    false
+}
+
+#[test]
+fn ctrl_c_rolls_back() {
+    let wheels = wheel_dir();
+    let venv = venv_with_alpha_1(wheels.path());
+    let big = many("bulk", "1.0", 6000, 2000).build(wheels.path());
+    let before = venv.snapshot();
+    let mut child = install_cmd(&venv, &[&big])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The journal appears when the write stage starts.
+    assert!(
+        wait_for(&journal(&venv), &mut child, Duration::from_secs(60)),
+        "the install never started writing"
+    );
+    std::thread::sleep(Duration::from_millis(20));
+    check(Command::new("kill").args(["-INT", &child.id().to_string()]));
+    let out = child.wait_with_output().unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert_same_tree(&before, &venv.snapshot());
+    assert!(!journal(&venv).exists());
+}
+
+#[test]
+fn a_second_winst_waits_for_the_first() {
+    let wheels = wheel_dir();
+    let venv = Venv::new();
+    let first = many("first", "1.0", 3000, 1000).build(wheels.path());
+    let second = many("second", "1.0", 100, 1000).build(wheels.path());
+    let mut a = install_cmd(&venv, &[&first])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(wait_for(&journal(&venv), &mut a, Duration::from_secs(60)));
+    let b = install_cmd(&venv, &[&second]).output().unwrap();
+    let a = a.wait_with_output().unwrap();
+    assert!(a.status.success(), "{:?}", text(&a));
+    assert!(b.status.success(), "{:?}", text(&b));
+    assert!(
+        text(&b).1.contains("waiting for another winst process"),
+        "{:?}",
+        text(&b)
+    );
+    venv.python_out("import first, second");
+    let out = venv.pip(&["check"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let list = text(&venv.pip(&["list", "--format=freeze"])).0;
+    assert!(
+        list.contains("first==1.0") && list.contains("second==1.0"),
+        "{list}"
+    );
+}
+
+#[test]
+fn a_lock_held_too_long_is_a_clear_error() {
+    let wheels = wheel_dir();
+    let venv = Venv::new();
+    let whl = many("solo", "1.0", 2, 10).build(wheels.path());
+    // Another process holds the environment's lock (as a running winst would).
+    let mut holder = Command::new(python3())
+        .args([
+            "-c",
+            "import fcntl, os, sys, time\n\
+             fd = os.open(sys.argv[1], os.O_RDONLY)\n\
+             fcntl.flock(fd, fcntl.LOCK_EX)\n\
+             print('locked', flush=True)\n\
+             time.sleep(60)",
+        ])
+        .arg(venv.root())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(holder.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "locked");
+    let before = venv.snapshot();
+    let start = Instant::now();
+    let stderr = fails_unchanged(
+        &venv,
+        install_cmd(&venv, &[&whl]).env("WINST_LOCK_TIMEOUT", "1"),
+        &before,
+    );
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert!(start.elapsed() < Duration::from_secs(30));
+    assert!(
+        stderr.contains("waiting for another winst process"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("another winst process is still working on"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("WINST_LOCK_TIMEOUT"), "{stderr}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Crashes at the critical moments, and SIGKILL at many moments, then recovery
+
+#[test]
+fn crashes_at_each_step_of_the_commit_recover() {
+    let wheels = wheel_dir();
+    let alpha2 = many("alpha", "2.0", 20, 300)
+        .entry_points("[console_scripts]\nalpha = alpha:main\n")
+        .build(wheels.path());
+    let beta = many("beta", "1.0", 20, 300).build(wheels.path());
+    // The new state, from an install that was not interrupted.
+    let reference = venv_with_alpha_1(wheels.path());
+    check(&mut install_cmd(&reference, &[&alpha2, &beta]));
+    // Files that name their own venv's path (launchers, activate scripts, pyvenv.cfg, and the
+    // RECORDs listing launcher hashes) are compared by name only.
+    let files = |s: &Snapshot| -> Vec<(PathBuf, Option<Node>)> {
+        s.iter()
+            .map(|(p, n)| {
+                let venv_specific =
+                    p.starts_with("bin") || p.ends_with("pyvenv.cfg") || p.ends_with("RECORD");
+                (p.clone(), (!venv_specific).then(|| n.clone()))
+            })
+            .collect()
+    };
+    let new = files(&reference.snapshot());
+    for (point, expect_new) in [
+        ("written", false),
+        ("moved-aside", false),
+        ("half-renamed", false),
+        ("committed", true),
+    ] {
+        let venv = venv_with_alpha_1(wheels.path());
+        let old = venv.snapshot();
+        let out = install_cmd(&venv, &[&alpha2, &beta])
+            .env("WINST_CRASH_AT", point)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{point}: did not crash");
+        assert!(journal(&venv).exists(), "{point}: no journal left");
+        // Any winst command on the environment recovers first.
+        let out = check(winst().args(["list", "--python"]).arg(venv.python()));
+        let said = text(&out).1;
+        if expect_new {
+            assert!(said.contains("finished it"), "{point}: {said}");
+            assert_eq!(files(&venv.snapshot()), new, "{point}");
+            assert_eq!(venv.python_out("import alpha; print(alpha.VERSION)"), "2.0");
+        } else {
+            assert!(said.contains("rolled it back"), "{point}: {said}");
+            assert_same_tree(&old, &venv.snapshot());
+        }
+        assert!(!journal(&venv).exists());
+        let out = venv.pip(&["check"]);
+        assert!(out.status.success(), "{point}: {:?}", text(&out));
+    }
+}
+
+/// Real wheels with dependencies among them (`pip check` is clean), pure and binary, some with
+/// many small files (pytz, tzdata).
+const KILL_SET: &[&str] = &[
+    "six",
+    "python-dateutil",
+    "urllib3",
+    "idna",
+    "certifi",
+    "charset-normalizer",
+    "requests",
+    "pytz",
+    "tzdata",
+    "attrs",
+    "packaging",
+    "click",
+    "jinja2",
+    "markupsafe",
+    "pyyaml",
+    "jmespath",
+];
+const TRIALS: u32 = 50;
+
+#[test]
+fn killed_installs_recover_to_the_old_or_the_new_state() {
+    let Some(corpus) = corpus::wheels("transactions") else {
+        return;
+    };
+    let set: Vec<PathBuf> = KILL_SET.iter().map(|n| corpus::wheel(&corpus, n)).collect();
+    let work = tempfile::tempdir().unwrap();
+    let wheels = wheel_dir();
+    // The old state: an older `six` (which the set upgrades: files replaced and removed).
+    let template = work.path().join("template");
+    check(
+        Command::new(python3())
+            .args(["-m", "venv", "--without-pip"])
+            .arg(&template),
+    );
+    let old_six = WheelBuilder::new("six", "1.0")
+        .file("six.py", "OLD = True\n")
+        .file("six_legacy.py", "LEGACY = True\n")
+        .build(wheels.path());
+    check(
+        winst()
+            .args(["install", "--python"])
+            .arg(template.join("bin/python"))
+            .arg(&old_six),
+    );
+    let old = snapshot(&template);
+
+    // Every trial runs in the same place, so launchers and RECORDs are comparable.
+    let trial = work.path().join("trial");
+    let python = trial.join("bin/python");
+    let fresh_trial = || {
+        if trial.exists() {
+            std::fs::remove_dir_all(&trial).unwrap();
+        }
+        check(Command::new("cp").arg("-a").arg(&template).arg(&trial));
+    };
+    let pip_check = || {
+        let out = Command::new(python3())
+            .args(["-m", "pip", "--disable-pip-version-check", "--python"])
+            .arg(&python)
+            .arg("check")
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "pip check: {:?}", text(&out));
+    };
+    let install = || {
+        let mut cmd = winst();
+        cmd.arg("install").arg("--python").arg(&python).args(&set);
+        cmd
+    };
+
+    // The new state, and how long a whole run takes.
+    fresh_trial();
+    pip_check();
+    let start = Instant::now();
+    check(&mut install());
+    let full = start.elapsed();
+    let new = snapshot(&trial);
+    pip_check();
+
+    let (mut rolled_back, mut completed, mut clean, mut finished) = (0, 0, 0, 0);
+    let mut seed: u64 = 0x5eed_1234_abcd_0001;
+    for i in 0..TRIALS {
+        fresh_trial();
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let jitter = (seed >> 11) as f64 / (1u64 << 53) as f64;
+        // Stratified over 150% of a whole run (a loaded machine runs slower).
+        let delay = full.mul_f64(1.5 * (f64::from(i) + jitter) / f64::from(TRIALS));
+        let mut child = install()
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        if status.success() {
+            finished += 1;
+        }
+        let out = check(winst().args(["repair", "--python"]).arg(&python));
+        let said = text(&out).1;
+        if said.contains("rolled it back") {
+            rolled_back += 1;
+        } else if said.contains("finished it") {
+            completed += 1;
+        } else {
+            assert!(said.contains("nothing to repair"), "{said}");
+            clean += 1;
+        }
+        let now = snapshot(&trial);
+        if now != old && now != new {
+            let closer = if now.len().abs_diff(old.len()) < now.len().abs_diff(new.len()) {
+                &old
+            } else {
+                &new
+            };
+            eprintln!("trial {i}: killed after {delay:?}; repair said: {said}");
+            assert_same_tree(closer, &now);
+        }
+        assert!(!trial.join(".winst-journal").exists());
+    }
+    println!(
+        "kill test: {TRIALS} trials over a {full:?} run: {rolled_back} rolled back, {completed} \
+         rolled forward, {clean} needed no repair ({finished} of those had finished)"
+    );
+    assert!(
+        rolled_back > 0,
+        "no kill landed inside a transaction: the test is not testing recovery"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// winst uninstall and winst list
+
+fn uninstall(venv: &Venv, names: &[&str]) -> std::process::Output {
+    winst()
+        .args(["uninstall", "--python"])
+        .arg(venv.python())
+        .args(names)
+        .output()
+        .unwrap()
+}
+
+/// Projects removed in the comparison with pip: namespace packages, `.data` headers and scripts,
+/// console scripts, a big one, a binary one.
+const UNINSTALL: &[&str] = &[
+    "requests",
+    "botocore",
+    "jaraco.functools",
+    "zope.interface",
+    "pybind11-global",
+    "jsonpointer",
+    "flake8",
+    "numpy",
+    "six",
+];
+const UNINSTALL_SET: &[&str] = &[
+    "requests",
+    "botocore",
+    "jaraco.functools",
+    "jaraco.context",
+    "zope.interface",
+    "pybind11-global",
+    "jsonpointer",
+    "flake8",
+    "numpy",
+    "six",
+    "idna",
+];
+
+#[test]
+fn uninstall_removes_what_pip_uninstall_removes() {
+    let Some(corpus) = corpus::wheels("transactions") else {
+        return;
+    };
+    let set: Vec<PathBuf> = UNINSTALL_SET
+        .iter()
+        .map(|n| corpus::wheel(&corpus, n))
+        .collect();
+    let by_pip = Venv::new();
+    let by_winst = Venv::new();
+    for venv in [&by_pip, &by_winst] {
+        let mut cmd = winst();
+        cmd.arg("install")
+            .arg("--python")
+            .arg(venv.python())
+            .args(&set);
+        check(&mut cmd);
+        // Bytecode, as a used environment has it.
+        check(
+            Command::new(venv.python())
+                .args(["-m", "compileall", "-q"])
+                .arg(venv.site_packages()),
+        );
+    }
+    let out = by_pip.pip(&[&["uninstall", "-y"][..], UNINSTALL].concat());
+    assert!(out.status.success(), "{:?}", text(&out));
+    let out = uninstall(&by_winst, UNINSTALL);
+    assert!(out.status.success(), "{:?}", text(&out));
+
+    let a = snapshot(&by_pip.root());
+    let b = snapshot(&by_winst.root());
+    // The same files remain (launchers differ only in their shebang's venv path).
+    let files = |s: &Snapshot| -> Vec<PathBuf> {
+        s.iter()
+            .filter(|(_, n)| !matches!(n, Node::Dir))
+            .map(|(p, _)| p.clone())
+            .collect()
+    };
+    assert_eq!(files(&a), files(&b), "different files remain");
+    // Deliberate difference: winst also removes directories the uninstall left empty (pip
+    // leaves e.g. an empty namespace directory behind). Anything else must be the same.
+    let mut left_by_pip = Vec::new();
+    for (path, node) in &a {
+        if !b.contains_key(path) {
+            let empty_tree = a
+                .iter()
+                .filter(|(k, _)| k.starts_with(path))
+                .all(|(_, n)| matches!(n, Node::Dir));
+            assert!(
+                matches!(node, Node::Dir) && empty_tree,
+                "winst removed {} which pip kept",
+                path.display()
+            );
+            left_by_pip.push(path.display().to_string());
+        }
+    }
+    for path in b.keys() {
+        assert!(
+            a.contains_key(path),
+            "winst kept {} which pip removed",
+            path.display()
+        );
+    }
+    println!(
+        "empty directories pip left and winst removed: {}",
+        left_by_pip.join(", ")
+    );
+    // What remains still works.
+    by_winst.python_out("import idna");
+}
+
+#[test]
+fn uninstall_keeps_shared_files_and_never_leaves_the_environment() {
+    let wheels = wheel_dir();
+    let venv = Venv::new();
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    let a = WheelBuilder::new("nv-a", "1.0")
+        .file("nv/__init__.py", "")
+        .file("nv/a.py", "A = 1\n")
+        .build(wheels.path());
+    let b = WheelBuilder::new("nv-b", "1.0")
+        .file("nv/__init__.py", "")
+        .file("nv/b.py", "B = 1\n")
+        .build(wheels.path());
+    check(&mut install_cmd(&venv, &[&a, &b]));
+    // A RECORD (edited after install, as a hostile or broken tool could) naming a file outside.
+    let record = venv.site_packages().join("nv_a-1.0.dist-info/RECORD");
+    let mut text_record = std::fs::read_to_string(&record).unwrap();
+    let sp = venv.site_packages();
+    let ups = "../".repeat(sp.components().count() - 1);
+    text_record.push_str(&format!(
+        "{ups}{},,\n",
+        victim.strip_prefix("/").unwrap().display()
+    ));
+    std::fs::write(&record, text_record).unwrap();
+
+    let out = uninstall(&venv, &["NV_A"]);
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("outside the environment; not removed"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("kept"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(!sp.join("nv/a.py").exists());
+    assert!(!sp.join("nv_a-1.0.dist-info").exists());
+    assert!(sp.join("nv/__init__.py").exists(), "shared with nv-b");
+    venv.python_out("import nv.b");
+
+    let out = uninstall(&venv, &["nv-b"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    assert!(!sp.join("nv").exists());
+}
+
+#[test]
+fn uninstall_errors_change_nothing() {
+    let wheels = wheel_dir();
+    let venv = venv_with_alpha_1(wheels.path());
+    let before = venv.snapshot();
+    let out = uninstall(&venv, &["alpha", "nothere"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).1.contains("nothere is not installed"),
+        "{:?}",
+        text(&out)
+    );
+    assert_same_tree(&before, &venv.snapshot());
+
+    std::fs::remove_file(venv.site_packages().join("alpha-1.0.dist-info/RECORD")).unwrap();
+    let before = venv.snapshot();
+    let out = uninstall(&venv, &["alpha"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).1.contains("has no RECORD"), "{:?}", text(&out));
+    assert_same_tree(&before, &venv.snapshot());
+}
+
+#[test]
+fn a_failing_uninstall_changes_nothing() {
+    let wheels = wheel_dir();
+    let venv = venv_with_alpha_1(wheels.path());
+    let before = venv.snapshot();
+    let Some(_ro) = ReadOnly::new(&venv.site_packages().join("alpha/legacy")) else {
+        return;
+    };
+    let stderr = fails_unchanged(
+        &venv,
+        winst()
+            .args(["uninstall", "--python"])
+            .arg(venv.python())
+            .arg("alpha"),
+        &before,
+    );
+    assert!(stderr.contains("alpha/legacy"), "{stderr}");
+}
+
+#[test]
+fn uninstall_removes_launchers_bytecode_and_empty_directories() {
+    let wheels = wheel_dir();
+    let venv = Venv::new();
+    let empty = venv.snapshot();
+    let alpha = WheelBuilder::new("alpha", "1.0")
+        .file("alpha/__init__.py", "def main():\n    pass\n")
+        .file("alpha/deep/er/mod.py", "")
+        .entry_points("[console_scripts]\nalpha-cli = alpha:main\n")
+        .build(wheels.path());
+    check(&mut install_cmd(&venv, &[&alpha]));
+    check(
+        Command::new(venv.python())
+            .args(["-m", "compileall", "-q"])
+            .arg(venv.site_packages()),
+    );
+    assert!(venv.bin("alpha-cli").exists());
+    let out = uninstall(&venv, &["alpha"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    assert!(
+        text(&out).1.contains("Removed alpha==1.0"),
+        "{:?}",
+        text(&out)
+    );
+    assert_same_tree(&empty, &venv.snapshot());
+}
+
+#[test]
+fn list_shows_projects_and_their_installer() {
+    let wheels = wheel_dir();
+    let venv = venv_with_alpha_1(wheels.path());
+    let out = check(winst().args(["list", "--python"]).arg(venv.python()));
+    let table = text(&out).0;
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("alpha "))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert_eq!(
+        row.split_whitespace().collect::<Vec<_>>(),
+        ["alpha", "1.0", "winst"]
+    );
+    let out = check(
+        winst()
+            .args(["list", "--format", "json", "--python"])
+            .arg(venv.python()),
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows[0]["name"], "alpha");
+    assert_eq!(rows[0]["version"], "1.0");
+    assert_eq!(rows[0]["installer"], "winst");
+    // The same projects pip sees.
+    let pip: serde_json::Value =
+        serde_json::from_slice(&venv.pip(&["list", "--format=json"]).stdout).unwrap();
+    assert_eq!(
+        rows.as_array().unwrap().len(),
+        pip.as_array().unwrap().len()
+    );
+}
+
+#[test]
+fn repair_without_an_interrupted_transaction_does_nothing() {
+    let venv = Venv::new();
+    let before = venv.snapshot();
+    let out = check(winst().args(["repair", "--python"]).arg(venv.python()));
+    assert!(text(&out).1.contains("nothing to repair"));
+    assert_same_tree(&before, &venv.snapshot());
+}
