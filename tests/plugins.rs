@@ -694,3 +694,21 @@ fn pth_policy_on_real_setuptools() {
             .is_file()
     );
 }
+
+#[test]
+fn a_plugin_configured_as_a_policy_it_does_not_implement_fails_closed() {
+    // The default scripts plugin has no policy; configured as one, it must deny, not allow all.
+    let venv = Venv::new();
+    let wheels = wheel_dir();
+    let whl = pkg("anything", "1.0").build(wheels.path());
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config_file(
+        dir.path(),
+        &plugin_entry("not-a-policy", "scripts", "roles = [\"policy\"]"),
+    );
+    let stderr = refused(&venv, &[&"--config", &cfg, &whl]);
+    assert!(
+        stderr.contains("refused by policy plugin not-a-policy: anything 1.0: this plugin is configured for the policy role but does not implement it"),
+        "{stderr}"
+    );
+}

@@ -12,10 +12,12 @@ use clap::{Args, Parser, Subcommand};
 use crate::install::{self, InstallOptions};
 use crate::installed;
 use crate::lock::EnvLock;
+use crate::plugins::config::InstallSettings;
 use crate::plugins::{PluginConfig, PluginHost};
 use crate::target::{Layout, Target};
 use crate::txn::{self, Recovery};
 use crate::uninstall;
+use crate::wheel::limits::Limits;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -149,8 +151,93 @@ struct InstallArgs {
     allow_overwrite: bool,
 
     /// Do not check files against the wheel's RECORD (for broken wheels in the wild).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "untrusted")]
     no_verify_record: bool,
+
+    #[command(flatten)]
+    untrusted: UntrustedArgs,
+}
+
+/// Untrusted mode: resource limits and stricter rules (see SECURITY.md).
+#[derive(Args, Debug)]
+struct UntrustedArgs {
+    /// Treat the wheels as hostile: enforce the limits below and refuse .pth files, executable
+    /// bits outside the scripts directory and unverifiable RECORDs; plugins get tighter bounds.
+    #[arg(long)]
+    untrusted: bool,
+    /// Untrusted: most bytes one wheel may unpack to [default: 2GiB].
+    #[arg(long, value_name = "SIZE", value_parser = size_arg)]
+    max_total_size: Option<u64>,
+    /// Untrusted: most bytes one member may unpack to [default: 512MiB].
+    #[arg(long, value_name = "SIZE", value_parser = size_arg)]
+    max_member_size: Option<u64>,
+    /// Untrusted: highest compression ratio, per wheel and per member over 1 MiB [default: 100].
+    #[arg(long, value_name = "N")]
+    max_ratio: Option<u64>,
+    /// Untrusted: most members in one wheel [default: 100000].
+    #[arg(long, value_name = "N")]
+    max_members: Option<u64>,
+    /// Untrusted: longest member path, in bytes [default: 512].
+    #[arg(long, value_name = "N")]
+    max_path_length: Option<u64>,
+    /// Untrusted: deepest member path, in components [default: 32].
+    #[arg(long, value_name = "N")]
+    max_path_depth: Option<u64>,
+    /// Untrusted: largest METADATA, WHEEL, RECORD or entry_points.txt [default: 4MiB].
+    #[arg(long, value_name = "SIZE", value_parser = size_arg)]
+    max_metadata_size: Option<u64>,
+    /// Untrusted: let .pth files into site-packages.
+    #[arg(long)]
+    allow_pth: bool,
+    /// Untrusted: keep executable bits on files outside the scripts directory.
+    #[arg(long)]
+    allow_executable: bool,
+}
+
+fn size_arg(text: &str) -> Result<u64, String> {
+    crate::wheel::limits::parse_size(text)
+}
+
+impl UntrustedArgs {
+    /// The limits in effect: `None` unless untrusted mode is on (flag or `[install]` config);
+    /// config first, then flags.
+    fn limits(&self, settings: &InstallSettings) -> Result<Option<Limits>> {
+        let any_flag = self.max_total_size.is_some()
+            || self.max_member_size.is_some()
+            || self.max_ratio.is_some()
+            || self.max_members.is_some()
+            || self.max_path_length.is_some()
+            || self.max_path_depth.is_some()
+            || self.max_metadata_size.is_some()
+            || self.allow_pth
+            || self.allow_executable;
+        if !(self.untrusted || settings.untrusted == Some(true)) {
+            if any_flag {
+                bail!(
+                    "the --max-* and --allow-* limits apply in untrusted mode: add --untrusted \
+                     (or `untrusted = true` under [install] in winst.toml)"
+                );
+            }
+            return Ok(None);
+        }
+        let mut limits = Limits::default();
+        settings.limits.apply(&mut limits)?;
+        macro_rules! flag {
+            ($($f:ident),*) => { $( if let Some(v) = self.$f { limits.$f = v; } )* };
+        }
+        flag!(
+            max_total_size,
+            max_member_size,
+            max_ratio,
+            max_members,
+            max_path_length,
+            max_path_depth,
+            max_metadata_size
+        );
+        limits.allow_pth |= self.allow_pth;
+        limits.allow_executable |= self.allow_executable;
+        Ok(Some(limits))
+    }
 }
 
 /// Runs winst with the process's arguments.
@@ -376,7 +463,21 @@ fn run_install(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()> {
     }
     let wheels = expand_wheel_args(&args.wheels)?;
     let target = args.env.resolve()?;
-    let plugins = PluginHost::load(plugin_config)?;
+    let limits = args.untrusted.limits(&plugin_config.install)?;
+    if limits.is_some() && args.no_verify_record {
+        bail!(
+            "--no-verify-record cannot be used in untrusted mode: RECORD is what proves the files"
+        );
+    }
+    let plugins = if limits.is_some() {
+        let mut tightened = plugin_config.clone();
+        for p in &mut tightened.plugins {
+            p.limits = p.limits.untrusted();
+        }
+        PluginHost::load(&tightened)?
+    } else {
+        PluginHost::load(plugin_config)?
+    };
     let _lock = open_env(&target)?;
     let report = install::install(
         &target,
@@ -385,6 +486,7 @@ fn run_install(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()> {
             dry_run: args.dry_run,
             allow_overwrite: args.allow_overwrite,
             verify_record: !args.no_verify_record,
+            limits,
             plugins: &plugins,
         },
     )?;

@@ -34,6 +34,8 @@ pub struct InstallOptions<'a> {
     pub dry_run: bool,
     pub allow_overwrite: bool,
     pub verify_record: bool,
+    /// Untrusted mode's limits, when it is on.
+    pub limits: Option<crate::wheel::limits::Limits>,
     pub plugins: &'a PluginHost,
 }
 
@@ -89,6 +91,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
         &options.wheels,
         OpenOptions {
             verify_record: options.verify_record,
+            limits: options.limits,
         },
     )?
     .into();
@@ -109,6 +112,9 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
             .unwrap_or([0u8; 32]);
         record::archive_direct_url(&wheels[i].path, &sha)
     })?;
+    timings.scripts_ms = ms(lap);
+
+    let lap = Instant::now();
     let scheme = &target.scheme;
     let installed = installed::scan(&[&scheme.purelib, &scheme.platlib]);
     let mut plan = plan::plan(

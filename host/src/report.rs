@@ -19,6 +19,8 @@ pub struct Timings {
     pub open_ms: f64,
     /// Policy plugins.
     pub check_ms: f64,
+    /// Scripts and editable plugins (launchers and editable layouts).
+    pub scripts_ms: f64,
     pub plan_ms: f64,
     pub write_ms: f64,
     /// Post-install plugins.

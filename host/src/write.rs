@@ -292,6 +292,16 @@ fn write_one(
                 }
                 let chunk = &worker.buf[..n];
                 total += n as u64;
+                // A member that inflates past its declared size is stopped here, not after
+                // filling the disk: declared sizes are what limits were checked against.
+                if total > *size {
+                    return Err(WheelError::member(
+                        &wheel.file_name,
+                        &op.origin,
+                        format!("inflates to more than the {size} bytes the archive declares"),
+                    )
+                    .into());
+                }
                 if let Some(v) = verify.as_mut() {
                     v.update(chunk);
                 }

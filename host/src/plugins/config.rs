@@ -89,6 +89,18 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// The tighter bounds of untrusted mode: a quarter of the fuel, at most 64 MiB of memory and
+    /// 4 MiB of member reads per call.
+    pub fn untrusted(self) -> Limits {
+        Limits {
+            fuel: self.fuel / 4,
+            memory_bytes: self.memory_bytes.min(64 << 20),
+            read_bytes: self.read_bytes.min(4 << 20),
+        }
+    }
+}
+
 /// Where a plugin's component comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PluginSource {
@@ -129,6 +141,92 @@ pub struct PluginConfig {
     pub plugins: Vec<PluginSpec>,
     /// The configuration files that were read, in order.
     pub files: Vec<PathBuf>,
+    /// `[install]` settings, later files overriding earlier ones key by key.
+    pub install: InstallSettings,
+}
+
+/// The `[install]` table of winst.toml:
+///
+/// ```toml
+/// [install]
+/// untrusted = true                 # as --untrusted
+/// [install.limits]                 # untrusted mode's limits, as the --max-* flags
+/// max-member-size = "256MiB"
+/// allow-pth = true
+/// ```
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstallSettings {
+    pub untrusted: Option<bool>,
+    #[serde(default)]
+    pub limits: LimitSettings,
+}
+
+/// Overrides of [`crate::wheel::limits::Limits`]; sizes are strings like `"512MiB"` or numbers.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LimitSettings {
+    pub max_total_size: Option<toml::Value>,
+    pub max_member_size: Option<toml::Value>,
+    pub max_ratio: Option<u64>,
+    pub max_members: Option<u64>,
+    pub max_path_length: Option<u64>,
+    pub max_path_depth: Option<u64>,
+    pub max_metadata_size: Option<toml::Value>,
+    pub allow_pth: Option<bool>,
+    pub allow_executable: Option<bool>,
+}
+
+impl LimitSettings {
+    fn merge(&mut self, later: LimitSettings) {
+        macro_rules! take {
+            ($($f:ident),*) => { $( if later.$f.is_some() { self.$f = later.$f; } )* };
+        }
+        take!(
+            max_total_size,
+            max_member_size,
+            max_ratio,
+            max_members,
+            max_path_length,
+            max_path_depth,
+            max_metadata_size,
+            allow_pth,
+            allow_executable
+        );
+    }
+
+    /// Applies these settings to `limits`.
+    pub fn apply(&self, limits: &mut crate::wheel::limits::Limits) -> Result<()> {
+        let size = |v: &toml::Value, key: &str| -> Result<u64> {
+            match v {
+                toml::Value::Integer(n) if *n >= 0 => Ok(*n as u64),
+                toml::Value::String(s) => crate::wheel::limits::parse_size(s)
+                    .map_err(|e| anyhow::anyhow!("[install.limits] {key}: {e}")),
+                _ => bail!("[install.limits] {key}: expected a size like \"512MiB\""),
+            }
+        };
+        if let Some(v) = &self.max_total_size {
+            limits.max_total_size = size(v, "max-total-size")?;
+        }
+        if let Some(v) = &self.max_member_size {
+            limits.max_member_size = size(v, "max-member-size")?;
+        }
+        if let Some(v) = &self.max_metadata_size {
+            limits.max_metadata_size = size(v, "max-metadata-size")?;
+        }
+        macro_rules! plain {
+            ($($f:ident),*) => { $( if let Some(v) = self.$f { limits.$f = v; } )* };
+        }
+        plain!(
+            max_ratio,
+            max_members,
+            max_path_length,
+            max_path_depth,
+            allow_pth,
+            allow_executable
+        );
+        Ok(())
+    }
 }
 
 #[derive(Deserialize)]
@@ -136,6 +234,7 @@ pub struct PluginConfig {
 struct FileConfig {
     #[serde(default)]
     plugin: Vec<PluginEntry>,
+    install: Option<InstallSettings>,
 }
 
 #[derive(Deserialize)]
@@ -186,6 +285,7 @@ impl PluginConfig {
                 builtin("default-editable", DEFAULT_EDITABLE, Role::Editable),
             ],
             files: Vec::new(),
+            install: InstallSettings::default(),
         }
     }
 
@@ -239,6 +339,12 @@ impl PluginConfig {
             .with_context(|| format!("cannot read {}", path.display()))?;
         let parsed: FileConfig =
             toml::from_str(&text).with_context(|| format!("{} is not valid", path.display()))?;
+        if let Some(install) = parsed.install {
+            if install.untrusted.is_some() {
+                self.install.untrusted = install.untrusted;
+            }
+            self.install.limits.merge(install.limits);
+        }
         let base = path.parent().unwrap_or(Path::new("."));
         for (i, entry) in parsed.plugin.into_iter().enumerate() {
             let what = || format!("{}: [[plugin]] #{}", path.display(), i + 1);

@@ -107,13 +107,20 @@ impl Archive {
             .metadata()
             .map_err(|e| (None, format!("cannot read: {e}")))?
             .len();
+        let file = Arc::new(file);
         let reader = PosReader {
-            file: Arc::new(file),
+            file: Arc::clone(&file),
             pos: 0,
             len,
         };
         let zip =
             ZipArchive::new(reader).map_err(|e| (None, format!("not a valid zip archive: {e}")))?;
+        super::layout::check(
+            &file,
+            len,
+            zip.comment().len(),
+            zip.central_directory_start(),
+        )?;
         if zip.metadata().has_duplicate_names() {
             return Err((
                 None,
@@ -121,6 +128,7 @@ impl Archive {
             ));
         }
         let mut members = Vec::with_capacity(zip.len());
+        let mut seen = std::collections::HashSet::with_capacity(zip.len());
         let meta = zip.metadata();
         for index in 0..zip.len() {
             let entry = meta
@@ -130,6 +138,13 @@ impl Archive {
                 .map_err(|_| (None, "a member name is not valid UTF-8".to_string()))?
                 .to_string();
             check_member_name(&name).map_err(|rule| (Some(name.clone()), rule))?;
+            // `a` and `a/` are the same path on disk.
+            if !seen.insert(name.trim_end_matches('/').to_string()) {
+                return Err((
+                    Some(name),
+                    "the archive has this path twice (as a file and as a directory)".to_string(),
+                ));
+            }
             if entry.encrypted() {
                 return Err((
                     Some(name),

@@ -9,6 +9,8 @@
 pub mod archive;
 pub mod entry_points;
 pub mod filename;
+pub mod layout;
+pub mod limits;
 pub mod metadata;
 pub mod record;
 
@@ -37,6 +39,8 @@ const MAX_ENTRY_POINTS_FILE: u64 = 4 << 20;
 pub struct OpenOptions {
     /// Check that RECORD lists every member with a hash (and later, that the hashes match).
     pub verify_record: bool,
+    /// Untrusted mode's limits and stricter rules, when it is on.
+    pub limits: Option<limits::Limits>,
 }
 
 /// A wheel with its metadata parsed and its member list checked.
@@ -89,11 +93,15 @@ pub fn open(path: &Path, options: OpenOptions) -> Result<OpenedWheel, WheelError
         .to_string();
     let filename = WheelFilename::parse(&file_name)
         .map_err(|rule| WheelError::new(&file_name, format!("invalid wheel file name: {rule}")))?;
-    let archive = Archive::open(path).map_err(|(member, rule)| WheelError {
+    let to_error = |(member, rule): (Option<String>, String)| WheelError {
         wheel: file_name.clone(),
         member,
         rule,
-    })?;
+    };
+    let archive = Archive::open(path).map_err(to_error)?;
+    if let Some(limits) = &options.limits {
+        limits.check_archive(&archive).map_err(to_error)?;
+    }
 
     let dist_info =
         find_dist_info(&archive, &filename).map_err(|rule| WheelError::new(&file_name, rule))?;
@@ -101,13 +109,19 @@ pub fn open(path: &Path, options: OpenOptions) -> Result<OpenedWheel, WheelError
         "{}.data",
         dist_info.strip_suffix(".dist-info").unwrap_or(&dist_info)
     );
+    if let Some(limits) = &options.limits {
+        limits
+            .check_members(&archive, &data_dir)
+            .map_err(to_error)?;
+    }
+    let metadata_limit = options.limits.map_or(u64::MAX, |l| l.max_metadata_size);
 
     let read_text = |member: &str, limit: u64| -> Result<Option<String>, WheelError> {
         let Some(m) = archive.members.iter().find(|m| m.name == member) else {
             return Ok(None);
         };
         let bytes = archive
-            .read_small(m.index, limit)
+            .read_small(m.index, limit.min(metadata_limit))
             .map_err(|rule| WheelError::member(&file_name, member, rule))?;
         String::from_utf8(bytes)
             .map(Some)

@@ -142,10 +142,15 @@ pub trait Plugin {
         Err("this plugin does not serve the editable role".to_string())
     }
 
-    /// `policy` role: allow, warn or deny a wheel before anything is written.
+    /// `policy` role: allow, warn or deny a wheel before anything is written. The default
+    /// denies: a plugin configured as a policy that forgot to implement it must not let
+    /// everything through.
     fn check(wheel: Wheel, target: Target) -> Verdict {
-        let _ = (wheel, target);
-        Verdict::Allow
+        let _ = target;
+        Verdict::Deny(format!(
+            "{} {}: this plugin is configured for the policy role but does not implement it",
+            wheel.name, wheel.version
+        ))
     }
 
     /// `post-install` role: extra dist-info files after the install is written, or an error that
