@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod corpus;
+pub mod rawzip;
 
 use std::collections::BTreeMap;
 use std::io::Write;

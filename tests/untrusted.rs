@@ -1,0 +1,522 @@
+//! Hostile wheels: archives built byte by byte (tests/support/rawzip.rs) so that two zip parsers
+//! could disagree about them, zip bombs of several shapes, and the limits and stricter rules of
+//! `--untrusted`. Each must fail with the member and the rule named, write nothing anywhere, and
+//! leave the environment unchanged. Every wheel here is otherwise valid (RECORD matches), so the
+//! defence under test is what refuses it.
+
+mod support;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use support::rawzip::{RawEntry, RawZip, crc32};
+use support::*;
+
+/// A valid wheel `demo 1.0` with a module and a data file, as raw members.
+fn demo(dir: &Path) -> RawZip {
+    let whl = WheelBuilder::new("demo", "1.0")
+        .file("demo/__init__.py", "VALUE = 1\n")
+        .file("demo/data.txt", "payload\n".repeat(50))
+        .build(dir);
+    let raw = RawZip::from_wheel(&whl);
+    std::fs::remove_file(whl).unwrap();
+    raw
+}
+
+const DEMO: &str = "demo-1.0-py3-none-any.whl";
+
+/// Installs `whl` (with `args`) and expects a refusal naming `member` (if any) and `rule`, with
+/// nothing written to the venv or next to it.
+fn refused(whl: &Path, args: &[&str], member: Option<&str>, rule: &str) -> String {
+    let venv = Venv::new();
+    let before = venv.snapshot();
+    let around = snapshot(venv.dir.path());
+    let mut all: Vec<&dyn AsRef<std::ffi::OsStr>> = args
+        .iter()
+        .map(|a| a as &dyn AsRef<std::ffi::OsStr>)
+        .collect();
+    all.push(&whl);
+    let out = venv.install(&all);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "expected a refusal:\n{stdout}\n{stderr}"
+    );
+    let file_name = whl.file_name().unwrap().to_str().unwrap();
+    assert!(stderr.contains(&format!("error: {file_name}")), "{stderr}");
+    if let Some(member) = member {
+        assert!(
+            stderr.contains(member),
+            "the error must name {member}:\n{stderr}"
+        );
+    }
+    assert!(
+        stderr.contains(rule),
+        "the error must say `{rule}`:\n{stderr}"
+    );
+    assert_same_tree(&before, &venv.snapshot());
+    assert_same_tree(&around, &snapshot(venv.dir.path()));
+    stderr
+}
+
+/// The same archive, unmodified, installs: the test wheels are valid but for the attack.
+#[test]
+fn the_raw_writer_makes_valid_wheels() {
+    let dir = wheel_dir();
+    let whl = demo(dir.path()).write(dir.path(), DEMO);
+    let venv = Venv::new();
+    let out = venv.install(&[&whl]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    assert_eq!(venv.python_out("import demo; print(demo.VALUE)"), "1");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parser differentials: local headers against the central directory, and the file's layout
+
+#[test]
+fn a_local_header_naming_another_file_is_refused() {
+    // The central directory says demo/data.txt; the local header says demo/evil.py. A parser that
+    // walks local headers (a streaming unzip) would install demo/evil.py.
+    let dir = wheel_dir();
+    let mut raw = demo(dir.path());
+    let i = raw.find("demo/data.txt");
+    raw.entries[i].local_name = Some(b"demo/evil.py".to_vec());
+    let whl = raw.write(dir.path(), DEMO);
+    refused(
+        &whl,
+        &[],
+        Some("demo/data.txt"),
+        "local header disagrees with the central directory",
+    );
+}
+
+#[test]
+fn local_header_fields_that_disagree_are_refused() {
+    let dir = wheel_dir();
+    type Mutation = fn(&mut RawEntry);
+    let cases: [(&str, Mutation); 4] = [
+        ("(CRC)", |e| e.local_crc = Some(e.crc ^ 1)),
+        ("(size)", |e| e.local_size = Some(e.size + 1)),
+        ("(compressed size)", |e| {
+            e.local_compressed = Some(e.data.len() as u32 - 1)
+        }),
+        ("(compression method)", |e| e.local_method = Some(8)),
+    ];
+    for (rule, mutate) in cases {
+        let mut raw = demo(dir.path());
+        let i = raw.find("demo/__init__.py");
+        mutate(&mut raw.entries[i]);
+        let whl = raw.write(dir.path(), DEMO);
+        refused(&whl, &[], Some("demo/__init__.py"), rule);
+    }
+}
+
+#[test]
+fn data_before_between_or_after_members_is_refused() {
+    let dir = wheel_dir();
+    let mut raw = demo(dir.path());
+    raw.prefix = b"#!/bin/sh\necho this is a shell script with a zip appended\n".to_vec();
+    let whl = raw.write(dir.path(), DEMO);
+    refused(&whl, &[], None, "before the first member");
+
+    let mut raw = demo(dir.path());
+    let i = raw.find("demo/__init__.py");
+    raw.entries[i].gap_after = b"hidden bytes".to_vec();
+    let whl = raw.write(dir.path(), DEMO);
+    refused(&whl, &[], None, "that no member accounts for");
+
+    // A whole member smuggled between the last listed one and the central directory.
+    let mut raw = demo(dir.path());
+    let mut smuggled = RawZip::default();
+    smuggled
+        .entries
+        .push(RawEntry::stored("demo/smuggled.py", b"import os\n"));
+    let bytes = smuggled.bytes();
+    raw.before_cd = bytes[..30 + 16 + 10].to_vec();
+    let whl = raw.write(dir.path(), DEMO);
+    refused(&whl, &[], None, "after the last member");
+
+    let mut raw = demo(dir.path());
+    raw.trailing = b"trailing garbage".to_vec();
+    let whl = raw.write(dir.path(), DEMO);
+    refused(&whl, &[], None, "data after the end of the archive");
+}
+
+#[test]
+fn a_central_directory_that_lies_is_refused() {
+    let dir = wheel_dir();
+    // It claims fewer members than it holds: a parser trusting the count misses the last ones.
+    let mut raw = demo(dir.path());
+    raw.eocd_count = Some(raw.entries.len() as u16 - 1);
+    let whl = raw.write(dir.path(), DEMO);
+    let venv = Venv::new();
+    let before = venv.snapshot();
+    let out = venv.install(&[&whl]);
+    assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
+    assert!(
+        text(&out).1.contains("central directory"),
+        "{:?}",
+        text(&out)
+    );
+    assert_same_tree(&before, &venv.snapshot());
+
+    // Its offset points into the members.
+    let mut raw = demo(dir.path());
+    raw.eocd_cd_offset = Some(30);
+    let whl = raw.write(dir.path(), DEMO);
+    let out = venv.install(&[&whl]);
+    assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
+    assert_same_tree(&before, &venv.snapshot());
+}
+
+#[test]
+fn duplicate_paths_are_refused() {
+    let dir = wheel_dir();
+    let mut raw = demo(dir.path());
+    let i = raw.find("demo/__init__.py");
+    let mut twin = raw.entries[i].clone();
+    twin.data = b"VALUE = 2\n".to_vec();
+    twin.crc = crc32(&twin.data);
+    twin.size = twin.data.len() as u32;
+    raw.entries.insert(i + 1, twin);
+    let whl = raw.write(dir.path(), DEMO);
+    refused(&whl, &[], None, "the same member name twice");
+
+    // `demo/data.txt` and `demo/data.txt/`: one path on disk.
+    let mut raw = demo(dir.path());
+    let mut as_dir = RawEntry::stored("demo/data.txt/", b"");
+    as_dir.external_attr = 0o40755 << 16;
+    raw.entries.insert(0, as_dir);
+    let whl = raw.write(dir.path(), DEMO);
+    refused(
+        &whl,
+        &[],
+        Some("demo/data.txt"),
+        "as a file and as a directory",
+    );
+}
+
+#[test]
+fn encrypted_and_unsupported_members_are_refused() {
+    let dir = wheel_dir();
+    let mut raw = demo(dir.path());
+    let i = raw.find("demo/__init__.py");
+    raw.entries[i].flags |= 1;
+    let whl = raw.write(dir.path(), DEMO);
+    refused(&whl, &[], Some("demo/__init__.py"), "encrypted");
+
+    for (method, name) in [(12u16, "Bzip2"), (14, "Lzma"), (93, "Zstd")] {
+        let mut raw = demo(dir.path());
+        let i = raw.find("demo/__init__.py");
+        raw.entries[i].method = method;
+        raw.entries[i].local_method = Some(method);
+        let whl = raw.write(dir.path(), DEMO);
+        let stderr = refused(&whl, &[], None, "not supported");
+        assert!(
+            stderr.contains(name) || stderr.contains("compression"),
+            "method {method}: {stderr}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Zip bombs
+
+/// A deflate stream of `n` zeros, built in chunks (never `n` bytes in memory).
+fn deflated_zeros(n: u64) -> Vec<u8> {
+    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    let chunk = vec![0u8; 1 << 20];
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(chunk.len() as u64) as usize;
+        enc.write_all(&chunk[..k]).unwrap();
+        left -= k as u64;
+    }
+    enc.finish().unwrap()
+}
+
+/// CRC-32 and RECORD hash of `n` zeros.
+fn zeros_digests(n: u64) -> (u32, String) {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let chunk = vec![0u8; 1 << 20];
+    let mut crc = crc32fast::Hasher::new();
+    let mut sha = sha2::Sha256::new();
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(chunk.len() as u64) as usize;
+        crc.update(&chunk[..k]);
+        sha.update(&chunk[..k]);
+        left -= k as u64;
+    }
+    let hash = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha.finalize());
+    (crc.finalize(), format!("sha256={hash}"))
+}
+
+/// `demo` plus `demo/zeros.bin`: `n` zeros, listed in RECORD with their true hash, declaring
+/// `declared` bytes.
+fn zero_bomb(dir: &Path, n: u64, declared: u64) -> PathBuf {
+    let (crc, hash) = zeros_digests(n);
+    let whl = WheelBuilder::new("demo", "1.0")
+        .file("demo/__init__.py", "VALUE = 1\n")
+        .record_row(&format!("demo/zeros.bin,{hash},{declared}"))
+        .build(dir);
+    let mut raw = RawZip::from_wheel(&whl);
+    std::fs::remove_file(&whl).unwrap();
+    let mut bomb = RawEntry::stored("demo/zeros.bin", b"");
+    bomb.data = deflated_zeros(n);
+    bomb.method = 8;
+    bomb.crc = crc;
+    bomb.size = declared as u32;
+    raw.entries.insert(0, bomb);
+    raw.write(dir, DEMO)
+}
+
+#[test]
+fn a_two_gib_member_of_zeros_is_refused_quickly_in_untrusted_mode() {
+    let dir = wheel_dir();
+    let whl = zero_bomb(dir.path(), 2 << 30, 2 << 30);
+    assert!(
+        std::fs::metadata(&whl).unwrap().len() < 4 << 20,
+        "a small wheel"
+    );
+    let start = Instant::now();
+    let stderr = refused(
+        &whl,
+        &["--untrusted"],
+        Some("demo/zeros.bin"),
+        "--max-member-size",
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert!(stderr.contains("2.0 GiB"), "{stderr}");
+    // Raising the member limit still stops it, at the ratio.
+    refused(
+        &whl,
+        &[
+            "--untrusted",
+            "--max-member-size",
+            "4GiB",
+            "--max-total-size",
+            "4GiB",
+        ],
+        Some("demo/zeros.bin"),
+        "--max-ratio",
+    );
+}
+
+#[test]
+fn a_member_that_inflates_past_its_declared_size_is_cut_off() {
+    // It declares 4 KiB (and RECORD agrees with the real 64 MiB hash, so only the size lies).
+    // Stopped at the declared size in every mode, not after writing 64 MiB.
+    let dir = wheel_dir();
+    let whl = zero_bomb(dir.path(), 64 << 20, 4096);
+    refused(&whl, &[], Some("demo/zeros.bin"), "declared");
+}
+
+#[test]
+fn overlapping_members_are_refused() {
+    // The non-recursive zip bomb: a member's data quotes the local header and data of another,
+    // so the bytes are counted (and inflated) twice. Here demo/outer.txt's stored data *is*
+    // demo/inner.txt's local header and data; inner's central entry points inside outer.
+    let dir = wheel_dir();
+    let mut raw = demo(dir.path());
+    let mut inner = RawEntry::stored("demo/inner.txt", &b"quoted ".repeat(100));
+    let mut quoted = inner.local_header();
+    quoted.extend(&inner.data);
+    let outer = RawEntry::stored("demo/outer.txt", &quoted);
+    let data_start = 30 + outer.name.len() as u32;
+    raw.entries.insert(0, outer);
+    inner.no_local = true;
+    inner.local_offset = Some(data_start);
+    raw.entries.push(inner);
+    let whl = raw.write(dir.path(), DEMO);
+    refused(&whl, &[], Some("demo/inner.txt"), "overlaps another member");
+
+    // Many central entries sharing one local header: refused too (the names disagree).
+    let mut raw = demo(dir.path());
+    let i = raw.find("demo/data.txt");
+    for k in 0..20 {
+        let mut e = raw.entries[i].clone();
+        e.name = format!("demo/copy{k}.txt").into_bytes();
+        e.share_local_of = Some(i);
+        raw.entries.push(e);
+    }
+    let whl = raw.write(dir.path(), DEMO);
+    refused(&whl, &[], Some("demo/copy0.txt"), "local header");
+}
+
+#[test]
+fn many_members_and_a_large_total_are_limited() {
+    let dir = wheel_dir();
+    let mut w = WheelBuilder::new("demo", "1.0").file("demo/__init__.py", "");
+    for i in 0..300 {
+        w = w.file(&format!("demo/m{i}.txt"), "x".repeat(4000));
+    }
+    let whl = w.build(dir.path());
+    refused(
+        &whl,
+        &["--untrusted", "--max-members", "100"],
+        None,
+        "--max-members",
+    );
+    refused(
+        &whl,
+        &["--untrusted", "--max-total-size", "1MiB"],
+        None,
+        "--max-total-size",
+    );
+    // Within the limits it installs.
+    let venv = Venv::new();
+    let out = venv.install(&[&"--untrusted", &whl]);
+    assert!(out.status.success(), "{:?}", text(&out));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The stricter rules and the remaining limits of untrusted mode
+
+#[test]
+fn untrusted_mode_refuses_pth_files_unless_allowed() {
+    let dir = wheel_dir();
+    let whl = WheelBuilder::new("demo", "1.0")
+        .file("demo/__init__.py", "")
+        .file("demo-hook.pth", "import os\n")
+        .build(dir.path());
+    refused(&whl, &["--untrusted"], Some("demo-hook.pth"), "--allow-pth");
+    let venv = Venv::new();
+    let out = venv.install(&[&"--untrusted", &"--allow-pth", &whl]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    // Trusted mode installs it as pip would.
+    let venv = Venv::new();
+    assert!(venv.install(&[&whl]).status.success());
+}
+
+#[test]
+fn untrusted_mode_refuses_executable_files_outside_scripts() {
+    let dir = wheel_dir();
+    let whl = WheelBuilder::new("demo", "1.0")
+        .file("demo/__init__.py", "")
+        .exe("demo/helper.sh", "#!/bin/sh\necho hi\n")
+        .build(dir.path());
+    refused(
+        &whl,
+        &["--untrusted"],
+        Some("demo/helper.sh"),
+        "--allow-executable",
+    );
+    let venv = Venv::new();
+    let out = venv.install(&[&"--untrusted", &"--allow-executable", &whl]);
+    assert!(out.status.success(), "{:?}", text(&out));
+}
+
+#[test]
+fn untrusted_mode_limits_paths_and_metadata() {
+    let dir = wheel_dir();
+    let deep = format!("demo/{}x.py", "d/".repeat(40));
+    let whl = WheelBuilder::new("demo", "1.0")
+        .file("demo/__init__.py", "")
+        .file(&deep, "")
+        .build(dir.path());
+    refused(&whl, &["--untrusted"], Some(&deep), "--max-path-depth");
+    refused(
+        &whl,
+        &[
+            "--untrusted",
+            "--max-path-depth",
+            "100",
+            "--max-path-length",
+            "40",
+        ],
+        Some(&deep),
+        "--max-path-length",
+    );
+    let mut big_meta = WheelBuilder::new("demo", "1.0").file("demo/__init__.py", "");
+    big_meta.metadata_extra = format!("Description: {}\n", "y".repeat(8000));
+    let big_meta = big_meta.build(dir.path());
+    refused(
+        &big_meta,
+        &["--untrusted", "--max-metadata-size", "4KiB"],
+        Some("demo-1.0.dist-info/METADATA"),
+        "4096 bytes",
+    );
+}
+
+#[test]
+fn untrusted_mode_needs_record_verification() {
+    let dir = wheel_dir();
+    let whl = WheelBuilder::new("demo", "1.0")
+        .file("demo/__init__.py", "")
+        .build(dir.path());
+    let venv = Venv::new();
+    let out = venv.install(&[&"--untrusted", &"--no-verify-record", &whl]);
+    assert_eq!(out.status.code(), Some(2), "{:?}", text(&out));
+    assert!(
+        text(&out).1.contains("--no-verify-record"),
+        "{:?}",
+        text(&out)
+    );
+    // Limit flags without untrusted mode are a mistake worth saying.
+    let out = venv.install(&[&"--max-members", &"5", &whl]);
+    assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
+    assert!(text(&out).1.contains("add --untrusted"), "{:?}", text(&out));
+}
+
+#[test]
+fn untrusted_mode_can_be_set_in_winst_toml() {
+    let dir = wheel_dir();
+    let whl = WheelBuilder::new("demo", "1.0")
+        .file("demo/__init__.py", "")
+        .file("demo/data.txt", "z".repeat(5000))
+        .build(dir.path());
+    let cfg = dir.path().join("winst.toml");
+    std::fs::write(
+        &cfg,
+        "[install]\nuntrusted = true\n[install.limits]\nmax-member-size = \"1KiB\"\n",
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap().to_string();
+    refused(
+        &whl,
+        &["--config", &cfg],
+        Some("demo/data.txt"),
+        "1.0 KiB (--max-member-size)",
+    );
+    // A flag overrides the file.
+    let venv = Venv::new();
+    let out = venv.install(&[&"--config", &cfg, &"--max-member-size", &"1MiB", &whl]);
+    assert!(out.status.success(), "{:?}", text(&out));
+}
+
+#[test]
+fn plugins_get_tighter_bounds_in_untrusted_mode() {
+    // The hostile plugin takes 96 MiB: within the default 128 MiB, over untrusted mode's 64 MiB.
+    let dir = wheel_dir();
+    let whl = WheelBuilder::new("demo", "1.0")
+        .file("demo/__init__.py", "")
+        .build(dir.path());
+    let cfg = dir.path().join("winst.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[[plugin]]\nname = \"hungry\"\nfile = \"{}\"\nroles = [\"policy\"]\n\
+             config = {{ mode = \"alloc\", bytes = {} }}\n",
+            plugin("hostile").display(),
+            96 << 20
+        ),
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap().to_string();
+    // Trusted: the allocation succeeds, and the plugin reports it (as a denial).
+    refused(&whl, &["--config", &cfg], None, "allocated 100663296 bytes");
+    refused(
+        &whl,
+        &["--config", &cfg, "--untrusted"],
+        None,
+        "memory limit",
+    );
+}
