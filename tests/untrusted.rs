@@ -520,3 +520,146 @@ fn plugins_get_tighter_bounds_in_untrusted_mode() {
         "memory limit",
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Where files land, whatever the member path says
+
+#[test]
+fn startup_code_is_refused_wherever_it_lands_in_untrusted_mode() {
+    let dir = wheel_dir();
+    let site = format!("lib/python{}/site-packages", py_version());
+    for (member, via) in [
+        (format!("demo-1.0.data/data/{site}/evil.pth"), ".data/data"),
+        (
+            "demo-1.0.data/purelib/evil.pth".to_string(),
+            ".data/purelib",
+        ),
+        ("sitecustomize.py".to_string(), "the root"),
+        (
+            format!("demo-1.0.data/data/{site}/usercustomize.py"),
+            ".data/data",
+        ),
+    ] {
+        let whl = WheelBuilder::new("demo", "1.0")
+            .file("demo/__init__.py", "")
+            .file(&member, "import os\n")
+            .build(dir.path());
+        let stderr = refused(
+            &whl,
+            &["--untrusted"],
+            Some(&member),
+            "every interpreter start",
+        );
+        assert!(stderr.contains("--allow-pth"), "via {via}: {stderr}");
+    }
+}
+
+#[test]
+fn files_no_project_owns_are_not_replaced_in_untrusted_mode() {
+    // A console script named python3 would replace the venv's interpreter link.
+    let dir = wheel_dir();
+    let whl = WheelBuilder::new("demo", "1.0")
+        .file("demo/__init__.py", "def main():\n    pass\n")
+        .entry_points("[console_scripts]\npython3 = demo:main\n")
+        .build(dir.path());
+    let stderr = refused(
+        &whl,
+        &["--untrusted"],
+        None,
+        "belongs to no installed project",
+    );
+    assert!(stderr.contains("bin/python3"), "{stderr}");
+    // pyvenv.cfg through .data/data.
+    let whl = WheelBuilder::new("demo", "1.0")
+        .file("demo/__init__.py", "")
+        .file("demo-1.0.data/data/pyvenv.cfg", "home = /evil\n")
+        .build(dir.path());
+    refused(
+        &whl,
+        &["--untrusted"],
+        Some("pyvenv.cfg"),
+        "refused in untrusted mode",
+    );
+    // Trusted mode replaces it, as pip does, but says so.
+    let venv = Venv::new();
+    let out = venv.install(&[&whl]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    assert!(
+        text(&out).1.contains("belongs to no installed project"),
+        "{:?}",
+        text(&out)
+    );
+}
+
+#[test]
+fn a_wheel_cannot_plant_winsts_journal() {
+    let dir = wheel_dir();
+    let whl = WheelBuilder::new("demo", "1.0")
+        .file("demo/__init__.py", "")
+        .file("demo-1.0.data/data/.winst-journal", "{\"op\":\"begin\"}\n")
+        .build(dir.path());
+    refused(&whl, &[], Some(".winst-journal"), "reserved for winst");
+}
+
+#[test]
+fn a_journal_naming_directories_outside_the_environment_is_not_replayed() {
+    let venv = Venv::new();
+    let outside = tempfile::tempdir().unwrap();
+    let precious = outside.path().join("precious");
+    std::fs::write(&precious, "keep me").unwrap();
+    let journal = format!(
+        "{{\"op\":\"begin\",\"pid\":1,\"command\":\"winst install\",\"started\":0,\"roots\":[\"{}\"]}}\n\
+         {{\"op\":\"temps\",\"temps\":[{{\"root\":0,\"tmp\":\"x\",\"dest\":\"precious\",\"last\":false}}]}}\n\
+         {{\"op\":\"renaming\"}}\n",
+        outside.path().display()
+    );
+    std::fs::write(venv.root().join(".winst-journal"), journal).unwrap();
+    let before = venv.snapshot();
+    let out = winst()
+        .args(["list", "--python"])
+        .arg(venv.python())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
+    assert!(
+        text(&out).1.contains("will not replay it"),
+        "{:?}",
+        text(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me");
+    assert_same_tree(&before, &venv.snapshot());
+}
+
+#[test]
+fn a_wheel_cannot_forge_the_installers_bookkeeping() {
+    let dir = wheel_dir();
+    let venv = Venv::new();
+    let whl = WheelBuilder::new("demo", "1.0")
+        .file("demo/__init__.py", "")
+        .file("demo-1.0.dist-info/INSTALLER", "pip\n")
+        .file(
+            "demo-1.0.dist-info/direct_url.json",
+            "{\"url\": \"https://evil.example\"}",
+        )
+        .build(dir.path());
+    let out = venv.install(&[&whl]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let di = venv.site_packages().join("demo-1.0.dist-info");
+    assert_eq!(
+        std::fs::read_to_string(di.join("INSTALLER")).unwrap(),
+        "winst\n"
+    );
+    assert!(
+        !std::fs::read_to_string(di.join("direct_url.json"))
+            .unwrap()
+            .contains("evil")
+    );
+    let record = std::fs::read_to_string(di.join("RECORD")).unwrap();
+    assert_eq!(
+        record.matches("demo-1.0.dist-info/INSTALLER,").count(),
+        1,
+        "{record}"
+    );
+    let out = venv.pip(&["check"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+}

@@ -186,10 +186,10 @@ struct UntrustedArgs {
     /// Untrusted: largest METADATA, WHEEL, RECORD or entry_points.txt [default: 4MiB].
     #[arg(long, value_name = "SIZE", value_parser = size_arg)]
     max_metadata_size: Option<u64>,
-    /// Untrusted: let .pth files into site-packages.
+    /// Untrusted: let .pth files (and sitecustomize.py, usercustomize.py) into site-packages.
     #[arg(long)]
     allow_pth: bool,
-    /// Untrusted: keep executable bits on files outside the scripts directory.
+    /// Untrusted: let executable files outside the scripts directory in.
     #[arg(long)]
     allow_executable: bool,
 }

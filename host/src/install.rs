@@ -127,6 +127,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
             requested: true,
             launchers: &launchers,
             editable: &editable,
+            untrusted: options.limits.as_ref(),
         },
     )?;
     warnings.extend(plan.warnings.iter().cloned());

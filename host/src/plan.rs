@@ -119,6 +119,13 @@ pub struct PlanOptions<'a> {
     pub launchers: &'a [Vec<Vec<ScriptFile>>],
     /// Per wheel: how an editable wheel is laid out (from the editable plugin).
     pub editable: &'a [Option<EditableOverride>],
+    /// Untrusted mode's rules, when it is on.
+    pub untrusted: Option<&'a crate::wheel::limits::Limits>,
+}
+
+/// Files Python runs at every interpreter start when they sit in site-packages.
+fn runs_at_startup(name: &str) -> bool {
+    name.ends_with(".pth") || name == "sitecustomize.py" || name == "usercustomize.py"
 }
 
 /// Relative path from directory `from` to `to` (both absolute and normalized), `/`-separated.
@@ -177,6 +184,17 @@ pub fn plan(
         let data_prefix = format!("{}/", wheel.data_dir);
         for m in &wheel.archive.members {
             if m.is_dir || m.name == format!("{}/RECORD", wheel.dist_info) {
+                continue;
+            }
+            // The installer writes these itself (as pip does); the wheel's own copies are not
+            // installed.
+            if let Some(file) = m.name.strip_prefix(&format!("{}/", wheel.dist_info))
+                && matches!(file, "INSTALLER" | "REQUESTED" | "direct_url.json")
+            {
+                warnings.push(format!(
+                    "{}: ignoring {}: the installer writes that file",
+                    wheel.file_name, m.name
+                ));
                 continue;
             }
             if let Some(Some(e)) = options.editable.get(w)
@@ -274,13 +292,70 @@ pub fn plan(
         });
     }
 
-    // Conflicts inside this install.
+    // Where files land: names winst reserves, and (untrusted) code run at interpreter start.
+    for f in &files {
+        let abs = roots.absolute(f.root, &f.rel);
+        let name = abs.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with(".winst-") {
+            return Err(WheelError::member(
+                &wheels[f.wheel].file_name,
+                &f.origin,
+                format!(
+                    "installs {}: names starting with `.winst-` are reserved for winst's journal \
+                     and temporary files",
+                    abs.display()
+                ),
+            ));
+        }
+        if let Some(limits) = options.untrusted
+            && !limits.allow_pth
+            && runs_at_startup(name)
+            && abs
+                .parent()
+                .is_some_and(|p| p == scheme.purelib || p == scheme.platlib)
+        {
+            return Err(WheelError::member(
+                &wheels[f.wheel].file_name,
+                &f.origin,
+                format!(
+                    "installs {}, which Python runs at every interpreter start; refused in \
+                     untrusted mode (--allow-pth lets it in)",
+                    abs.display()
+                ),
+            ));
+        }
+    }
+
+    // Conflicts inside this install. On a filesystem that ignores case, paths that differ only
+    // in case are one file.
+    let fold = crate::roots::case_insensitive(&target.scheme.purelib);
     let mut by_path: HashMap<PathBuf, usize> = HashMap::with_capacity(files.len());
     for i in 0..files.len() {
         let abs = roots.absolute(files[i].root, &files[i].rel);
-        match by_path.get(&abs).copied() {
+        let key = if fold {
+            PathBuf::from(abs.to_string_lossy().to_lowercase())
+        } else {
+            abs.clone()
+        };
+        if let Some(&first) = by_path.get(&key) {
+            let other = roots.absolute(files[first].root, &files[first].rel);
+            if other != abs {
+                return Err(WheelError::member(
+                    &wheels[files[i].wheel].file_name,
+                    &files[i].origin,
+                    format!(
+                        "installs {} and {} installs {}: they differ only in case, and the \
+                         target filesystem ignores case",
+                        abs.display(),
+                        files[first].origin,
+                        other.display()
+                    ),
+                ));
+            }
+        }
+        match by_path.get(&key).copied() {
             None => {
-                by_path.insert(abs, i);
+                by_path.insert(key, i);
             }
             Some(first) => {
                 let (a, b) = (&files[first], &files[i]);
@@ -368,6 +443,44 @@ pub fn plan(
                 }
             }
         }
+    }
+
+    // Files on disk that no installed project owns (the venv's own `bin/python`, `pyvenv.cfg`,
+    // leftovers): untrusted mode refuses to replace them, trusted mode says so.
+    let replaced_files: HashSet<&Path> = wheel_plans
+        .iter()
+        .flat_map(|p| p.replaces.iter())
+        .flat_map(|d| d.files.iter().flatten())
+        .map(PathBuf::as_path)
+        .collect();
+    let mut parent_exists: HashMap<PathBuf, bool> = HashMap::new();
+    for f in files.iter().filter(|f| !f.shadowed) {
+        let abs = roots.absolute(f.root, &f.rel);
+        let parent = abs.parent().map(Path::to_path_buf).unwrap_or_default();
+        let exists = *parent_exists
+            .entry(parent)
+            .or_insert_with_key(|p| p.is_dir())
+            && std::fs::symlink_metadata(&abs).is_ok();
+        if !exists || owner.contains_key(abs.as_path()) || replaced_files.contains(abs.as_path()) {
+            continue;
+        }
+        if options.untrusted.is_some() && !options.allow_overwrite {
+            return Err(WheelError::member(
+                &wheels[f.wheel].file_name,
+                &f.origin,
+                format!(
+                    "would replace {}, which exists and belongs to no installed project; \
+                     refused in untrusted mode (--allow-overwrite replaces it)",
+                    abs.display()
+                ),
+            ));
+        }
+        warnings.push(format!(
+            "{}: {} replaces {}, which belongs to no installed project",
+            wheels[f.wheel].file_name,
+            f.origin,
+            abs.display()
+        ));
     }
 
     // Files of replaced versions that the new versions do not have.

@@ -41,6 +41,38 @@ pub fn normalize(path: &Path) -> Option<PathBuf> {
     Some(out)
 }
 
+/// Whether the filesystem holding `dir` ignores case (as macOS's and Windows' usually do, and
+/// ext4 directories with casefolding): `dir` with the case of its last cased component swapped
+/// names the same directory.
+pub fn case_insensitive(dir: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    let Ok(meta) = std::fs::metadata(dir) else {
+        return false;
+    };
+    let mut parts: Vec<String> = dir
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let Some(last) = parts
+        .iter()
+        .rposition(|p| p.chars().any(|c| c.is_lowercase() || c.is_uppercase()))
+    else {
+        return false;
+    };
+    parts[last] = parts[last]
+        .chars()
+        .map(|c| {
+            if c.is_lowercase() {
+                c.to_uppercase().next().unwrap_or(c)
+            } else {
+                c.to_lowercase().next().unwrap_or(c)
+            }
+        })
+        .collect();
+    let swapped: PathBuf = parts.iter().collect();
+    std::fs::metadata(swapped).is_ok_and(|m| m.dev() == meta.dev() && m.ino() == meta.ino())
+}
+
 impl Roots {
     /// Registers a root (an absolute directory path); the same path gives the same id.
     pub fn add(&mut self, path: &Path) -> RootId {
@@ -149,6 +181,19 @@ impl Roots {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn case_sensitive_filesystems_are_detected() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("Site-Packages");
+        std::fs::create_dir(&d).unwrap();
+        // This machine's /tmp is case-sensitive (ext4 or tmpfs).
+        assert!(!case_insensitive(&d));
+        // A second directory that differs only in case is another directory, not the same one.
+        std::fs::create_dir(dir.path().join("sITE-pACKAGES")).unwrap();
+        assert!(!case_insensitive(&d));
+        assert!(!case_insensitive(Path::new("/no/such/dir")));
+    }
 
     #[test]
     fn locates_innermost_root() {

@@ -640,6 +640,24 @@ pub fn recover(state_dir: &Path) -> Result<Option<Recovery>> {
         std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
         return Ok(None);
     };
+    // A journal only ever names directories of its own environment; one that names anything
+    // else was not written by winst for this environment (a wheel could try to plant one).
+    let home = crate::roots::normalize(state_dir).unwrap_or_else(|| state_dir.to_path_buf());
+    let foreign = |p: &Path| !crate::roots::normalize(p).is_some_and(|p| p.starts_with(&home));
+    if let Some(p) = root_paths
+        .iter()
+        .chain(&state.created_roots)
+        .find(|p| foreign(p))
+    {
+        bail!(
+            "the journal {} names {}, outside this environment ({}); winst did not write it for \
+             this environment and will not replay it. Inspect the environment, then delete the \
+             journal",
+            path.display(),
+            p.display(),
+            home.display()
+        );
+    }
     let mut roots = Roots::default();
     for p in &root_paths {
         let id = roots.add(p);

@@ -2,6 +2,7 @@
 # Download the pinned wheel corpus (tests/corpus/wheels.txt) into a cache directory.
 #
 # Usage: tests/corpus/fetch.sh [DEST]
+#   WINST_REQUIREMENTS selects another pinned list (bench/fetch.sh uses it).
 #   DEST defaults to ${WINST_CORPUS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/winst-test-corpus}.
 #   PYTHON (default: python3) selects the interpreter whose pip does the download.
 #
@@ -11,7 +12,7 @@
 set -euo pipefail
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-requirements="$script_dir/wheels.txt"
+requirements=${WINST_REQUIREMENTS:-$script_dir/wheels.txt}
 dest=${1:-${WINST_CORPUS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/winst-test-corpus}}
 python=${PYTHON:-python3}
 

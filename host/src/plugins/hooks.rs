@@ -258,7 +258,8 @@ pub fn editable(
                 check_member_name(path)
                     .and_then(|()| {
                         if path.ends_with('/') || path.contains(".dist-info/") {
-                            Err("not a file at the package root".to_string())
+                            Err("not a file path under site-packages outside the dist-info"
+                                .to_string())
                         } else {
                             Ok(())
                         }

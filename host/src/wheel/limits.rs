@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Archive, DATA_KEYS};
+use super::Archive;
 
 /// The limits of untrusted mode. Sizes in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,9 +30,9 @@ pub struct Limits {
     pub max_path_depth: u64,
     /// METADATA, WHEEL, RECORD and entry_points.txt, each.
     pub max_metadata_size: u64,
-    /// Let `.pth` files into site-packages.
+    /// Let `.pth` files (and `sitecustomize.py`, `usercustomize.py`) into site-packages.
     pub allow_pth: bool,
-    /// Keep executable bits on files outside the scripts directory.
+    /// Let executable files outside the scripts directory in.
     pub allow_executable: bool,
 }
 
@@ -210,35 +210,16 @@ impl Limits {
         Ok(())
     }
 
-    /// The stricter rules on what the members are: `.pth` files and executable bits.
+    /// The stricter rule on what the members are: no executable bits outside the scripts
+    /// directory. (Where files land, `.pth` files among them, is checked by the plan.)
     pub fn check_members(&self, archive: &Archive, data_dir: &str) -> Result<(), LimitError> {
+        let scripts = format!("{data_dir}/scripts/");
         for m in archive.members.iter().filter(|m| !m.is_dir) {
-            // Where in the scheme the member lands: (`.data` key or "root", path inside it).
-            let (key, inner) = match m
-                .name
-                .strip_prefix(data_dir)
-                .and_then(|r| r.strip_prefix('/'))
-            {
-                Some(rest) => match rest.split_once('/') {
-                    Some((key, inner)) if DATA_KEYS.contains(&key) => (key, inner),
-                    _ => ("data", rest),
-                },
-                None => ("root", m.name.as_str()),
-            };
-            let site_root = matches!(key, "root" | "purelib" | "platlib") && !inner.contains('/');
-            if !self.allow_pth && site_root && inner.ends_with(".pth") {
-                return Err((
-                    Some(m.name.clone()),
-                    "a .pth file runs code at every interpreter start; refused in untrusted \
-                     mode (--allow-pth lets it in)"
-                        .to_string(),
-                ));
-            }
-            if !self.allow_executable && m.executable && key != "scripts" {
+            if !self.allow_executable && m.executable && !m.name.starts_with(&scripts) {
                 return Err((
                     Some(m.name.clone()),
                     "an executable file outside the scripts directory; refused in untrusted mode \
-                     (--allow-executable keeps the bit)"
+                     (--allow-executable lets it in)"
                         .to_string(),
                 ));
             }

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""winst against uv and pip, in one run, interleaved, on fresh venvs.
+
+Usage:
+    python3 bench/run.py [--winst target/release/winst] [--reps 5] [--dir /dev/shm]
+                         [--corpus datasci,smallfiles,large,one] [--smoke]
+
+Corpora are pinned in bench/corpora/*.txt (sha256) and fetched once with `pip download` into
+~/.cache/winst-bench/<corpus> (bench/fetch.sh). uv comes from PyPI at the version pinned below,
+installed into ~/.cache/winst-bench/tools. Each repetition copies a template venv (made once,
+outside the timed part) into a new directory; the timed part is one installer process. For each
+scenario and tool it prints the median wall time, CPU time (user + sys of the installer and its
+children) and peak RSS, and the ratios winst/uv and winst/pip.
+
+Scenarios (per corpus):
+  cold     no cache: winst (writes straight into the venv), uv --no-cache --link-mode copy,
+           pip --no-compile --no-cache-dir
+  warm     uv with its cache already holding the wheels (--link-mode hardlink and copy); winst
+           has no unpacked-wheel cache yet, so it runs its cold path
+  bytecode uv --compile-bytecode and pip (compiles by default); winst cannot compile yet and is
+           not timed (reported as n/a)
+"""
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path(os.environ.get("WINST_BENCH_CACHE", Path.home() / ".cache/winst-bench"))
+UV_VERSION = "0.13.9"
+
+
+def fetch(corpus: str) -> list[Path]:
+    out = subprocess.run(
+        ["bash", str(ROOT / "bench/fetch.sh"), corpus], check=True, capture_output=True, text=True
+    )
+    return sorted(Path(out.stdout.strip().splitlines()[-1]).glob("*.whl"))
+
+
+def uv_binary() -> Path:
+    tools = CACHE / "tools"
+    uv = tools / "bin/uv"
+    if not uv.exists() or UV_VERSION not in subprocess.run(
+        [str(uv), "--version"], capture_output=True, text=True
+    ).stdout:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check",
+             "--prefix", str(tools), f"uv=={UV_VERSION}"],
+            check=True,
+        )
+    return uv
+
+
+def timed(cmd: list[str], env: dict) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds and peak RSS (MiB) of one command."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"failed: {' '.join(cmd[:4])} ...\n{stderr}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--winst", default=str(ROOT / "target/release/winst"))
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--dir", default=None, help="where venvs go (default: the system temp dir)")
+    ap.add_argument("--corpus", default="datasci,smallfiles,large,one")
+    ap.add_argument("--smoke", action="store_true", help="one repetition, `one` corpus only")
+    args = ap.parse_args()
+    if args.smoke:
+        args.reps, args.corpus = 1, "one"
+    uv = str(uv_binary())
+    winst = str(Path(args.winst).resolve())
+    work = Path(tempfile.mkdtemp(prefix="winst-bench-", dir=args.dir))
+    env = dict(os.environ)
+    for k in ("VIRTUAL_ENV", "PIP_FIND_LINKS", "UV_CACHE_DIR"):
+        env.pop(k, None)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["WINST_CACHE_DIR"] = str(work / "winst-cache")
+    template = work / "template"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(template)], check=True)
+    n = 0
+
+    def fresh() -> Path:
+        nonlocal n
+        n += 1
+        venv = work / f"venv-{n}"
+        shutil.copytree(template, venv, symlinks=True)
+        return venv
+
+    def commands(venv: Path, wheels: list[Path], uv_cache: Path) -> dict:
+        py = str(venv / "bin/python")
+        ws = [str(w) for w in wheels]
+        pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--python", py,
+               "install", "--no-deps", "--no-index", "--no-cache-dir", "-q"]
+        uvi = [uv, "pip", "install", "--python", py, "--no-deps", "--offline", "-q"]
+        return {
+            ("cold", "winst"): [winst, "install", "--python", py, *ws],
+            ("cold", "uv"): uvi + ["--no-cache", "--link-mode", "copy", *ws],
+            ("cold", "pip"): pip + ["--no-compile", *ws],
+            ("warm", "winst"): [winst, "install", "--python", py, *ws],
+            ("warm", "uv hardlink"): uvi + ["--cache-dir", str(uv_cache), "--link-mode",
+                                            "hardlink", *ws],
+            ("warm", "uv copy"): uvi + ["--cache-dir", str(uv_cache), "--link-mode", "copy", *ws],
+            ("bytecode", "uv"): uvi + ["--no-cache", "--link-mode", "copy",
+                                       "--compile-bytecode", *ws],
+            ("bytecode", "pip"): pip + [*ws],
+        }
+
+    results: dict = {}
+    try:
+        for corpus in args.corpus.split(","):
+            wheels = fetch(corpus)
+            uv_cache = work / f"uv-cache-{corpus}"
+            # Warm uv's cache (and winst's interpreter cache) once, untimed.
+            for key in (("warm", "uv hardlink"), ("cold", "winst")):
+                subprocess.run(commands(fresh(), wheels, uv_cache)[key], env=env, check=True,
+                               capture_output=True)
+            names = list(commands(template, wheels, uv_cache))
+            for _ in range(args.reps):
+                for key in names:  # interleaved: every tool once per repetition
+                    venv = fresh()
+                    cmd = commands(venv, wheels, uv_cache)[key]
+                    results.setdefault((corpus, *key), []).append(timed(cmd, env))
+                    shutil.rmtree(venv)
+            size = sum(w.stat().st_size for w in wheels) / 1e6
+            print(f"corpus {corpus}: {len(wheels)} wheels, {size:.0f} MB", file=sys.stderr)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    def med(key, i):
+        rows = results.get(key)
+        return statistics.median(r[i] for r in rows) if rows else None
+
+    print(f"machine: {os.cpu_count()} CPUs, {os.uname().sysname} {os.uname().release}; "
+          f"venvs in {args.dir or tempfile.gettempdir()}; uv {UV_VERSION}; {args.reps} reps, "
+          "medians\n")
+    print("| corpus | scenario | tool | wall s | CPU s | peak MiB | winst/this |")
+    print("|---|---|---|---|---|---|---|")
+    for (corpus, scenario, tool) in sorted(results, key=lambda k: (k[0], k[1], k[2] != "winst")):
+        wall = med((corpus, scenario, tool), 0)
+        base = med((corpus, "cold" if scenario == "bytecode" else scenario, "winst"), 0)
+        ratio = "" if tool == "winst" else (f"{base / wall:.2f}" if scenario != "bytecode"
+                                              else "n/a (winst has no --compile yet)")
+        print(f"| {corpus} | {scenario} | {tool} | {wall:.3f} | "
+              f"{med((corpus, scenario, tool), 1):.2f} | {med((corpus, scenario, tool), 2)} | "
+              f"{ratio} |")
+
+
+if __name__ == "__main__":
+    main()
