@@ -85,16 +85,27 @@ pub fn scan(site_dirs: &[&Path]) -> Vec<InstalledDist> {
 fn record_paths(site: &Path, text: &str) -> Vec<PathBuf> {
     text.lines()
         .filter_map(|line| {
-            let path = if let Some(rest) = line.strip_prefix('"') {
-                rest.split_once("\",")
-                    .map(|(p, _)| p.replace("\"\"", "\""))?
-            } else {
-                line.split(',').next()?.to_string()
-            };
-            if path.is_empty() {
-                return None;
-            }
+            let fields = crate::wheel::record::split_csv(line).ok()?;
+            let path = fields.into_iter().next().filter(|p| !p.is_empty())?;
             roots::normalize(&site.join(path))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_paths_read_back_as_written() {
+        let row = crate::wheel::record::format_row("a\",b.py", Some("sha256=x"), Some(1));
+        let paths = record_paths(Path::new("/site"), &format!("{row}\nplain.py,,\n"));
+        assert_eq!(
+            paths,
+            [
+                PathBuf::from("/site/a\",b.py"),
+                PathBuf::from("/site/plain.py")
+            ]
+        );
+    }
 }

@@ -156,7 +156,7 @@ pub fn parse(text: &str) -> Result<Vec<RecordRow>, String> {
 }
 
 /// Splits one CSV line (RFC 4180 quoting, as Python's csv module writes it).
-fn split_csv(line: &str) -> Result<Vec<String>, String> {
+pub fn split_csv(line: &str) -> Result<Vec<String>, String> {
     let mut fields = Vec::new();
     let mut field = String::new();
     let mut chars = line.chars().peekable();
