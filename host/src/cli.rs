@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::install::{self, InstallOptions};
 use crate::installed;
 use crate::lock::EnvLock;
-use crate::plugins::config::InstallSettings;
+use crate::plugins::config::{InstallSettings, LimitSettings};
 use crate::plugins::{PluginConfig, PluginHost};
 use crate::target::{Layout, Target};
 use crate::txn::{self, Recovery};
@@ -220,22 +220,23 @@ impl UntrustedArgs {
             }
             return Ok(None);
         }
+        // The flags are one more layer over the configuration files, applied the same way.
+        let size =
+            |v: Option<u64>| v.map(|n| toml::Value::Integer(i64::try_from(n).unwrap_or(i64::MAX)));
+        let mut layered = settings.limits.clone();
+        layered.merge(LimitSettings {
+            max_total_size: size(self.max_total_size),
+            max_member_size: size(self.max_member_size),
+            max_ratio: self.max_ratio,
+            max_members: self.max_members,
+            max_path_length: self.max_path_length,
+            max_path_depth: self.max_path_depth,
+            max_metadata_size: size(self.max_metadata_size),
+            allow_pth: self.allow_pth.then_some(true),
+            allow_executable: self.allow_executable.then_some(true),
+        });
         let mut limits = Limits::default();
-        settings.limits.apply(&mut limits)?;
-        macro_rules! flag {
-            ($($f:ident),*) => { $( if let Some(v) = self.$f { limits.$f = v; } )* };
-        }
-        flag!(
-            max_total_size,
-            max_member_size,
-            max_ratio,
-            max_members,
-            max_path_length,
-            max_path_depth,
-            max_metadata_size
-        );
-        limits.allow_pth |= self.allow_pth;
-        limits.allow_executable |= self.allow_executable;
+        layered.apply(&mut limits)?;
         Ok(Some(limits))
     }
 }

@@ -15,7 +15,7 @@
 //! loss. `WINST_NO_SYNC=1` skips all of that: still all-or-nothing against a killed process,
 //! not against a power loss. Not here: deciding what to write or remove ([`crate::plan`]).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::{self, Write as _};
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
@@ -292,22 +292,6 @@ impl Transaction {
         Ok(())
     }
 
-    /// Whether the parent of `rel` was created by this transaction (so `rel` cannot exist yet).
-    fn in_new_dir(&self, root: RootId, rel: &str) -> bool {
-        match rel.rsplit_once('/') {
-            Some((parent, _)) => self
-                .state
-                .created_dirs
-                .iter()
-                .any(|(r, d)| *r == root && d == parent),
-            None => self
-                .state
-                .created_roots
-                .iter()
-                .any(|p| p == self.roots.path(root)),
-        }
-    }
-
     fn exists(&self, root: RootId, rel: &str) -> bool {
         self.roots
             .dir(root)
@@ -335,8 +319,29 @@ impl Transaction {
                 kind,
             });
         };
+        // A temporary whose directory this transaction created cannot replace anything: only the
+        // others need a look at the disk. (A set, not a scan per file: installs create thousands
+        // of directories for tens of thousands of files.)
+        let new_dirs: HashSet<(RootId, &str)> = self
+            .state
+            .created_dirs
+            .iter()
+            .map(|(r, d)| (*r, d.as_str()))
+            .collect();
+        let new_roots: HashSet<RootId> = (0..self.roots.paths().len())
+            .filter(|&id| {
+                self.state
+                    .created_roots
+                    .iter()
+                    .any(|p| p == self.roots.path(id))
+            })
+            .collect();
+        let in_new_dir = |root: RootId, rel: &str| match rel.rsplit_once('/') {
+            Some((parent, _)) => new_dirs.contains(&(root, parent)),
+            None => new_roots.contains(&root),
+        };
         for t in &self.state.temps {
-            if !self.in_new_dir(t.root, &t.dest) && self.exists(t.root, &t.dest) {
+            if !in_new_dir(t.root, &t.dest) && self.exists(t.root, &t.dest) {
                 stash(t.root, &t.dest, StashKind::Replaced, &mut moves);
             }
         }

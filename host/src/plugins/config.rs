@@ -178,7 +178,8 @@ pub struct LimitSettings {
 }
 
 impl LimitSettings {
-    fn merge(&mut self, later: LimitSettings) {
+    /// Overlays `later`: each key it sets replaces this one's.
+    pub fn merge(&mut self, later: LimitSettings) {
         macro_rules! take {
             ($($f:ident),*) => { $( if later.$f.is_some() { self.$f = later.$f; } )* };
         }
