@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 
+use crate::cache::{LinkMode, WheelCache};
 use crate::install::{self, InstallOptions};
 use crate::installed;
 use crate::lock::EnvLock;
@@ -52,6 +53,17 @@ enum Command {
     Repair(RepairArgs),
     /// Show the plugins in effect, where each comes from and which roles it serves.
     Plugins(PluginsArgs),
+    /// Manage winst's cache (unpacked wheels, compiled bytecode, interpreter answers).
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum CacheCommand {
+    /// Print the cache directory.
+    Dir,
+    /// Remove everything in the cache.
+    Clean,
 }
 
 /// Which environment a command works on.
@@ -155,7 +167,50 @@ struct InstallArgs {
     no_verify_record: bool,
 
     #[command(flatten)]
+    cache: CacheArgs,
+
+    #[command(flatten)]
     untrusted: UntrustedArgs,
+}
+
+/// The caches: unpacked wheels (and compiled bytecode).
+#[derive(Args, Debug)]
+struct CacheArgs {
+    /// Neither use nor fill the wheel cache [env: WINST_NO_CACHE=1].
+    #[arg(long, conflicts_with_all = ["cache_dir", "link_mode"])]
+    no_cache: bool,
+    /// The cache directory [default: $WINST_CACHE_DIR, else $XDG_CACHE_HOME/winst, else
+    /// ~/.cache/winst].
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// How cached files get into the environment: clone (copy-on-write), hardlink, or copy
+    /// [default: hardlink; env: WINST_LINK_MODE]. Falls back to a copy across filesystems.
+    #[arg(long, value_enum, value_name = "MODE")]
+    link_mode: Option<LinkMode>,
+}
+
+impl CacheArgs {
+    /// The wheel cache in effect, if any. A cache that cannot be opened is not an error.
+    fn open(&self) -> Result<Option<WheelCache>> {
+        let env_off = std::env::var("WINST_NO_CACHE").is_ok_and(|v| !v.is_empty() && v != "0");
+        if self.no_cache || (env_off && self.cache_dir.is_none()) {
+            return Ok(None);
+        }
+        let mode = match self.link_mode {
+            Some(m) => m,
+            None => LinkMode::from_env().map_err(anyhow::Error::msg)?,
+        };
+        let dir = match &self.cache_dir {
+            Some(d) => {
+                std::path::absolute(d).with_context(|| format!("cannot resolve {}", d.display()))?
+            }
+            None => match crate::interpreter::cache_dir() {
+                Some(d) => d,
+                None => return Ok(None),
+            },
+        };
+        Ok(WheelCache::open(&dir, mode))
+    }
 }
 
 /// Untrusted mode: resource limits and stricter rules (see SECURITY.md).
@@ -266,7 +321,25 @@ fn run(cli: Cli) -> Result<()> {
         Command::List(args) => run_list(args),
         Command::Repair(args) => run_repair(args),
         Command::Plugins(args) => run_plugins(args, &plugin_config),
+        Command::Cache(cmd) => run_cache(cmd),
     }
+}
+
+fn run_cache(cmd: CacheCommand) -> Result<()> {
+    let Some(dir) = crate::interpreter::cache_dir() else {
+        bail!("no cache directory: set WINST_CACHE_DIR (or HOME)");
+    };
+    match cmd {
+        CacheCommand::Dir => println!("{}", dir.display()),
+        CacheCommand::Clean => match std::fs::remove_dir_all(&dir) {
+            Ok(()) => eprintln!("Removed {}", dir.display()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                eprintln!("Nothing to clean: {} does not exist", dir.display())
+            }
+            Err(e) => return Err(e).with_context(|| format!("cannot remove {}", dir.display())),
+        },
+    }
+    Ok(())
 }
 
 /// Locks the environment, then finishes or undoes a transaction a killed winst left there.
@@ -479,6 +552,7 @@ fn run_install(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()> {
     } else {
         PluginHost::load(plugin_config)?
     };
+    let cache = args.cache.open()?;
     let _lock = open_env(&target)?;
     let report = install::install(
         &target,
@@ -489,6 +563,7 @@ fn run_install(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()> {
             verify_record: !args.no_verify_record,
             limits,
             plugins: &plugins,
+            cache: cache.as_ref(),
         },
     )?;
     for w in &report.warnings {

@@ -14,6 +14,7 @@ use anyhow::Result;
 use rayon::prelude::*;
 use sha2::Digest as _;
 
+use crate::cache::WheelCache;
 use crate::error::WheelError;
 use crate::installed;
 use crate::plan::{self, PlanOptions};
@@ -37,6 +38,8 @@ pub struct InstallOptions<'a> {
     /// Untrusted mode's limits, when it is on.
     pub limits: Option<crate::wheel::limits::Limits>,
     pub plugins: &'a PluginHost,
+    /// The unpacked-wheel cache, unless disabled.
+    pub cache: Option<&'a WheelCache>,
 }
 
 /// Opens every wheel in parallel; the first failure in argument order wins.
@@ -140,13 +143,21 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
 
     crate::signals::check()?;
     let lap = Instant::now();
+    let cache_plan = options
+        .cache
+        .map(|cache| plan_cache(cache, &plan, &wheels, target, options.limits.is_none()));
+    timings.cache_ms = ms(lap);
+
+    let lap = Instant::now();
     let mut staged = write::write(
         &mut plan,
         &wheels,
         &target.interpreter.executable,
         target.state_dir(),
+        cache_plan,
     )?;
     timings.write_ms = ms(lap);
+    let from_cache = staged.from_cache;
 
     let lap = Instant::now();
     let mut extras = Vec::new();
@@ -179,14 +190,63 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
 
     crate::signals::check()?;
     let lap = Instant::now();
+    // Unfinished cache entries are removed when dropped (on any error before they are finished).
+    let cache_fill = std::mem::take(&mut staged.cache_fill);
     let committed = staged.commit(&plan.removals, &plan.stale_dist_infos)?;
     warnings.extend(committed.warnings);
     timings.commit_ms = ms(lap);
+
+    let lap = Instant::now();
+    if let Some(cache) = options.cache {
+        write::finish_cache(cache, cache_fill);
+    }
+    timings.cache_fill_ms = ms(lap);
     timings.total_ms = ms(start);
 
-    Ok(Report::new(
-        target, &wheels, &plan, warnings, timings, false,
-    ))
+    let mut report = Report::new(target, &wheels, &plan, warnings, timings, false);
+    report.from_cache = from_cache;
+    Ok(report)
+}
+
+/// Decides, per wheel, how the write stage uses the cache: wheels are keyed by their sha256 (in
+/// parallel; from the stat index when `trust_stat`), found entries are used, missing ones built.
+fn plan_cache<'a>(
+    cache: &'a WheelCache,
+    plan: &plan::Plan,
+    wheels: &[OpenedWheel],
+    target: &Target,
+    trust_stat: bool,
+) -> write::CachePlan<'a> {
+    let keys: Vec<Option<[u8; 32]>> = wheels
+        .par_iter()
+        .map(|w| cache.wheel_key(&w.path, trust_stat).ok())
+        .collect();
+    let alongside = cache.link_mode == crate::cache::LinkMode::Hardlink
+        && cache.same_filesystem(target.state_dir());
+    let uses = keys
+        .iter()
+        .enumerate()
+        .map(|(w, key)| {
+            let Some(key) = key else {
+                return write::CacheUse::None;
+            };
+            if let Some(entry) = cache.lookup(key) {
+                return write::CacheUse::Hit(entry);
+            }
+            let dirs = write::member_dirs(plan, wheels, w);
+            match cache.begin(key, &wheels[w].file_name, &dirs) {
+                Some(s) if alongside => write::CacheUse::LinkAlongside(s),
+                Some(s) => write::CacheUse::CopyAfter(s),
+                None => write::CacheUse::None,
+            }
+        })
+        .collect();
+    write::CachePlan {
+        cache,
+        wheels: uses,
+        keys,
+        placed: Default::default(),
+    }
 }
 
 /// What post-install plugins learn about each project: its files as RECORD will list them.

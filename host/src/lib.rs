@@ -21,6 +21,7 @@
 //!
 //! What this crate is not: a resolver or a downloader. It installs exactly the wheels it is given.
 
+pub mod cache;
 pub mod cli;
 pub mod error;
 pub mod install;

@@ -27,6 +27,10 @@ pub struct Timings {
     pub post_install_ms: f64,
     pub record_ms: f64,
     pub commit_ms: f64,
+    /// Keying wheels and looking up the wheel cache.
+    pub cache_ms: f64,
+    /// Completing new cache entries after the commit.
+    pub cache_fill_ms: f64,
     pub total_ms: f64,
 }
 
@@ -64,6 +68,8 @@ pub struct Report {
     pub removed: Vec<PathBuf>,
     pub warnings: Vec<String>,
     pub timings: Timings,
+    /// Files placed from the wheel cache instead of inflated.
+    pub from_cache: usize,
 }
 
 impl Report {
@@ -106,6 +112,7 @@ impl Report {
             removed: plan.removal_paths.clone(),
             warnings,
             timings,
+            from_cache: 0,
         }
     }
 

@@ -11,7 +11,7 @@
 use std::collections::BTreeSet;
 use std::io::{self, Read, Write};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use anyhow::{Context, Result, anyhow};
 use cap_std::fs::{Dir, OpenOptions, OpenOptionsExt as _};
@@ -19,6 +19,7 @@ use rayon::prelude::*;
 use sha2::Digest as _;
 use zip::ZipArchive;
 
+use crate::cache::{Entry, Staging, Stored, WheelCache};
 use crate::error::WheelError;
 use crate::plan::{FileOp, Plan, Removal, Source};
 use crate::record::{Hasher, RecordHash, format_sha256};
@@ -44,6 +45,77 @@ pub struct Staged {
     pub written: Vec<Written>,
     /// sha256 of each wheel file, for `direct_url.json`.
     pub wheel_hashes: Vec<[u8; 32]>,
+    /// Cache entries to complete once the install is committed.
+    pub cache_fill: Vec<CacheFill>,
+    /// Files placed from the cache instead of inflated.
+    pub from_cache: usize,
+}
+
+/// How the write stage uses the wheel cache for one wheel.
+pub enum CacheUse {
+    /// No cache, or nothing to do with it.
+    None,
+    /// The wheel's files are cached: place them by the link mode.
+    Hit(Entry),
+    /// Not cached; the cache is on the environment's filesystem: hard-link each file into the new
+    /// entry as it is written.
+    LinkAlongside(Staging),
+    /// Not cached; copy (or clone) the installed files into the new entry after the commit.
+    CopyAfter(Staging),
+}
+
+/// The cache and, per wheel, how to use it; `keys` are the wheels' sha256 when already known.
+pub struct CachePlan<'a> {
+    pub cache: &'a WheelCache,
+    pub wheels: Vec<CacheUse>,
+    pub keys: Vec<Option<[u8; 32]>>,
+    /// Files placed from the cache so far.
+    pub placed: AtomicUsize,
+}
+
+/// A cache entry to complete after the commit.
+pub struct CacheFill {
+    staging: Staging,
+    /// Files already linked in (member, stored).
+    linked: Vec<(String, Stored)>,
+    /// Files to copy in: (installed path, member, stored).
+    to_copy: Vec<(std::path::PathBuf, String, Stored)>,
+}
+
+/// Completes the cache entries of a committed install. Failures only leave entries out.
+pub fn finish_cache(cache: &WheelCache, fills: Vec<CacheFill>) {
+    for mut fill in fills {
+        let copied = cache.fill(&fill.staging, &fill.to_copy);
+        fill.linked.extend(copied);
+        cache.finish(fill.staging, fill.linked);
+    }
+}
+
+/// A plain member (no rewriting) that the cache can hold: (member name, declared size).
+fn plain_member<'a>(wheel: &'a OpenedWheel, op: &FileOp) -> Option<(&'a str, u64)> {
+    match op.source {
+        Source::Member {
+            index,
+            size,
+            fix_shebang: false,
+            ..
+        } => wheel
+            .archive
+            .members
+            .get(index)
+            .map(|m| (m.name.as_str(), size)),
+        _ => None,
+    }
+}
+
+/// The parent directories of the plain members of one wheel's plan, for a new cache entry.
+pub fn member_dirs(plan: &Plan, wheels: &[OpenedWheel], w: usize) -> BTreeSet<String> {
+    plan.files
+        .iter()
+        .filter(|f| f.wheel == w)
+        .filter_map(|f| plain_member(&wheels[w], f))
+        .filter_map(|(m, _)| m.rsplit_once('/').map(|(d, _)| d.to_string()))
+        .collect()
 }
 
 /// Replaces a `#!python` / `#!pythonw` first line with the target's shebang, as pip does.
@@ -82,6 +154,7 @@ pub fn write(
     wheels: &[OpenedWheel],
     python: &Path,
     state_dir: &Path,
+    cache: Option<CachePlan>,
 ) -> Result<Staged> {
     let mut txn = Transaction::begin(state_dir, std::mem::take(&mut plan.roots), "winst install")?;
     let used: BTreeSet<RootId> = plan
@@ -131,13 +204,16 @@ pub fn write(
     // Hashing a wheel is as much work as inflating it: schedule the big ones early.
     let mut by_size: Vec<usize> = (0..wheels.len()).collect();
     by_size.sort_by_key(|&w| std::cmp::Reverse(wheels[w].archive.file_size));
+    let known = |w: usize| cache.as_ref().and_then(|c| c.keys[w]);
+    by_size.retain(|&w| known(w).is_none());
     for (k, w) in by_size.into_iter().enumerate() {
         jobs.insert((k * 2).min(jobs.len()), Job::HashWheel(w));
     }
 
     let failed = AtomicBool::new(false);
     enum Out {
-        File(usize, Result<Written>),
+        /// A file written; with the cache entry it was linked into, if any.
+        File(usize, Result<(Written, Option<Stored>)>),
         Wheel(usize, Result<[u8; 32]>),
     }
     let outs: Vec<Out> = jobs
@@ -152,14 +228,15 @@ pub fn write(
                     if failed.load(Ordering::Relaxed) || crate::signals::interrupted() {
                         return Out::File(i, Err(anyhow!("skipped")));
                     }
-                    let r = write_one(
-                        worker,
-                        roots,
-                        &wheels[files[i].wheel],
-                        &files[i],
-                        temps[i].as_deref(),
-                        python,
-                    );
+                    let op = &files[i];
+                    let wheel = &wheels[op.wheel];
+                    let tmp = temps[i].as_deref();
+                    let r = match (cache.as_ref(), plain_member(wheel, op)) {
+                        (Some(c), Some((member, size))) => {
+                            write_cached(worker, roots, c, wheel, op, member, size, tmp, python)
+                        }
+                        _ => write_one(worker, roots, wheel, op, tmp, python).map(|w| (w, None)),
+                    };
                     if r.is_err() {
                         failed.store(true, Ordering::Relaxed);
                     }
@@ -176,20 +253,77 @@ pub fn write(
         .collect();
 
     let mut written: Vec<Option<Written>> = vec![None; files.len()];
-    let mut wheel_hashes = vec![[0u8; 32]; wheels.len()];
+    let mut wheel_hashes: Vec<[u8; 32]> = (0..wheels.len())
+        .map(|w| known(w).unwrap_or([0u8; 32]))
+        .collect();
     let mut errors: Vec<(usize, anyhow::Error)> = Vec::new();
+    let mut linked: Vec<Vec<(String, Stored)>> = vec![Vec::new(); wheels.len()];
     for out in outs {
         match out {
-            Out::File(i, Ok(w)) => written[i] = Some(w),
+            Out::File(i, Ok((w, stored))) => {
+                if let Some(stored) = stored
+                    && let Some((member, _)) = plain_member(&wheels[files[i].wheel], &files[i])
+                {
+                    linked[files[i].wheel].push((member.to_string(), stored));
+                }
+                written[i] = Some(w)
+            }
             Out::File(i, Err(e)) => errors.push((i, e)),
             Out::Wheel(w, Ok(h)) => wheel_hashes[w] = h,
             Out::Wheel(w, Err(e)) => errors.push((usize::MAX - wheels.len() + w, e)),
+        }
+    }
+    let from_cache = cache
+        .as_ref()
+        .map_or(0, |c| c.placed.load(Ordering::Relaxed));
+    let mut cache_fill = Vec::new();
+    if let Some(c) = cache {
+        for (w, usage) in c.wheels.into_iter().enumerate() {
+            match usage {
+                CacheUse::LinkAlongside(staging) if errors.is_empty() => {
+                    cache_fill.push(CacheFill {
+                        staging,
+                        linked: std::mem::take(&mut linked[w]),
+                        to_copy: Vec::new(),
+                    });
+                }
+                CacheUse::CopyAfter(staging) if errors.is_empty() => {
+                    let to_copy = files
+                        .iter()
+                        .zip(&written)
+                        .filter(|(op, _)| op.wheel == w && !op.shadowed)
+                        .filter_map(|(op, wr)| {
+                            let (member, _) = plain_member(&wheels[w], op)?;
+                            let wr = wr.as_ref()?;
+                            Some((
+                                roots.absolute(op.root, &op.rel),
+                                member.to_string(),
+                                Stored {
+                                    size: wr.size,
+                                    sha256: wr.sha256,
+                                    executable: op.executable,
+                                },
+                            ))
+                        })
+                        .collect();
+                    cache_fill.push(CacheFill {
+                        staging,
+                        linked: Vec::new(),
+                        to_copy,
+                    });
+                }
+                // Unfinished entries are removed when dropped.
+                CacheUse::LinkAlongside(_) | CacheUse::CopyAfter(_) => {}
+                CacheUse::None | CacheUse::Hit(_) => {}
+            }
         }
     }
     let mut staged = Staged {
         txn,
         written: Vec::new(),
         wheel_hashes,
+        cache_fill,
+        from_cache,
     };
     if !errors.is_empty() {
         staged.txn.rollback();
@@ -239,6 +373,67 @@ fn fill(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(n)
+}
+
+/// Writes a plain member with the cache: placed from the cache entry when the wheel is cached
+/// (inflated from the archive if that fails), else written and, when the cache is being filled
+/// alongside, linked into the new entry.
+#[allow(clippy::too_many_arguments)]
+fn write_cached(
+    worker: &mut Worker,
+    roots: &Roots,
+    cache: &CachePlan,
+    wheel: &OpenedWheel,
+    op: &FileOp,
+    member: &str,
+    size: u64,
+    tmp: Option<&str>,
+    python: &Path,
+) -> Result<(Written, Option<Stored>)> {
+    match &cache.wheels[op.wheel] {
+        CacheUse::Hit(entry) => {
+            if let Some(stored) = entry.files.get(member)
+                && stored.size == size
+                && stored.executable == op.executable
+            {
+                let written = Written {
+                    sha256: stored.sha256,
+                    size,
+                };
+                let Some(tmp) = tmp else {
+                    return Ok((written, None));
+                };
+                let dir = roots.dir(op.root)?;
+                if cache
+                    .cache
+                    .place(entry, member, dir, tmp, op.executable)
+                    .is_ok()
+                {
+                    cache.placed.fetch_add(1, Ordering::Relaxed);
+                    return Ok((written, None));
+                }
+                // A cache entry removed or damaged under us: inflate the member instead.
+                let _ = dir.remove_file(tmp);
+            }
+            write_one(worker, roots, wheel, op, tmp, python).map(|w| (w, None))
+        }
+        CacheUse::LinkAlongside(staging) => {
+            let written = write_one(worker, roots, wheel, op, tmp, python)?;
+            let stored = tmp.and_then(|tmp| {
+                let dir = roots.dir(op.root).ok()?;
+                staging.link_from(dir, tmp, member).ok()?;
+                Some(Stored {
+                    size: written.size,
+                    sha256: written.sha256,
+                    executable: op.executable,
+                })
+            });
+            Ok((written, stored))
+        }
+        CacheUse::None | CacheUse::CopyAfter(_) => {
+            write_one(worker, roots, wheel, op, tmp, python).map(|w| (w, None))
+        }
+    }
 }
 
 fn write_one(

@@ -1,0 +1,407 @@
+//! The unpacked-wheel cache: the files of wheels installed before, ready to be linked (or cloned,
+//! or copied) into the next environment instead of inflated again.
+//!
+//! An entry is keyed by the sha256 of the whole wheel file, so it holds exactly the bytes that
+//! wheel unpacks to; those bytes were checked against the wheel's RECORD when they were first
+//! written. Layout under the cache directory:
+//!
+//! ```text
+//! wheels-v1/<sha256>/files/<member path>   one file per plain archive member
+//! wheels-v1/<sha256>/manifest.json         size, sha256 and executable bit of each
+//! wheels-v1/index/<hash of path>.json      stat identity of a wheel file → its sha256
+//! ```
+//!
+//! An entry is built in a private `.tmp-*` directory and renamed into place whole, so concurrent
+//! winst processes only ever see complete entries (the first rename wins; the loser discards its
+//! copy). A cold install does not write twice: with hard links on one filesystem the cache is
+//! filled by linking each file as it is written; otherwise it is copied after the commit, with a
+//! reflink where the filesystem has them and `copy_file_range` otherwise.
+//!
+//! The stat index saves hashing a wheel file that has not changed since winst last hashed it (same
+//! device, inode, size, modification and change time); untrusted installs always hash.
+//!
+//! Not here: deciding which files of an install come from the cache ([`crate::write`]).
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::{self, Read};
+use std::os::unix::fs::MetadataExt as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use cap_std::ambient_authority;
+use cap_std::fs::{Dir, OpenOptions, OpenOptionsExt as _};
+use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
+
+const VERSION_DIR: &str = "wheels-v1";
+
+/// How files get from the cache into an environment.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkMode {
+    /// A copy-on-write clone (btrfs, XFS, bcachefs, APFS); a copy where the filesystem has none.
+    Clone,
+    /// A hard link: no data written at all; the environment's files share the cache's inodes.
+    /// A copy when the cache is on another filesystem.
+    Hardlink,
+    /// A full copy (done in the kernel with `copy_file_range`).
+    Copy,
+}
+
+impl LinkMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkMode::Clone => "clone",
+            LinkMode::Hardlink => "hardlink",
+            LinkMode::Copy => "copy",
+        }
+    }
+
+    /// `$WINST_LINK_MODE`, else hard links (as uv does on Linux).
+    pub fn from_env() -> Result<LinkMode, String> {
+        match std::env::var("WINST_LINK_MODE").ok().as_deref() {
+            None | Some("") => Ok(LinkMode::Hardlink),
+            Some("clone") => Ok(LinkMode::Clone),
+            Some("hardlink") => Ok(LinkMode::Hardlink),
+            Some("copy") => Ok(LinkMode::Copy),
+            Some(other) => Err(format!(
+                "WINST_LINK_MODE is `{other}`: use clone, hardlink or copy"
+            )),
+        }
+    }
+}
+
+/// One file of a cache entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Stored {
+    pub size: u64,
+    #[serde(with = "hex32")]
+    pub sha256: [u8; 32],
+    pub executable: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Manifest {
+    wheel: String,
+    files: HashMap<String, Stored>,
+}
+
+/// A complete cache entry: a wheel's plain members.
+pub struct Entry {
+    files_dir: Dir,
+    pub files: HashMap<String, Stored>,
+}
+
+/// The cache, opened.
+pub struct WheelCache {
+    root: PathBuf,
+    dir: Dir,
+    dev: u64,
+    pub link_mode: LinkMode,
+    /// Set once hard links or clones fail (another filesystem): later files go straight to copy.
+    link_failed: AtomicBool,
+    clone_failed: AtomicBool,
+    counter: AtomicUsize,
+}
+
+/// How a file was placed from the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placed {
+    Linked,
+    Cloned,
+    Copied,
+}
+
+impl WheelCache {
+    /// Opens (creating) the cache under `dir`. `None` when it cannot be used: the cache only
+    /// ever makes installs faster, so its failures are never the install's.
+    pub fn open(dir: &Path, link_mode: LinkMode) -> Option<WheelCache> {
+        let root = dir.join(VERSION_DIR);
+        std::fs::create_dir_all(root.join("index")).ok()?;
+        let dev = std::fs::metadata(&root).ok()?.dev();
+        let dir = Dir::open_ambient_dir(&root, ambient_authority()).ok()?;
+        Some(WheelCache {
+            root,
+            dir,
+            dev,
+            link_mode,
+            link_failed: AtomicBool::new(false),
+            clone_failed: AtomicBool::new(false),
+            counter: AtomicUsize::new(0),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.root
+    }
+
+    /// Whether `path` is on the cache's filesystem (hard links possible).
+    pub fn same_filesystem(&self, path: &Path) -> bool {
+        std::fs::metadata(path).is_ok_and(|m| m.dev() == self.dev)
+    }
+
+    /// The sha256 of a wheel file, from the stat index when `trust_stat` and the file has not
+    /// changed since it was last hashed.
+    pub fn wheel_key(&self, path: &Path, trust_stat: bool) -> io::Result<[u8; 32]> {
+        let mut file = std::fs::File::open(path)?;
+        let meta = file.metadata()?;
+        let stat = StatKey::of(&meta);
+        let path_hash = sha2::Sha256::digest(path.as_os_str().as_encoded_bytes());
+        let index = format!("index/{}.json", hex(&path_hash[..16]));
+        if trust_stat
+            && let Ok(bytes) = self.dir.read(&index)
+            && let Ok(known) = serde_json::from_slice::<IndexEntry>(&bytes)
+            && known.stat == stat
+        {
+            return Ok(known.sha256);
+        }
+        let mut h = sha2::Sha256::new();
+        let mut buf = vec![0u8; 256 << 10];
+        loop {
+            let n = file.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+        }
+        let sha256: [u8; 32] = h.finalize().into();
+        // A file modified while hashed is not indexed.
+        if StatKey::of(&file.metadata()?) == stat
+            && let Ok(bytes) = serde_json::to_vec(&IndexEntry { stat, sha256 })
+        {
+            let _ = self.write_atomically(&index, &bytes);
+        }
+        Ok(sha256)
+    }
+
+    /// The complete entry for a wheel, if there is one.
+    pub fn lookup(&self, key: &[u8; 32]) -> Option<Entry> {
+        let name = hex(key);
+        let bytes = self.dir.read(format!("{name}/manifest.json")).ok()?;
+        let manifest: Manifest = serde_json::from_slice(&bytes).ok()?;
+        let files_dir = self.dir.open_dir(format!("{name}/files")).ok()?;
+        Some(Entry {
+            files_dir,
+            files: manifest.files,
+        })
+    }
+
+    /// Starts building the entry for a wheel, with the directories its members need.
+    pub fn begin(&self, key: &[u8; 32], wheel: &str, dirs: &BTreeSet<String>) -> Option<Staging> {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let tmp = format!(".tmp-{}-{n}-{}", std::process::id(), &hex(key)[..16]);
+        let built = (|| -> io::Result<Dir> {
+            self.dir.create_dir(&tmp)?;
+            self.dir.create_dir(format!("{tmp}/files"))?;
+            let files = self.dir.open_dir(format!("{tmp}/files"))?;
+            for d in dirs {
+                files.create_dir_all(d)?;
+            }
+            Ok(files)
+        })();
+        match built.and_then(|files_dir| Ok((files_dir, self.dir.try_clone()?))) {
+            Ok((files_dir, parent)) => Some(Staging {
+                parent,
+                tmp,
+                key: *key,
+                wheel: wheel.to_string(),
+                files_dir,
+                done: false,
+            }),
+            Err(_) => {
+                let _ = self.dir.remove_dir_all(&tmp);
+                None
+            }
+        }
+    }
+
+    /// Places a cached member at `dest_dir/dest` (a new file) by the link mode, falling back to a
+    /// copy where links or clones do not work.
+    pub fn place(
+        &self,
+        entry: &Entry,
+        member: &str,
+        dest_dir: &Dir,
+        dest: &str,
+        executable: bool,
+    ) -> io::Result<Placed> {
+        if self.link_mode == LinkMode::Hardlink && !self.link_failed.load(Ordering::Relaxed) {
+            match entry.files_dir.hard_link(member, dest_dir, dest) {
+                Ok(()) => return Ok(Placed::Linked),
+                Err(e) if is_unsupported(&e) => self.link_failed.store(true, Ordering::Relaxed),
+                Err(e) => return Err(e),
+            }
+        }
+        let src = entry.files_dir.open(member)?;
+        let out = create_new(dest_dir, dest, executable)?;
+        self.clone_or_copy(
+            &src.into_std(),
+            out.into_std(),
+            self.link_mode == LinkMode::Clone,
+        )
+    }
+
+    /// Fills a staging entry after the install: each source file (an installed file) cloned or
+    /// copied in. Files that fail are left out of the entry.
+    pub fn fill(
+        &self,
+        staging: &Staging,
+        files: &[(PathBuf, String, Stored)],
+    ) -> Vec<(String, Stored)> {
+        let mut kept = Vec::new();
+        for (src, member, stored) in files {
+            let done = std::fs::File::open(src).and_then(|src| {
+                let out = create_new(&staging.files_dir, member, stored.executable)?;
+                self.clone_or_copy(&src, out.into_std(), true)
+            });
+            if done.is_ok() {
+                kept.push((member.clone(), stored.clone()));
+            }
+        }
+        kept
+    }
+
+    fn clone_or_copy(
+        &self,
+        src: &std::fs::File,
+        mut out: std::fs::File,
+        try_clone: bool,
+    ) -> io::Result<Placed> {
+        if try_clone && !self.clone_failed.load(Ordering::Relaxed) {
+            match rustix::fs::ioctl_ficlone(&out, src) {
+                Ok(()) => return Ok(Placed::Cloned),
+                Err(_) => self.clone_failed.store(true, Ordering::Relaxed),
+            }
+        }
+        let mut src = src;
+        io::copy(&mut src, &mut out)?;
+        Ok(Placed::Copied)
+    }
+
+    /// Completes an entry: writes its manifest and renames it into place. Another process that
+    /// finished the same entry first wins; ours is discarded.
+    pub fn finish(&self, mut staging: Staging, files: Vec<(String, Stored)>) {
+        let manifest = Manifest {
+            wheel: staging.wheel.clone(),
+            files: files.into_iter().collect(),
+        };
+        let done = serde_json::to_vec(&manifest)
+            .map_err(io::Error::other)
+            .and_then(|bytes| {
+                self.dir
+                    .write(format!("{}/manifest.json", staging.tmp), bytes)
+            })
+            .and_then(|()| self.dir.rename(&staging.tmp, &self.dir, hex(&staging.key)));
+        // When the rename fails (another process finished first), dropping removes ours.
+        staging.done = done.is_ok();
+    }
+
+    fn write_atomically(&self, rel: &str, bytes: &[u8]) -> io::Result<()> {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let tmp = format!("{rel}.tmp-{}-{n}", std::process::id());
+        self.dir.write(&tmp, bytes)?;
+        self.dir.rename(&tmp, &self.dir, rel)
+    }
+}
+
+/// An entry being built; dropped unfinished, it is removed.
+pub struct Staging {
+    parent: Dir,
+    tmp: String,
+    key: [u8; 32],
+    wheel: String,
+    files_dir: Dir,
+    done: bool,
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = self.parent.remove_dir_all(&self.tmp);
+        }
+    }
+}
+
+impl Staging {
+    /// Adds a file just written into an environment by hard-linking it (same filesystem only).
+    pub fn link_from(&self, dir: &Dir, rel: &str, member: &str) -> io::Result<()> {
+        dir.hard_link(rel, &self.files_dir, member)
+    }
+}
+
+fn create_new(dir: &Dir, rel: &str, executable: bool) -> io::Result<cap_std::fs::File> {
+    let mut options = OpenOptions::new();
+    options
+        .write(true)
+        .create_new(true)
+        .mode(if executable { 0o777 } else { 0o666 });
+    dir.open_with(rel, &options)
+}
+
+fn is_unsupported(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc_errno::EXDEV | libc_errno::EPERM | libc_errno::EOPNOTSUPP | libc_errno::EMLINK)
+    )
+}
+
+/// The few errno values the fallbacks look at (Linux).
+mod libc_errno {
+    pub const EPERM: i32 = 1;
+    pub const EXDEV: i32 = 18;
+    pub const EMLINK: i32 = 31;
+    pub const EOPNOTSUPP: i32 = 95;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct StatKey {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime_ns: i128,
+    ctime_ns: i128,
+}
+
+impl StatKey {
+    fn of(m: &std::fs::Metadata) -> StatKey {
+        StatKey {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: m.size(),
+            mtime_ns: m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128,
+            ctime_ns: m.ctime() as i128 * 1_000_000_000 + m.ctime_nsec() as i128,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct IndexEntry {
+    stat: StatKey,
+    #[serde(with = "hex32")]
+    sha256: [u8; 32],
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+mod hex32 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::hex(v))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+        let text = String::deserialize(d)?;
+        let mut out = [0u8; 32];
+        if text.len() != 64 || !text.is_ascii() {
+            return Err(serde::de::Error::custom("expected 64 hex digits"));
+        }
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&text[i * 2..i * 2 + 2], 16)
+                .map_err(serde::de::Error::custom)?;
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,432 @@
+//! The unpacked-wheel cache: warm installs place files from it by link mode and give the same
+//! environment as a cold install; it survives damage, concurrent winst processes, failed
+//! installs and wheels rebuilt in place.
+
+mod support;
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use support::{Venv, WheelBuilder, check, corpus, text, wheel_dir, winst};
+
+/// Real wheels with console scripts, `.data/scripts` (`#!python` rewritten, so never cached),
+/// package data and a platlib extension.
+const PROJECTS: &[&str] = &[
+    "six",
+    "attrs",
+    "black",
+    "click",
+    "mypy_extensions",
+    "packaging",
+    "pathspec",
+    "platformdirs",
+    "pytokens",
+    "jmespath",
+    "idna",
+    "cffi",
+    "pycparser",
+];
+
+fn corpus_subset() -> Option<Vec<PathBuf>> {
+    let all = corpus::wheels("cache")?;
+    Some(PROJECTS.iter().map(|p| corpus::wheel(&all, p)).collect())
+}
+
+fn install_json(
+    venv: &Venv,
+    cache: &[&dyn AsRef<std::ffi::OsStr>],
+    wheels: &[PathBuf],
+) -> serde_json::Value {
+    let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"--json"];
+    args.extend_from_slice(cache);
+    for w in wheels {
+        args.push(w);
+    }
+    let out = venv.install(&args);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "install failed:\n{stderr}");
+    serde_json::from_str(&stdout).expect("JSON report")
+}
+
+/// Every file every RECORD lists exists with the listed hash and size (checked by Python).
+fn verify_records(venv: &Venv) {
+    let code = r#"
+import base64, csv, hashlib, os, sys, sysconfig
+sp = sysconfig.get_paths()["purelib"]
+bad, n = [], 0
+for d in os.listdir(sp):
+    if not d.endswith(".dist-info"):
+        continue
+    with open(os.path.join(sp, d, "RECORD"), newline="") as f:
+        for row in csv.reader(f):
+            path, h, size = row[0], row[1], row[2]
+            if not h:
+                continue
+            full = os.path.normpath(os.path.join(sp, path))
+            data = open(full, "rb").read()
+            algo, _, want = h.partition("=")
+            got = base64.urlsafe_b64encode(hashlib.new(algo, data).digest()).rstrip(b"=").decode()
+            n += 1
+            if got != want or int(size) != len(data):
+                bad.append(path)
+print(n, bad)
+sys.exit(1 if bad or n == 0 else 0)
+"#;
+    let out = venv.run_python(code);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "RECORD mismatch: {stdout}{stderr}");
+}
+
+/// site-packages contents (paths, modes, bytes), RECORD files aside (launcher hashes name the
+/// venv's own interpreter).
+fn site_tree(venv: &Venv) -> support::Snapshot {
+    support::snapshot(&venv.site_packages())
+        .into_iter()
+        .filter(|(p, _)| !p.ends_with("RECORD"))
+        .collect()
+}
+
+fn entries(cache: &Path) -> Vec<String> {
+    match std::fs::read_dir(cache.join("wheels-v1")) {
+        Ok(rd) => rd
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "index")
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+fn cached_file(cache: &Path, member: &str) -> Vec<PathBuf> {
+    entries(cache)
+        .into_iter()
+        .map(|e| cache.join("wheels-v1").join(e).join("files").join(member))
+        .filter(|p| p.is_file())
+        .collect()
+}
+
+#[test]
+fn warm_install_from_the_cache_equals_a_cold_install() {
+    let Some(wheels) = corpus_subset() else {
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let cache_arg = [
+        "--cache-dir".to_string(),
+        cache.path().display().to_string(),
+    ];
+    let cache_args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&cache_arg[0], &cache_arg[1]];
+
+    let plain = Venv::new();
+    let report = install_json(&plain, &[&"--no-cache"], &wheels);
+    assert_eq!(report["from_cache"], 0);
+    assert!(entries(cache.path()).is_empty());
+
+    let cold = Venv::new();
+    let report = install_json(&cold, &cache_args, &wheels);
+    assert_eq!(report["from_cache"], 0, "nothing was cached yet");
+    assert_eq!(
+        entries(cache.path()).len(),
+        wheels.len(),
+        "one entry per wheel"
+    );
+
+    let warm = Venv::new();
+    let report = install_json(&warm, &cache_args, &wheels);
+    let files = report["files"].as_u64().unwrap();
+    let placed = report["from_cache"].as_u64().unwrap();
+    // Everything but launchers and `#!python` scripts (rewritten per environment) comes from
+    // the cache.
+    assert!(
+        placed > 0 && placed < files,
+        "{placed} of {files} from the cache"
+    );
+    assert!(
+        placed + 20 > files,
+        "only {placed} of {files} files came from the cache"
+    );
+
+    let expected = site_tree(&plain);
+    assert_eq!(site_tree(&cold), expected);
+    assert_eq!(site_tree(&warm), expected);
+    for v in [&cold, &warm] {
+        verify_records(v);
+        let out = v.pip(&["check"]);
+        assert!(out.status.success(), "pip check: {:?}", text(&out));
+        let out = v.run_python(
+            "import six, attr, black, jmespath, idna, cffi, _cffi_backend; print('ok')",
+        );
+        assert!(out.status.success(), "{}", text(&out).1);
+        let jp = std::fs::read_to_string(v.bin("jp.py")).unwrap();
+        assert!(
+            jp.starts_with(&format!("#!{}", v.python().display())),
+            "{jp}"
+        );
+        let out = std::process::Command::new(v.bin("black"))
+            .arg("--version")
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+    }
+    // The same cached file is shared by the hard links of both environments.
+    let sp = warm.site_packages();
+    let placed_file = sp.join("six.py");
+    let ino = std::fs::metadata(&placed_file).unwrap().ino();
+    let in_cache = cached_file(cache.path(), "six.py");
+    assert_eq!(in_cache.len(), 1);
+    assert_eq!(std::fs::metadata(&in_cache[0]).unwrap().ino(), ino);
+    assert_eq!(
+        std::fs::metadata(cold.site_packages().join("six.py"))
+            .unwrap()
+            .ino(),
+        ino
+    );
+}
+
+fn tool_wheel(dir: &Path, body: &str) -> PathBuf {
+    WheelBuilder::new("cachetool", "1.0")
+        .file("cachetool/__init__.py", format!("BODY = {body:?}\n"))
+        .exe("cachetool/run.sh", "#!/bin/sh\necho run\n")
+        .build(dir)
+}
+
+#[test]
+fn link_modes_place_files_as_asked() {
+    let dir = wheel_dir();
+    let wheel = tool_wheel(dir.path(), "modes");
+    for mode in ["hardlink", "copy", "clone"] {
+        let cache = tempfile::tempdir().unwrap();
+        let c = cache.path().display().to_string();
+        let first = Venv::new();
+        install_json(
+            &first,
+            &[&"--cache-dir", &c, &"--link-mode", &mode],
+            std::slice::from_ref(&wheel),
+        );
+        let second = Venv::new();
+        let report = install_json(
+            &second,
+            &[&"--cache-dir", &c, &"--link-mode", &mode],
+            std::slice::from_ref(&wheel),
+        );
+        assert!(
+            report["from_cache"].as_u64().unwrap() >= 2,
+            "{mode}: {report}"
+        );
+        let init = second.site_packages().join("cachetool/__init__.py");
+        let run = second.site_packages().join("cachetool/run.sh");
+        assert_eq!(
+            std::fs::read_to_string(&init).unwrap(),
+            "BODY = \"modes\"\n",
+            "{mode}"
+        );
+        let mode_bits = std::fs::metadata(&run).unwrap().permissions().mode();
+        assert_eq!(mode_bits & 0o111, 0o111, "{mode}: run.sh is executable");
+        let cached = cached_file(cache.path(), "cachetool/__init__.py");
+        assert_eq!(cached.len(), 1, "{mode}");
+        let shared =
+            std::fs::metadata(&init).unwrap().ino() == std::fs::metadata(&cached[0]).unwrap().ino();
+        assert_eq!(
+            shared,
+            mode == "hardlink",
+            "{mode}: inode shared with the cache"
+        );
+        if mode != "hardlink" {
+            // A copy is independent: changing the environment's file leaves the cache alone.
+            std::fs::write(&init, "changed").unwrap();
+            assert_eq!(
+                std::fs::read_to_string(&cached[0]).unwrap(),
+                "BODY = \"modes\"\n"
+            );
+        }
+        verify_records(&first);
+        if mode == "hardlink" {
+            verify_records(&second);
+        }
+    }
+}
+
+#[test]
+fn a_damaged_cache_entry_falls_back_to_the_wheel() {
+    let dir = wheel_dir();
+    let wheel = tool_wheel(dir.path(), "damage");
+    let cache = tempfile::tempdir().unwrap();
+    let c = cache.path().display().to_string();
+    install_json(
+        &Venv::new(),
+        &[&"--cache-dir", &c],
+        std::slice::from_ref(&wheel),
+    );
+    for f in cached_file(cache.path(), "cachetool/__init__.py") {
+        std::fs::remove_file(f).unwrap();
+    }
+    let venv = Venv::new();
+    let report = install_json(&venv, &[&"--cache-dir", &c], &[wheel]);
+    assert!(
+        report["from_cache"].as_u64().unwrap() >= 1,
+        "run.sh still from the cache"
+    );
+    assert_eq!(
+        std::fs::read_to_string(venv.site_packages().join("cachetool/__init__.py")).unwrap(),
+        "BODY = \"damage\"\n"
+    );
+    verify_records(&venv);
+}
+
+#[test]
+fn a_wheel_rebuilt_in_place_is_not_served_from_its_old_entry() {
+    let dir = wheel_dir();
+    let cache = tempfile::tempdir().unwrap();
+    let c = cache.path().display().to_string();
+    let wheel = tool_wheel(dir.path(), "first");
+    install_json(
+        &Venv::new(),
+        &[&"--cache-dir", &c],
+        std::slice::from_ref(&wheel),
+    );
+    // Same path, same name and version, same size, different bytes.
+    let rebuilt = tool_wheel(dir.path(), "other");
+    assert_eq!(rebuilt, wheel);
+    let venv = Venv::new();
+    let report = install_json(&venv, &[&"--cache-dir", &c], &[wheel]);
+    assert_eq!(report["from_cache"], 0, "{report}");
+    assert_eq!(
+        std::fs::read_to_string(venv.site_packages().join("cachetool/__init__.py")).unwrap(),
+        "BODY = \"other\"\n"
+    );
+    assert_eq!(entries(cache.path()).len(), 2);
+}
+
+#[test]
+fn concurrent_installs_share_one_cache() {
+    let Some(wheels) = corpus_subset() else {
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let venvs: Vec<Venv> = (0..4).map(|_| Venv::new()).collect();
+    let children: Vec<_> = venvs
+        .iter()
+        .map(|v| {
+            let mut cmd = winst();
+            cmd.arg("install")
+                .arg("--python")
+                .arg(v.python())
+                .arg("--cache-dir")
+                .arg(cache.path())
+                .args(&wheels);
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out).1);
+    }
+    let names = entries(cache.path());
+    assert_eq!(names.len(), wheels.len(), "{names:?}");
+    assert!(names.iter().all(|n| !n.starts_with(".tmp")), "{names:?}");
+    let expected = site_tree(&venvs[0]);
+    for v in &venvs {
+        verify_records(v);
+        assert_eq!(site_tree(v), expected);
+    }
+    // And the entries they left are complete: a fifth install takes everything from them.
+    let fifth = Venv::new();
+    let c = cache.path().display().to_string();
+    let report = install_json(&fifth, &[&"--cache-dir", &c], &wheels);
+    assert!(report["from_cache"].as_u64().unwrap() + 20 > report["files"].as_u64().unwrap());
+    assert_eq!(site_tree(&fifth), expected);
+}
+
+#[test]
+fn a_failed_install_leaves_no_cache_entry_behind() {
+    let dir = wheel_dir();
+    let good = tool_wheel(dir.path(), "good");
+    let bad = WheelBuilder::new("broken", "1.0")
+        .file("broken/__init__.py", "x = 1\n")
+        .record_row("broken/__init__.py,sha256=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,6")
+        .build(dir.path());
+    let cache = tempfile::tempdir().unwrap();
+    let venv = Venv::new();
+    let before = venv.snapshot();
+    let out = venv.install(&[&"--cache-dir", &cache.path(), &good, &bad]);
+    assert!(!out.status.success());
+    assert!(text(&out).1.contains("RECORD"), "{}", text(&out).1);
+    support::assert_same_tree(&before, &venv.snapshot());
+    assert_eq!(entries(cache.path()), Vec::<String>::new());
+}
+
+#[test]
+fn hard_links_across_filesystems_fall_back_to_copies() {
+    // The cache on tmpfs, the environment on the temporary directory's filesystem.
+    let shm = Path::new("/dev/shm");
+    if !shm.is_dir() {
+        return;
+    }
+    let venv_probe = Venv::new();
+    let cache = tempfile::tempdir_in(shm).unwrap();
+    if std::fs::metadata(cache.path()).unwrap().dev()
+        == std::fs::metadata(venv_probe.root()).unwrap().dev()
+    {
+        return;
+    }
+    let dir = wheel_dir();
+    let wheel = tool_wheel(dir.path(), "xdev");
+    let c = cache.path().display().to_string();
+    let report = install_json(
+        &venv_probe,
+        &[&"--cache-dir", &c],
+        std::slice::from_ref(&wheel),
+    );
+    assert_eq!(report["from_cache"], 0);
+    assert_eq!(
+        entries(cache.path()).len(),
+        1,
+        "filled by copying after the commit"
+    );
+    let venv = Venv::new();
+    let report = install_json(&venv, &[&"--cache-dir", &c], &[wheel]);
+    assert!(report["from_cache"].as_u64().unwrap() >= 2);
+    let init = venv.site_packages().join("cachetool/__init__.py");
+    assert_eq!(std::fs::metadata(&init).unwrap().nlink(), 1);
+    assert_eq!(std::fs::read_to_string(&init).unwrap(), "BODY = \"xdev\"\n");
+    verify_records(&venv);
+}
+
+#[test]
+fn cache_commands_and_no_cache() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = check(
+        winst()
+            .env("WINST_CACHE_DIR", cache.path())
+            .args(["cache", "dir"]),
+    );
+    assert_eq!(text(&out).0.trim(), cache.path().display().to_string());
+    let dir = wheel_dir();
+    let wheel = tool_wheel(dir.path(), "clean");
+    let venv = Venv::new();
+    let mut cmd = winst();
+    cmd.env("WINST_CACHE_DIR", cache.path())
+        .env("WINST_NO_CACHE", "1")
+        .args(["install", "--python"])
+        .arg(venv.python())
+        .arg(&wheel);
+    check(&mut cmd);
+    assert!(
+        entries(cache.path()).is_empty(),
+        "WINST_NO_CACHE=1 fills nothing"
+    );
+    let venv = Venv::new();
+    let mut cmd = winst();
+    cmd.env("WINST_CACHE_DIR", cache.path())
+        .args(["install", "--python"])
+        .arg(venv.python())
+        .arg(&wheel);
+    check(&mut cmd);
+    assert_eq!(entries(cache.path()).len(), 1);
+    check(
+        winst()
+            .env("WINST_CACHE_DIR", cache.path())
+            .args(["cache", "clean"]),
+    );
+    assert!(!cache.path().exists());
+}
