@@ -95,6 +95,8 @@ pub fn fake_target() -> &'static Target {
                 name: "glibc".into(),
                 version: "2.36".into(),
             }),
+            cache_tag: Some("cpython-311".into()),
+            magic: "a70d0d0a".into(),
             paths: SchemePaths {
                 purelib: site.clone(),
                 platlib: site,

@@ -135,6 +135,11 @@ impl WheelCache {
         &self.root
     }
 
+    /// The cache directory itself (the wheel entries live in a versioned directory under it).
+    pub fn base(&self) -> &Path {
+        self.root.parent().unwrap_or(&self.root)
+    }
+
     /// Whether `path` is on the cache's filesystem (hard links possible).
     pub fn same_filesystem(&self, path: &Path) -> bool {
         std::fs::metadata(path).is_ok_and(|m| m.dev() == self.dev)

@@ -166,6 +166,11 @@ struct InstallArgs {
     #[arg(long, conflicts_with = "untrusted")]
     no_verify_record: bool,
 
+    /// Compile the installed .py files to bytecode (.pyc), as `pip install` does by default;
+    /// compiled code is cached by source hash, so a repeated install only copies it.
+    #[arg(long, visible_alias = "compile-bytecode")]
+    compile: bool,
+
     #[command(flatten)]
     cache: CacheArgs,
 
@@ -564,6 +569,7 @@ fn run_install(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()> {
             limits,
             plugins: &plugins,
             cache: cache.as_ref(),
+            compile: args.compile,
         },
     )?;
     for w in &report.warnings {

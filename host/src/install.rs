@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use sha2::Digest as _;
 
 use crate::cache::WheelCache;
+use crate::compile;
 use crate::error::WheelError;
 use crate::installed;
 use crate::plan::{self, PlanOptions};
@@ -40,6 +41,8 @@ pub struct InstallOptions<'a> {
     pub plugins: &'a PluginHost,
     /// The unpacked-wheel cache, unless disabled.
     pub cache: Option<&'a WheelCache>,
+    /// Compile `.py` files to bytecode (`--compile`).
+    pub compile: bool,
 }
 
 /// Opens every wheel in parallel; the first failure in argument order wins.
@@ -159,8 +162,29 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     timings.write_ms = ms(lap);
     let from_cache = staged.from_cache;
 
+    let mut compiled = Vec::new();
+    let mut compile_stats = None;
+    if options.compile {
+        crate::signals::check()?;
+        let lap = Instant::now();
+        let interpreter = &target.interpreter;
+        let (extras, warns, stats) = compile::compile(
+            &plan,
+            &mut staged,
+            &interpreter.executable,
+            interpreter.cache_tag.as_deref(),
+            &interpreter.magic,
+            options.cache.map(|c| c.base()),
+            rayon::current_num_threads(),
+        )?;
+        compiled = extras;
+        warnings.extend(warns);
+        compile_stats = Some(stats);
+        timings.compile_ms = ms(lap);
+    }
+
     let lap = Instant::now();
-    let mut extras = Vec::new();
+    let mut extras = compiled;
     if plugins.has(Role::PostInstall) {
         let projects = installed_projects(&plan, &wheels, &staged);
         let returned = plugins.after_install(&projects, &wit_target(target))?;
@@ -205,6 +229,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
 
     let mut report = Report::new(target, &wheels, &plan, warnings, timings, false);
     report.from_cache = from_cache;
+    report.compile = compile_stats;
     Ok(report)
 }
 

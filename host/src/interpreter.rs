@@ -17,7 +17,7 @@ use sha2::Digest as _;
 pub const PREFIX_PLACEHOLDER: &str = "/@winst-prefix@";
 
 const QUERY: &str = r#"
-import json, os, sys, sysconfig
+import importlib.util, json, os, sys, sysconfig
 def paths(scheme=None, vars=None):
     p = sysconfig.get_paths(scheme, vars=vars) if scheme else sysconfig.get_paths()
     return {k: p[k] for k in ("purelib", "platlib", "scripts", "data", "include")}
@@ -46,6 +46,8 @@ print(json.dumps({
     "pointer_bits": 64 if sys.maxsize > 2**32 else 32,
     "gil_disabled": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
     "libc": libc,
+    "cache_tag": sys.implementation.cache_tag,
+    "magic": importlib.util.MAGIC_NUMBER.hex(),
     "paths": paths(),
     "prefix_paths": paths("posix_prefix", prefix_vars) if os.name == "posix" else paths(),
 }))
@@ -83,6 +85,11 @@ pub struct Interpreter {
     pub pointer_bits: u32,
     pub gil_disabled: bool,
     pub libc: Option<Libc>,
+    /// `sys.implementation.cache_tag` (`cpython-311`): names `__pycache__` files; `None` turns
+    /// bytecode compilation off.
+    pub cache_tag: Option<String>,
+    /// `importlib.util.MAGIC_NUMBER`, hex: the first bytes of every `.pyc`.
+    pub magic: String,
     pub paths: SchemePaths,
     pub prefix_paths: SchemePaths,
 }
@@ -171,7 +178,7 @@ fn cache_file(python: &Path) -> Option<PathBuf> {
     Some(
         cache_dir()?
             .join("interpreters")
-            .join(format!("v1-{hex}.json")),
+            .join(format!("v2-{hex}.json")),
     )
 }
 

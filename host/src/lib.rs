@@ -23,6 +23,7 @@
 
 pub mod cache;
 pub mod cli;
+pub mod compile;
 pub mod error;
 pub mod install;
 pub mod installed;

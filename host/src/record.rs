@@ -35,7 +35,7 @@ pub fn file_url(path: &std::path::Path) -> String {
 /// A file added to a project's dist-info after the write stage (by a post-install plugin).
 pub struct StagedExtra {
     pub wheel: usize,
-    /// Path relative to the wheel's lib root.
+    /// Path relative to the wheel's lib root, as RECORD lists it.
     pub rel: String,
     pub written: crate::write::Written,
 }

@@ -27,6 +27,8 @@ pub struct Timings {
     pub post_install_ms: f64,
     pub record_ms: f64,
     pub commit_ms: f64,
+    /// Bytecode compilation (`--compile`).
+    pub compile_ms: f64,
     /// Keying wheels and looking up the wheel cache.
     pub cache_ms: f64,
     /// Completing new cache entries after the commit.
@@ -70,6 +72,8 @@ pub struct Report {
     pub timings: Timings,
     /// Files placed from the wheel cache instead of inflated.
     pub from_cache: usize,
+    /// Bytecode compilation, with `--compile`.
+    pub compile: Option<crate::compile::CompileStats>,
 }
 
 impl Report {
@@ -113,6 +117,7 @@ impl Report {
             warnings,
             timings,
             from_cache: 0,
+            compile: None,
         }
     }
 

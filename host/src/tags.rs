@@ -200,6 +200,8 @@ mod tests {
                 name: "glibc".into(),
                 version: "2.36".into(),
             }),
+            cache_tag: Some("cpython-311".into()),
+            magic: "a70d0d0a".into(),
             paths: p.clone(),
             prefix_paths: p,
         }

@@ -78,6 +78,10 @@ enum Entry {
     Temps {
         temps: Vec<Temp>,
     },
+    /// Announced temporaries that were never created (and never will be).
+    Withdrawn {
+        tmps: Vec<(RootId, String)>,
+    },
     Stash {
         moves: Vec<Stash>,
     },
@@ -94,6 +98,15 @@ struct State {
     stash: Vec<Stash>,
     renaming: bool,
     committed: bool,
+}
+
+impl State {
+    fn withdraw(&mut self, tmps: &[(RootId, String)]) {
+        let gone: std::collections::HashSet<(RootId, &str)> =
+            tmps.iter().map(|(r, t)| (*r, t.as_str())).collect();
+        self.temps
+            .retain(|t| !gone.contains(&(t.root, t.tmp.as_str())));
+    }
 }
 
 /// The append-only journal file.
@@ -290,6 +303,16 @@ impl Transaction {
             self.journal.sync()?;
         }
         Ok(())
+    }
+
+    /// Withdraws announced temporaries that were not created (e.g. a file that did not
+    /// compile): the commit will not look for them.
+    pub fn withdraw_temps(&mut self, tmps: Vec<(RootId, String)>) -> Result<()> {
+        if tmps.is_empty() {
+            return Ok(());
+        }
+        self.state.withdraw(&tmps);
+        self.journal.log(&[Entry::Withdrawn { tmps }])
     }
 
     fn exists(&self, root: RootId, rel: &str) -> bool {
@@ -635,6 +658,7 @@ pub fn recover(state_dir: &Path) -> Result<Option<Recovery>> {
             Entry::CreateRoots { paths } => state.created_roots.extend(paths),
             Entry::CreateDirs { dirs } => state.created_dirs.extend(dirs),
             Entry::Temps { temps } => state.temps.extend(temps),
+            Entry::Withdrawn { tmps } => state.withdraw(&tmps),
             Entry::Stash { moves } => state.stash.extend(moves),
             Entry::Renaming => state.renaming = true,
             Entry::Committed => state.committed = true,

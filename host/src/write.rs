@@ -49,6 +49,8 @@ pub struct Staged {
     pub cache_fill: Vec<CacheFill>,
     /// Files placed from the cache instead of inflated.
     pub from_cache: usize,
+    /// Per planned file, its temporary name until the commit (`None` when shadowed).
+    pub temps: Vec<Option<String>>,
 }
 
 /// How the write stage uses the wheel cache for one wheel.
@@ -324,6 +326,7 @@ pub fn write(
         wheel_hashes,
         cache_fill,
         from_cache,
+        temps,
     };
     if !errors.is_empty() {
         staged.txn.rollback();
@@ -544,6 +547,15 @@ fn write_one(
 }
 
 impl Staged {
+    /// The environment's directories.
+    pub fn roots(&self) -> &Roots {
+        &self.txn.roots
+    }
+
+    /// The transaction, for stages that add files of their own.
+    pub fn txn_mut(&mut self) -> &mut Transaction {
+        &mut self.txn
+    }
     /// Creates `rel` and its missing parents inside `root`, journaled for rollback.
     pub fn ensure_dir(&mut self, root: RootId, rel: &str) -> Result<()> {
         let mut dirs = Vec::new();
