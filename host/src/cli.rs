@@ -24,8 +24,16 @@ use crate::wheel::limits::Limits;
     name = "winst",
     version,
     about = "Install Python wheels into an environment, in parallel",
-    long_about = "winst installs already-built wheels into a Python environment, all files of all \
-                  wheels in parallel, verifying every file against its RECORD hash as it writes."
+    long_about = "winst installs wheels you already have into a Python environment, all files of \
+                  all wheels in parallel, checking every file against its RECORD hash as it \
+                  writes. It does not resolve or download anything.\n\n\
+                  The environment is --python if given, else $VIRTUAL_ENV, else $CONDA_PREFIX, \
+                  else a .venv in the current directory or the nearest parent that has one.",
+    after_help = "Examples:\n  \
+                  winst install wheels/*.whl              into the active or nearby environment\n  \
+                  winst install --python 3.12 dist/       into a Python 3.12 environment\n  \
+                  winst uninstall --python .venv requests\n  \
+                  winst completions bash > ~/.local/share/bash-completion/completions/winst"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -43,6 +51,17 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Install wheel files into a Python environment.
+    #[command(
+        long_about = "Install wheel files into a Python environment, all or nothing. The wheels \
+                      are installed exactly as given: nothing is resolved or downloaded \
+                      (like `pip install --no-deps`).",
+        after_help = "Examples:\n  \
+                      winst install requests-2.32.3-py3-none-any.whl   into $VIRTUAL_ENV or ./.venv\n  \
+                      winst install --python .venv wheels/             every *.whl in wheels/\n  \
+                      winst install --python 3.12 dist/*.whl           a Python 3.12 environment\n  \
+                      winst install --target build/site wheels/        a plain directory\n  \
+                      winst install --dry-run --json wheels/           what would happen, as JSON"
+    )]
     Install(InstallArgs),
     /// Remove installed projects (RECORD-driven), all or nothing.
     Uninstall(UninstallArgs),
@@ -52,21 +71,37 @@ enum Command {
     Repair(RepairArgs),
     /// Show the plugins in effect, where each comes from and which roles it serves.
     Plugins(PluginsArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    #[command(after_help = "Examples:\n  \
+                  winst completions bash > ~/.local/share/bash-completion/completions/winst\n  \
+                  winst completions zsh > ~/.zfunc/_winst\n  \
+                  winst completions fish > ~/.config/fish/completions/winst.fish")]
+    Completions(CompletionsArgs),
+}
+
+#[derive(Args, Debug)]
+struct CompletionsArgs {
+    /// The shell to write completions for.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
 }
 
 /// Which environment a command works on.
 #[derive(Args, Debug)]
 struct EnvArgs {
-    /// The interpreter (or virtual environment directory) to work on
-    /// [default: $VIRTUAL_ENV, then ./.venv].
-    #[arg(long, value_name = "PY")]
+    /// The environment to work on: an interpreter's path, a virtual environment directory, a
+    /// name on PATH (python3.12) or a version (3.12, 3, cpython3.12.4)
+    /// [default: $VIRTUAL_ENV, then $CONDA_PREFIX, then .venv here or in a parent directory].
+    #[arg(long, short = 'p', value_name = "PY")]
     python: Option<PathBuf>,
 
-    /// A plain directory, as with `pip install --target` (scripts in DIR/bin).
+    /// A plain directory instead of an environment, laid out as `pip install --target` does
+    /// (scripts in DIR/bin).
     #[arg(long, value_name = "DIR", conflicts_with = "prefix")]
     target: Option<PathBuf>,
 
-    /// A prefix, as with `pip install --prefix`.
+    /// A prefix instead of an environment, laid out as `pip install --prefix` does
+    /// (DIR/lib/pythonX.Y/site-packages).
     #[arg(long, value_name = "DIR")]
     prefix: Option<PathBuf>,
 }
@@ -94,6 +129,26 @@ struct UninstallArgs {
     /// Show what would be removed, and change nothing.
     #[arg(long)]
     dry_run: bool,
+
+    #[command(flatten)]
+    pep668: Pep668Args,
+}
+
+/// PEP 668: an environment that the OS or another tool manages.
+#[derive(Args, Debug)]
+struct Pep668Args {
+    /// Change an interpreter's environment even though it is marked EXTERNALLY-MANAGED (PEP 668).
+    /// Also WINST_BREAK_SYSTEM_PACKAGES=1.
+    #[arg(long)]
+    break_system_packages: bool,
+}
+
+impl Pep668Args {
+    fn check(&self, target: &Target) -> Result<()> {
+        let allowed = self.break_system_packages || crate::pep668::override_from_env();
+        crate::pep668::check(target, allowed)?;
+        Ok(())
+    }
 }
 
 #[derive(Args, Debug)]
@@ -153,6 +208,9 @@ struct InstallArgs {
     /// Do not check files against the wheel's RECORD (for broken wheels in the wild).
     #[arg(long, conflicts_with = "untrusted")]
     no_verify_record: bool,
+
+    #[command(flatten)]
+    pep668: Pep668Args,
 
     #[command(flatten)]
     untrusted: UntrustedArgs,
@@ -259,6 +317,11 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    if let Command::Completions(args) = &cli.command {
+        let mut cmd = <Cli as clap::CommandFactory>::command();
+        clap_complete::generate(args.shell, &mut cmd, "winst", &mut std::io::stdout());
+        return Ok(());
+    }
     let plugin_config = PluginConfig::load(&cli.config, &cli.plugin)?;
     match cli.command {
         Command::Install(args) => run_install(args, &plugin_config),
@@ -266,6 +329,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::List(args) => run_list(args),
         Command::Repair(args) => run_repair(args),
         Command::Plugins(args) => run_plugins(args, &plugin_config),
+        Command::Completions(_) => Ok(()),
     }
 }
 
@@ -285,6 +349,7 @@ fn open_env(target: &Target) -> Result<(EnvLock, Option<Recovery>)> {
 
 fn run_uninstall(args: UninstallArgs) -> Result<()> {
     let target = args.env.resolve()?;
+    args.pep668.check(&target)?;
     let _lock = open_env(&target)?;
     let report = uninstall::uninstall(&target, &args.names, args.dry_run)?;
     for w in &report.warnings {
@@ -464,6 +529,10 @@ fn run_install(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()> {
     }
     let wheels = expand_wheel_args(&args.wheels)?;
     let target = args.env.resolve()?;
+    // Like pip, a `--dry-run` report (`--json`) may look at a protected environment.
+    if !(args.dry_run && args.json) {
+        args.pep668.check(&target)?;
+    }
     let limits = args.untrusted.limits(&plugin_config.install)?;
     if limits.is_some() && args.no_verify_record {
         bail!(

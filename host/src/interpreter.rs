@@ -48,6 +48,7 @@ print(json.dumps({
     "libc": libc,
     "paths": paths(),
     "prefix_paths": paths("posix_prefix", prefix_vars) if os.name == "posix" else paths(),
+    "stdlib": sysconfig.get_path("stdlib"),
 }))
 "#;
 
@@ -85,6 +86,8 @@ pub struct Interpreter {
     pub libc: Option<Libc>,
     pub paths: SchemePaths,
     pub prefix_paths: SchemePaths,
+    /// sysconfig's `stdlib` directory, where a PEP 668 `EXTERNALLY-MANAGED` marker lives.
+    pub stdlib: PathBuf,
 }
 
 impl Interpreter {
@@ -171,7 +174,7 @@ fn cache_file(python: &Path) -> Option<PathBuf> {
     Some(
         cache_dir()?
             .join("interpreters")
-            .join(format!("v1-{hex}.json")),
+            .join(format!("v2-{hex}.json")),
     )
 }
 

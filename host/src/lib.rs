@@ -22,12 +22,14 @@
 //! What this crate is not: a resolver or a downloader. It installs exactly the wheels it is given.
 
 pub mod cli;
+pub mod discover;
 pub mod error;
 pub mod install;
 pub mod installed;
 pub mod interpreter;
 pub mod lock;
 pub mod name;
+pub mod pep668;
 pub mod plan;
 pub mod plugins;
 pub mod record;
