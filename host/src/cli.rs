@@ -489,8 +489,14 @@ fn run_plugins(args: PluginsArgs, config: &PluginConfig) -> Result<()> {
 pub fn expand_wheel_args(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for arg in args {
-        let meta =
-            std::fs::metadata(arg).with_context(|| format!("cannot read {}", arg.display()))?;
+        let meta = std::fs::metadata(arg).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => anyhow::anyhow!(
+                "{}: no such file or directory; check the path (winst installs wheel files you \
+                 already have; it does not download)",
+                arg.display()
+            ),
+            _ => anyhow::anyhow!("cannot read {}: {e}", arg.display()),
+        })?;
         if meta.is_dir() {
             let mut found: Vec<PathBuf> = std::fs::read_dir(arg)
                 .with_context(|| format!("cannot list {}", arg.display()))?
@@ -498,7 +504,13 @@ pub fn expand_wheel_args(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
                 .filter(|p| p.extension().is_some_and(|x| x == "whl") && p.is_file())
                 .collect();
             if found.is_empty() {
-                bail!("{} contains no .whl files", arg.display());
+                bail!(
+                    "{} contains no .whl files; put the wheels there (for example with \
+                     `python -m pip download --only-binary=:all: --dest {} NAME`) or pass them \
+                     by path",
+                    arg.display(),
+                    arg.display()
+                );
             }
             found.sort();
             out.extend(found);

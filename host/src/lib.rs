@@ -37,6 +37,7 @@ pub mod report;
 pub mod roots;
 pub mod scripts;
 pub mod signals;
+pub mod tagnames;
 pub mod tags;
 pub mod target;
 pub mod txn;
