@@ -145,7 +145,7 @@ pub fn mismatch(
     let is_for = match (python_fits, platform_fits) {
         (true, false) => platforms(),
         (false, true) => pythons(),
-        _ => format!("{} on {}", pythons(), platforms()),
+        _ => format!("{}, and for {}", pythons(), platforms()),
     };
     format!(
         "this wheel is for {is_for}; the target is {} on {} ({}); get the wheel built for the \
