@@ -253,7 +253,7 @@ const WHAT_TO_DO: &str = "create one with `python3 -m venv .venv`, activate one,
 /// which only need some interpreter: then `python3` on `PATH` does too.
 pub fn find(request: Option<&OsStr>, needs_environment: bool, ctx: &Inputs) -> Result<Found> {
     match request.map(PythonRequest::parse) {
-        Some(PythonRequest::Path(path)) => find_path(&absolute_in(&ctx.cwd, &path)),
+        Some(PythonRequest::Path(path)) => find_path(&path, &absolute_in(&ctx.cwd, &path)),
         Some(PythonRequest::Name(name)) => which(ctx.path.as_deref(), &ctx.cwd, &name)
             .map(|python| Found {
                 python,
@@ -270,7 +270,8 @@ pub fn find(request: Option<&OsStr>, needs_environment: bool, ctx: &Inputs) -> R
     }
 }
 
-fn find_path(path: &Path) -> Result<Found> {
+/// `given` is the path as the user typed it (for messages), `path` the same made absolute.
+fn find_path(given: &Path, path: &Path) -> Result<Found> {
     let requested = |python| {
         Ok(Found {
             python,
@@ -283,7 +284,7 @@ fn find_path(path: &Path) -> Result<Found> {
             None => bail!(
                 "--python {}: this directory has no bin/python, so it is not a Python \
                  environment; pass a virtual environment directory or an interpreter",
-                path.display()
+                given.display()
             ),
         };
     }
@@ -291,7 +292,7 @@ fn find_path(path: &Path) -> Result<Found> {
         bail!(
             "--python {}: no such file; pass an existing interpreter, a virtual environment \
              directory, or a version such as 3.11",
-            path.display()
+            given.display()
         );
     }
     requested(path.to_path_buf())
