@@ -2,7 +2,8 @@
 //!
 //! Follow `winst install` from the command line to the disk in a few hops:
 //!
-//! 1. [`cli`] parses the arguments and finds the target environment ([`target`], [`interpreter`]).
+//! 1. [`cli`] parses the arguments and finds the target environment ([`discover`], [`target`],
+//!    [`interpreter`]), refusing an externally managed one ([`pep668`]).
 //! 2. [`install::install`] runs the pipeline, one module per stage, plain data in between:
 //!    - **open** ([`wheel`]): parse each wheel's filename, `WHEEL`, `METADATA`, `RECORD` and
 //!      entry points; check its tags against the interpreter ([`tags`]).
