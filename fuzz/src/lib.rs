@@ -111,6 +111,7 @@ pub fn fake_target() -> &'static Target {
                 data: placeholder.to_path_buf(),
                 include: placeholder.join("include/python3.11"),
             },
+            stdlib: PathBuf::from("/usr/lib/python3.11"),
         };
         let layout = Layout::Environment;
         let scheme = target::scheme_for(&interpreter, &layout);

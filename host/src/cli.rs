@@ -25,8 +25,16 @@ use crate::wheel::limits::Limits;
     name = "winst",
     version,
     about = "Install Python wheels into an environment, in parallel",
-    long_about = "winst installs already-built wheels into a Python environment, all files of all \
-                  wheels in parallel, verifying every file against its RECORD hash as it writes."
+    long_about = "winst installs wheels you already have into a Python environment, all files of \
+                  all wheels in parallel, checking every file against its RECORD hash as it \
+                  writes. It does not resolve or download anything.\n\n\
+                  The environment is --python if given, else $VIRTUAL_ENV, else $CONDA_PREFIX, \
+                  else a .venv in the current directory or the nearest parent that has one.",
+    after_help = "Examples:\n  \
+                  winst install wheels/*.whl              into the active or nearby environment\n  \
+                  winst install --python 3.12 dist/       into a Python 3.12 environment\n  \
+                  winst uninstall --python .venv requests\n  \
+                  winst completions bash > ~/.local/share/bash-completion/completions/winst"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -44,6 +52,17 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Install wheel files into a Python environment.
+    #[command(
+        long_about = "Install wheel files into a Python environment, all or nothing. The wheels \
+                      are installed exactly as given: nothing is resolved or downloaded \
+                      (like `pip install --no-deps`).",
+        after_help = "Examples:\n  \
+                      winst install requests-2.32.3-py3-none-any.whl   into $VIRTUAL_ENV or ./.venv\n  \
+                      winst install --python .venv wheels/             every *.whl in wheels/\n  \
+                      winst install --python 3.12 dist/*.whl           a Python 3.12 environment\n  \
+                      winst install --target build/site wheels/        a plain directory\n  \
+                      winst install --dry-run --json wheels/           what would happen, as JSON"
+    )]
     Install(InstallArgs),
     /// Remove installed projects (RECORD-driven), all or nothing.
     Uninstall(UninstallArgs),
@@ -56,6 +75,12 @@ enum Command {
     /// Manage winst's cache (unpacked wheels, compiled bytecode, interpreter answers).
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    #[command(after_help = "Examples:\n  \
+                  winst completions bash > ~/.local/share/bash-completion/completions/winst\n  \
+                  winst completions zsh > ~/.zfunc/_winst\n  \
+                  winst completions fish > ~/.config/fish/completions/winst.fish")]
+    Completions(CompletionsArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -66,19 +91,29 @@ enum CacheCommand {
     Clean,
 }
 
+#[derive(Args, Debug)]
+struct CompletionsArgs {
+    /// The shell to write completions for.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
+}
+
 /// Which environment a command works on.
 #[derive(Args, Debug)]
 struct EnvArgs {
-    /// The interpreter (or virtual environment directory) to work on
-    /// [default: $VIRTUAL_ENV, then ./.venv].
-    #[arg(long, value_name = "PY")]
+    /// The environment to work on: an interpreter's path, a virtual environment directory, a
+    /// name on PATH (python3.12) or a version (3.12, 3, cpython3.12.4)
+    /// [default: $VIRTUAL_ENV, then $CONDA_PREFIX, then .venv here or in a parent directory].
+    #[arg(long, short = 'p', value_name = "PY")]
     python: Option<PathBuf>,
 
-    /// A plain directory, as with `pip install --target` (scripts in DIR/bin).
+    /// A plain directory instead of an environment, laid out as `pip install --target` does
+    /// (scripts in DIR/bin).
     #[arg(long, value_name = "DIR", conflicts_with = "prefix")]
     target: Option<PathBuf>,
 
-    /// A prefix, as with `pip install --prefix`.
+    /// A prefix instead of an environment, laid out as `pip install --prefix` does
+    /// (DIR/lib/pythonX.Y/site-packages).
     #[arg(long, value_name = "DIR")]
     prefix: Option<PathBuf>,
 }
@@ -106,6 +141,26 @@ struct UninstallArgs {
     /// Show what would be removed, and change nothing.
     #[arg(long)]
     dry_run: bool,
+
+    #[command(flatten)]
+    pep668: Pep668Args,
+}
+
+/// PEP 668: an environment that the OS or another tool manages.
+#[derive(Args, Debug)]
+struct Pep668Args {
+    /// Change an interpreter's environment even though it is marked EXTERNALLY-MANAGED (PEP 668).
+    /// Also WINST_BREAK_SYSTEM_PACKAGES=1.
+    #[arg(long)]
+    break_system_packages: bool,
+}
+
+impl Pep668Args {
+    fn check(&self, target: &Target) -> Result<()> {
+        let allowed = self.break_system_packages || crate::pep668::override_from_env();
+        crate::pep668::check(target, allowed)?;
+        Ok(())
+    }
 }
 
 #[derive(Args, Debug)]
@@ -173,6 +228,9 @@ struct InstallArgs {
 
     #[command(flatten)]
     cache: CacheArgs,
+
+    #[command(flatten)]
+    pep668: Pep668Args,
 
     #[command(flatten)]
     untrusted: UntrustedArgs,
@@ -319,6 +377,11 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    if let Command::Completions(args) = &cli.command {
+        let mut cmd = <Cli as clap::CommandFactory>::command();
+        clap_complete::generate(args.shell, &mut cmd, "winst", &mut std::io::stdout());
+        return Ok(());
+    }
     let plugin_config = PluginConfig::load(&cli.config, &cli.plugin)?;
     match cli.command {
         Command::Install(args) => run_install(args, &plugin_config),
@@ -327,6 +390,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Repair(args) => run_repair(args),
         Command::Plugins(args) => run_plugins(args, &plugin_config),
         Command::Cache(cmd) => run_cache(cmd),
+        Command::Completions(_) => Ok(()),
     }
 }
 
@@ -363,6 +427,7 @@ fn open_env(target: &Target) -> Result<(EnvLock, Option<Recovery>)> {
 
 fn run_uninstall(args: UninstallArgs) -> Result<()> {
     let target = args.env.resolve()?;
+    args.pep668.check(&target)?;
     let _lock = open_env(&target)?;
     let report = uninstall::uninstall(&target, &args.names, args.dry_run)?;
     for w in &report.warnings {
@@ -502,8 +567,14 @@ fn run_plugins(args: PluginsArgs, config: &PluginConfig) -> Result<()> {
 pub fn expand_wheel_args(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for arg in args {
-        let meta =
-            std::fs::metadata(arg).with_context(|| format!("cannot read {}", arg.display()))?;
+        let meta = std::fs::metadata(arg).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => anyhow::anyhow!(
+                "{}: no such file or directory; check the path (winst installs wheel files you \
+                 already have; it does not download)",
+                arg.display()
+            ),
+            _ => anyhow::anyhow!("cannot read {}: {e}", arg.display()),
+        })?;
         if meta.is_dir() {
             let mut found: Vec<PathBuf> = std::fs::read_dir(arg)
                 .with_context(|| format!("cannot list {}", arg.display()))?
@@ -511,7 +582,13 @@ pub fn expand_wheel_args(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
                 .filter(|p| p.extension().is_some_and(|x| x == "whl") && p.is_file())
                 .collect();
             if found.is_empty() {
-                bail!("{} contains no .whl files", arg.display());
+                bail!(
+                    "{} contains no .whl files; put the wheels there (for example with \
+                     `python -m pip download --only-binary=:all: --dest {} NAME`) or pass them \
+                     by path",
+                    arg.display(),
+                    arg.display()
+                );
             }
             found.sort();
             out.extend(found);
@@ -542,6 +619,10 @@ fn run_install(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()> {
     }
     let wheels = expand_wheel_args(&args.wheels)?;
     let target = args.env.resolve()?;
+    // Like pip, a `--dry-run` report (`--json`) may look at a protected environment.
+    if !(args.dry_run && args.json) {
+        args.pep668.check(&target)?;
+    }
     let limits = args.untrusted.limits(&plugin_config.install)?;
     if limits.is_some() && args.no_verify_record {
         bail!(

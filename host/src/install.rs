@@ -64,15 +64,10 @@ pub fn check_tags(wheels: &[OpenedWheel], target: &Target) -> Result<(), WheelEr
             .tags()
             .any(|(p, a, pl)| tags.is_supported(p, a, pl))
         {
+            let wheel_tags: Vec<_> = w.filename.tags().collect();
             return Err(WheelError::new(
                 &w.file_name,
-                format!(
-                    "this wheel is for {}; the target is {} ({}-{})",
-                    w.filename.tag_string(),
-                    target.interpreter.describe(),
-                    tags.interpreter_tag,
-                    tags.best_platform
-                ),
+                crate::tagnames::mismatch(&wheel_tags, &tags, &target.interpreter),
             ));
         }
     }

@@ -50,6 +50,7 @@ print(json.dumps({
     "magic": importlib.util.MAGIC_NUMBER.hex(),
     "paths": paths(),
     "prefix_paths": paths("posix_prefix", prefix_vars) if os.name == "posix" else paths(),
+    "stdlib": sysconfig.get_path("stdlib"),
 }))
 "#;
 
@@ -92,6 +93,8 @@ pub struct Interpreter {
     pub magic: String,
     pub paths: SchemePaths,
     pub prefix_paths: SchemePaths,
+    /// sysconfig's `stdlib` directory, where a PEP 668 `EXTERNALLY-MANAGED` marker lives.
+    pub stdlib: PathBuf,
 }
 
 impl Interpreter {
@@ -178,7 +181,7 @@ fn cache_file(python: &Path) -> Option<PathBuf> {
     Some(
         cache_dir()?
             .join("interpreters")
-            .join(format!("v2-{hex}.json")),
+            .join(format!("v3-{hex}.json")),
     )
 }
 

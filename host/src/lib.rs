@@ -2,7 +2,8 @@
 //!
 //! Follow `winst install` from the command line to the disk in a few hops:
 //!
-//! 1. [`cli`] parses the arguments and finds the target environment ([`target`], [`interpreter`]).
+//! 1. [`cli`] parses the arguments and finds the target environment ([`discover`], [`target`],
+//!    [`interpreter`]), refusing an externally managed one ([`pep668`]).
 //! 2. [`install::install`] runs the pipeline, one module per stage, plain data in between:
 //!    - **open** ([`wheel`]): parse each wheel's filename, `WHEEL`, `METADATA`, `RECORD` and
 //!      entry points; check its tags against the interpreter ([`tags`]).
@@ -24,12 +25,14 @@
 pub mod cache;
 pub mod cli;
 pub mod compile;
+pub mod discover;
 pub mod error;
 pub mod install;
 pub mod installed;
 pub mod interpreter;
 pub mod lock;
 pub mod name;
+pub mod pep668;
 pub mod plan;
 pub mod plugins;
 pub mod record;
@@ -37,6 +40,7 @@ pub mod report;
 pub mod roots;
 pub mod scripts;
 pub mod signals;
+pub mod tagnames;
 pub mod tags;
 pub mod target;
 pub mod txn;

@@ -24,6 +24,16 @@ impl SupportedTags {
             .contains(&(python.to_string(), abi.to_string(), platform.to_string()))
     }
 
+    /// Whether some supported tag has this Python tag and ABI (on any platform).
+    pub fn supports_python(&self, python: &str, abi: &str) -> bool {
+        self.set.iter().any(|(p, a, _)| p == python && a == abi)
+    }
+
+    /// Whether some supported tag has this platform.
+    pub fn supports_platform(&self, platform: &str) -> bool {
+        self.set.iter().any(|(_, _, p)| p == platform)
+    }
+
     pub fn len(&self) -> usize {
         self.set.len()
     }
@@ -204,6 +214,7 @@ mod tests {
             magic: "a70d0d0a".into(),
             paths: p.clone(),
             prefix_paths: p,
+            stdlib: PathBuf::from("/usr/lib/python3.11"),
         }
     }
 

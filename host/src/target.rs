@@ -1,16 +1,17 @@
 //! Where an install goes: which interpreter, and the scheme directories for its files.
 //!
-//! Finds the interpreter (`--python`, else `$VIRTUAL_ENV`, else `./.venv`), asks it for its
-//! configuration ([`crate::interpreter`]), and lays out the scheme: the environment's own
+//! Finds the interpreter ([`crate::discover`]: `--python`, else `$VIRTUAL_ENV`, else
+//! `$CONDA_PREFIX`, else `.venv` here or in a parent), asks it for its configuration ([`crate::interpreter`]), and lays out the scheme: the environment's own
 //! (sysconfig), a `--prefix` (posix_prefix rebased), or a plain `--target` directory laid out as
 //! `pip install --target` leaves it. Not here: opening or writing those directories
 //! ([`crate::roots`]).
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use serde::Serialize;
 
+use crate::discover::{self, Found};
 use crate::interpreter::{self, Interpreter, PREFIX_PLACEHOLDER};
 
 /// Which layout the user asked for.
@@ -43,68 +44,15 @@ pub struct Target {
     pub layout: Layout,
 }
 
-/// Finds the interpreter to install for, as an absolute path (links not resolved: a venv's
-/// `bin/python` must stay itself).
-pub fn find_python(requested: Option<&Path>, layout: &Layout) -> Result<PathBuf> {
-    if let Some(req) = requested {
-        return resolve_requested(req);
-    }
-    if let Some(venv) = std::env::var_os("VIRTUAL_ENV").filter(|v| !v.is_empty()) {
-        let python = venv_python(Path::new(&venv)).with_context(|| {
-            format!(
-                "$VIRTUAL_ENV is {} but it has no bin/python",
-                Path::new(&venv).display()
-            )
-        })?;
-        return Ok(python);
-    }
-    let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    if let Some(python) = venv_python(&cwd.join(".venv")) {
-        return Ok(python);
-    }
-    if *layout != Layout::Environment
-        && let Some(python) = which("python3")
-    {
-        return Ok(python);
-    }
-    bail!(
-        "no Python environment found: activate a virtual environment, create one with \
-         `python3 -m venv .venv`, or pass --python"
+/// Finds the interpreter to install for (see [`crate::discover`] for the order), as an absolute
+/// path (links not resolved: a venv's `bin/python` must stay itself).
+pub fn find_python(requested: Option<&Path>, layout: &Layout) -> Result<Found> {
+    let inputs = discover::Inputs::from_process()?;
+    discover::find(
+        requested.map(Path::as_os_str),
+        *layout == Layout::Environment,
+        &inputs,
     )
-}
-
-fn venv_python(dir: &Path) -> Option<PathBuf> {
-    ["python", "python3"]
-        .iter()
-        .map(|n| dir.join("bin").join(n))
-        .find(|p| p.is_file())
-}
-
-fn resolve_requested(req: &Path) -> Result<PathBuf> {
-    if req.is_dir() {
-        return venv_python(req).map(absolute).with_context(|| {
-            format!(
-                "{} is a directory without bin/python: pass a virtual environment or an interpreter",
-                req.display()
-            )
-        });
-    }
-    if req.components().count() > 1 || req.exists() {
-        if !req.exists() {
-            bail!("no Python interpreter at {}", req.display());
-        }
-        return Ok(absolute(req.to_path_buf()));
-    }
-    which(&req.to_string_lossy())
-        .with_context(|| format!("no interpreter named `{}` on PATH", req.display()))
-}
-
-fn which(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
-        .map(absolute)
 }
 
 fn absolute(p: PathBuf) -> PathBuf {
@@ -114,8 +62,15 @@ fn absolute(p: PathBuf) -> PathBuf {
 impl Target {
     /// Resolves a target: finds and queries the interpreter, lays out the scheme.
     pub fn resolve(python: Option<&Path>, layout: Layout) -> Result<Target> {
-        let exe = find_python(python, &layout)?;
-        let interpreter = interpreter::query(&exe)?;
+        let found = find_python(python, &layout)?;
+        let interpreter = interpreter::query(&found.python)?;
+        log::debug!(
+            "using environment {} ({}, {}: {})",
+            interpreter.prefix.display(),
+            interpreter.describe(),
+            found.source,
+            found.python.display()
+        );
         let scheme = scheme_for(&interpreter, &layout);
         Ok(Target {
             interpreter,

@@ -46,7 +46,8 @@ pub fn uninstall(target: &Target, names: &[String], dry_run: bool) -> Result<Uni
         let found: Vec<&InstalledDist> = dists.iter().filter(|d| d.normalized == *n).collect();
         if found.is_empty() {
             bail!(
-                "{n} is not installed in {} (see `winst list`)",
+                "{n} is not installed in {}; nothing was removed (`winst list` shows what is \
+                 installed there; pass --python to choose another environment)",
                 target.describe()
             );
         }

@@ -7,6 +7,7 @@
 
 pub mod corpus;
 pub mod rawzip;
+pub mod system;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -40,7 +41,8 @@ pub fn winst() -> Command {
     cmd.env("WINST_CACHE_DIR", tmp.join("winst-cache"))
         .env("WINST_SYSTEM_CONFIG", tmp.join("no-system-winst.toml"))
         .env("XDG_CONFIG_HOME", tmp.join("no-user-config"))
-        .env_remove("VIRTUAL_ENV");
+        .env_remove("VIRTUAL_ENV")
+        .env_remove("CONDA_PREFIX");
     cmd
 }
 

@@ -91,8 +91,18 @@ pub fn open(path: &Path, options: OpenOptions) -> Result<OpenedWheel, WheelError
         .and_then(|n| n.to_str())
         .unwrap_or("<wheel>")
         .to_string();
-    let filename = WheelFilename::parse(&file_name)
-        .map_err(|rule| WheelError::new(&file_name, format!("invalid wheel file name: {rule}")))?;
+    let filename = WheelFilename::parse(&file_name).map_err(|rule| {
+        let hint = if file_name.ends_with(".whl") {
+            "keep the name its build tool gave it: winst reads the wheel's tags from it"
+        } else {
+            "winst installs built wheels only; build one first, for example with \
+                 `python -m pip wheel --no-deps FILE`"
+        };
+        WheelError::new(
+            &file_name,
+            format!("invalid wheel file name: {rule}; {hint}"),
+        )
+    })?;
     let to_error = |(member, rule): (Option<String>, String)| WheelError {
         wheel: file_name.clone(),
         member,
