@@ -3,7 +3,8 @@
 
 Usage:
     python3 bench/run.py [--winst target/release/winst] [--reps 5] [--dir /dev/shm]
-                         [--corpus datasci,smallfiles,large,one] [--smoke]
+                         [--corpus datasci,smallfiles,large,one] [--scenarios cold,...]
+                         [--smoke]
 
 Corpora are pinned in bench/corpora/*.txt (sha256) and fetched once with `pip download` into
 ~/.cache/winst-bench/<corpus> (bench/fetch.sh). uv comes from PyPI at the version pinned below,
@@ -12,13 +13,18 @@ outside the timed part) into a new directory; the timed part is one installer pr
 scenario and tool it prints the median wall time, CPU time (user + sys of the installer and its
 children) and peak RSS, and the ratios winst/uv and winst/pip.
 
-Scenarios (per corpus):
-  cold     no cache: winst (writes straight into the venv), uv --no-cache --link-mode copy,
-           pip --no-compile --no-cache-dir
-  warm     uv with its cache already holding the wheels (--link-mode hardlink and copy); winst
-           has no unpacked-wheel cache yet, so it runs its cold path
-  bytecode uv --compile-bytecode and pip (compiles by default); winst cannot compile yet and is
-           not timed (reported as n/a)
+Scenarios (per corpus; the large corpus skips the two bytecode ones):
+  cold           no cache at all: winst --no-cache, uv --no-cache --link-mode copy,
+                 pip --no-compile --no-cache-dir
+  fill           an empty cache that the install fills (a fresh cache directory per run):
+                 winst and uv with their default hard links
+  warm hardlink  the caches already hold the wheels: winst and uv --link-mode hardlink
+  warm copy      the same with --link-mode copy
+  compile        cold with bytecode: winst --no-cache --compile, uv --no-cache --compile-bytecode
+                 (--link-mode copy), pip (compiles by default)
+  compile warm   warm hardlink with bytecode: winst --compile (its bytecode cache is warm too),
+                 uv --compile-bytecode (uv has no bytecode cache)
+Ratios compare winst with each other tool in the same scenario.
 """
 
 import argparse
@@ -35,6 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("WINST_BENCH_CACHE", Path.home() / ".cache/winst-bench"))
 UV_VERSION = "0.13.9"
+SCENARIOS = ["cold", "fill", "warm hardlink", "warm copy", "compile", "compile warm"]
 
 
 def fetch(corpus: str) -> list[Path]:
@@ -76,6 +83,7 @@ def main():
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--dir", default=None, help="where venvs go (default: the system temp dir)")
     ap.add_argument("--corpus", default="datasci,smallfiles,large,one")
+    ap.add_argument("--scenarios", default=",".join(SCENARIOS))
     ap.add_argument("--smoke", action="store_true", help="one repetition, `one` corpus only")
     args = ap.parse_args()
     if args.smoke:
@@ -99,41 +107,61 @@ def main():
         shutil.copytree(template, venv, symlinks=True)
         return venv
 
-    def commands(venv: Path, wheels: list[Path], uv_cache: Path) -> dict:
+    def commands(venv: Path, wheels: list[Path], caches: dict) -> dict:
         py = str(venv / "bin/python")
         ws = [str(w) for w in wheels]
         pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--python", py,
                "install", "--no-deps", "--no-index", "--no-cache-dir", "-q"]
         uvi = [uv, "pip", "install", "--python", py, "--no-deps", "--offline", "-q"]
+        wi = [winst, "install", "--python", py]
+        uvc, wc = ["--cache-dir", str(caches["uv"])], ["--cache-dir", str(caches["winst"])]
+        uvf, wf = ["--cache-dir", str(caches["uv-fill"])], ["--cache-dir", str(caches["winst-fill"])]
         return {
-            ("cold", "winst"): [winst, "install", "--python", py, *ws],
+            ("cold", "winst"): wi + ["--no-cache", *ws],
             ("cold", "uv"): uvi + ["--no-cache", "--link-mode", "copy", *ws],
             ("cold", "pip"): pip + ["--no-compile", *ws],
-            ("warm", "winst"): [winst, "install", "--python", py, *ws],
-            ("warm", "uv hardlink"): uvi + ["--cache-dir", str(uv_cache), "--link-mode",
-                                            "hardlink", *ws],
-            ("warm", "uv copy"): uvi + ["--cache-dir", str(uv_cache), "--link-mode", "copy", *ws],
-            ("bytecode", "uv"): uvi + ["--no-cache", "--link-mode", "copy",
-                                       "--compile-bytecode", *ws],
-            ("bytecode", "pip"): pip + [*ws],
+            ("fill", "winst"): wi + wf + ws,
+            ("fill", "uv"): uvi + uvf + ws,
+            ("warm hardlink", "winst"): wi + wc + ["--link-mode", "hardlink", *ws],
+            ("warm hardlink", "uv"): uvi + uvc + ["--link-mode", "hardlink", *ws],
+            ("warm copy", "winst"): wi + wc + ["--link-mode", "copy", *ws],
+            ("warm copy", "uv"): uvi + uvc + ["--link-mode", "copy", *ws],
+            ("compile", "winst"): wi + ["--no-cache", "--compile", *ws],
+            ("compile", "uv"): uvi + ["--no-cache", "--link-mode", "copy", "--compile-bytecode",
+                                      *ws],
+            ("compile", "pip"): pip + ws,
+            ("compile warm", "winst"): wi + wc + ["--compile", *ws],
+            ("compile warm", "uv"): uvi + uvc + ["--compile-bytecode", *ws],
         }
 
     results: dict = {}
+    scenarios = [s.strip() for s in args.scenarios.split(",")]
     try:
         for corpus in args.corpus.split(","):
             wheels = fetch(corpus)
-            uv_cache = work / f"uv-cache-{corpus}"
-            # Warm uv's cache (and winst's interpreter cache) once, untimed.
-            for key in (("warm", "uv hardlink"), ("cold", "winst")):
-                subprocess.run(commands(fresh(), wheels, uv_cache)[key], env=env, check=True,
-                               capture_output=True)
-            names = list(commands(template, wheels, uv_cache))
+            caches = {k: work / f"{k}-cache-{corpus}" for k in ("uv", "winst")}
+            fills = [0]
+
+            def with_fill(venv):
+                fills[0] += 1
+                return {**caches, "uv-fill": work / f"uv-fill-{fills[0]}",
+                        "winst-fill": work / f"winst-fill-{fills[0]}"}
+
+            # Warm both caches (and winst's interpreter and bytecode caches) once, untimed.
+            for key in (("warm hardlink", "uv"), ("compile warm", "winst")):
+                subprocess.run(commands(fresh(), wheels, with_fill(None))[key], env=env,
+                               check=True, capture_output=True)
+            names = [k for k in commands(template, wheels, with_fill(None))
+                     if k[0] in scenarios and not (corpus == "large" and "compile" in k[0])]
             for _ in range(args.reps):
                 for key in names:  # interleaved: every tool once per repetition
                     venv = fresh()
-                    cmd = commands(venv, wheels, uv_cache)[key]
-                    results.setdefault((corpus, *key), []).append(timed(cmd, env))
+                    c = with_fill(venv)
+                    results.setdefault((corpus, *key), []).append(
+                        timed(commands(venv, wheels, c)[key], env))
                     shutil.rmtree(venv)
+                    for k in ("uv-fill", "winst-fill"):
+                        shutil.rmtree(c[k], ignore_errors=True)
             size = sum(w.stat().st_size for w in wheels) / 1e6
             print(f"corpus {corpus}: {len(wheels)} wheels, {size:.0f} MB", file=sys.stderr)
     finally:
@@ -148,11 +176,12 @@ def main():
           "medians\n")
     print("| corpus | scenario | tool | wall s | CPU s | peak MiB | winst/this |")
     print("|---|---|---|---|---|---|---|")
-    for (corpus, scenario, tool) in sorted(results, key=lambda k: (k[0], k[1], k[2] != "winst")):
+    order = {name: i for i, name in enumerate(SCENARIOS)}
+    for (corpus, scenario, tool) in sorted(
+            results, key=lambda k: (k[0], order.get(k[1], 99), k[2] != "winst", k[2])):
         wall = med((corpus, scenario, tool), 0)
-        base = med((corpus, "cold" if scenario == "bytecode" else scenario, "winst"), 0)
-        ratio = "" if tool == "winst" else (f"{base / wall:.2f}" if scenario != "bytecode"
-                                              else "n/a (winst has no --compile yet)")
+        base = med((corpus, scenario, "winst"), 0)
+        ratio = "" if tool == "winst" or base is None else f"{base / wall:.2f}"
         print(f"| {corpus} | {scenario} | {tool} | {wall:.3f} | "
               f"{med((corpus, scenario, tool), 1):.2f} | {med((corpus, scenario, tool), 2)} | "
               f"{ratio} |")

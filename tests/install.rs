@@ -489,6 +489,7 @@ fn interpreter_answer_is_cached() {
     let files: Vec<_> = std::fs::read_dir(cache.path().join("interpreters"))
         .unwrap()
         .flatten()
+        .filter(|e| !e.file_name().to_string_lossy().starts_with("venv-"))
         .collect();
     assert_eq!(files.len(), 1);
     // Change the cached answer: a second run must use it instead of asking Python.
@@ -526,4 +527,63 @@ fn interpreter_answer_is_cached() {
             venv.python_out("import platform; print(platform.python_version())")
         )
     );
+}
+
+#[test]
+fn a_fresh_venv_of_a_known_interpreter_needs_no_python_start() {
+    let wheels = wheel_dir();
+    let whl = pkg("rebased", "1.0").build(wheels.path());
+    let cache = tempfile::tempdir().unwrap();
+    let run = |venv: &Venv| -> serde_json::Value {
+        let out = check(
+            winst()
+                .env("WINST_CACHE_DIR", cache.path())
+                .args(["install", "--json", "--python"])
+                .arg(venv.python())
+                .arg(&whl),
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let first = Venv::new();
+    assert_eq!(run(&first)["target"]["interpreter_answer"], "query");
+    // Another venv of the same base interpreter, at another path: the first answer, rebased.
+    let second = Venv::new();
+    let report = run(&second);
+    assert_eq!(report["target"]["interpreter_answer"], "venv-template");
+    let sysconfig = second.python_out(
+        "import json, sys, sysconfig; p = sysconfig.get_paths(); \
+         print(json.dumps([sys.prefix, p['purelib'], p['platlib'], p['scripts'], p['data']]))",
+    );
+    let scheme = &report["target"]["scheme"];
+    let expected: Vec<String> = serde_json::from_str(&sysconfig).unwrap();
+    assert_eq!(
+        vec![
+            report["target"]["prefix"].as_str().unwrap(),
+            scheme["purelib"].as_str().unwrap(),
+            scheme["platlib"].as_str().unwrap(),
+            scheme["scripts"].as_str().unwrap(),
+            scheme["data"].as_str().unwrap(),
+        ],
+        expected
+    );
+    assert_eq!(second.python_out("import rebased; print('ok')"), "ok");
+    // Now cached for that path too.
+    let third_run = run(&second);
+    assert_eq!(third_run["target"]["interpreter_answer"], "cache");
+    // A venv whose interpreter is its own copy is always asked.
+    let copies = tempfile::tempdir().unwrap();
+    check(
+        std::process::Command::new(support::python3())
+            .args(["-m", "venv", "--without-pip", "--copies"])
+            .arg(copies.path().join("env")),
+    );
+    let out = check(
+        winst()
+            .env("WINST_CACHE_DIR", cache.path())
+            .args(["install", "--dry-run", "--json", "--python"])
+            .arg(copies.path().join("env/bin/python"))
+            .arg(&whl),
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["target"]["interpreter_answer"], "query");
 }

@@ -185,6 +185,24 @@ fn cache_file(python: &Path) -> Option<PathBuf> {
     )
 }
 
+/// Where the last answer of [`query`] came from: 0 nothing yet, 1 the interpreter (Python ran),
+/// 2 the cache, 3 another venv's answer rebased. For reports and tests.
+static LAST_SOURCE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// Where the last interpreter answer came from: `query`, `cache` or `venv-template`.
+pub fn last_source() -> &'static str {
+    match LAST_SOURCE.load(std::sync::atomic::Ordering::Relaxed) {
+        1 => "query",
+        2 => "cache",
+        3 => "venv-template",
+        _ => "none",
+    }
+}
+
+fn set_source(n: u8) {
+    LAST_SOURCE.store(n, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Queries `python` (an absolute path), using the cache when it is still valid.
 pub fn query(python: &Path) -> Result<Interpreter> {
     let key = cache_key(python)?;
@@ -194,9 +212,28 @@ pub fn query(python: &Path) -> Result<Interpreter> {
         && let Ok(entry) = serde_json::from_slice::<CacheEntry>(&bytes)
         && entry.key == key
     {
+        set_source(2);
         return Ok(entry.interpreter);
     }
+    let template = VenvTemplate::for_python(python);
+    if let Some(t) = &template
+        && let Some(interpreter) = t.load(python)
+    {
+        if let Some(file) = cache {
+            let entry = CacheEntry {
+                key,
+                interpreter: interpreter.clone(),
+            };
+            let _ = write_atomically(&file, &serde_json::to_vec(&entry).unwrap_or_default());
+        }
+        set_source(3);
+        return Ok(interpreter);
+    }
     let interpreter = run_query(python)?;
+    set_source(1);
+    if let Some(t) = &template {
+        t.store(&interpreter);
+    }
     if let Some(file) = cache {
         let entry = CacheEntry {
             key,
@@ -206,6 +243,101 @@ pub fn query(python: &Path) -> Result<Interpreter> {
         let _ = write_atomically(&file, &serde_json::to_vec(&entry).unwrap_or_default());
     }
     Ok(interpreter)
+}
+
+/// A fresh virtual environment made from an interpreter winst has seen in another venv gets that
+/// venv's answer with the environment's directory swapped, without starting Python. Two venvs
+/// answer alike when their `bin/python` resolves to the same base executable (same size and
+/// modification time) and their `pyvenv.cfg` says the same `home`, `version` and
+/// `include-system-site-packages`; every path under the old venv's root moves to the new root.
+/// Venvs made with `--copies` (their interpreter is their own file) are always queried.
+struct VenvTemplate {
+    root: PathBuf,
+    file: PathBuf,
+}
+
+/// The placeholder for a venv's root in a stored template.
+const VENV_PLACEHOLDER: &str = "/@winst-venv@";
+
+impl VenvTemplate {
+    fn for_python(python: &Path) -> Option<VenvTemplate> {
+        let root = python.parent()?.parent()?.to_path_buf();
+        let cfg = std::fs::read_to_string(root.join("pyvenv.cfg")).ok()?;
+        let mut fields: Vec<(String, String)> = cfg
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .filter(|(k, _)| {
+                matches!(
+                    k.as_str(),
+                    "home" | "version" | "version_info" | "include-system-site-packages"
+                )
+            })
+            .collect();
+        fields.sort();
+        let real = std::fs::canonicalize(python).ok()?;
+        if real.starts_with(std::fs::canonicalize(&root).ok()?) {
+            return None;
+        }
+        let meta = std::fs::metadata(&real).ok()?;
+        let identity = serde_json::to_vec(&(
+            &real,
+            meta.len(),
+            mtime_ns(&meta),
+            &fields,
+            python.strip_prefix(&root).ok()?,
+        ))
+        .ok()?;
+        let digest = sha2::Sha256::digest(&identity);
+        let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        let file = cache_dir()?
+            .join("interpreters")
+            .join(format!("venv-v3-{hex}.json"));
+        Some(VenvTemplate { root, file })
+    }
+
+    fn swap(interpreter: &Interpreter, from: &Path, to: &Path) -> Option<Interpreter> {
+        let move_path = |p: &mut PathBuf| {
+            if let Ok(rest) = p.strip_prefix(from) {
+                *p = if rest.as_os_str().is_empty() {
+                    to.to_path_buf()
+                } else {
+                    to.join(rest)
+                };
+            }
+        };
+        let mut i = interpreter.clone();
+        if i.prefix != from || !i.executable.starts_with(from) {
+            return None;
+        }
+        move_path(&mut i.executable);
+        move_path(&mut i.prefix);
+        for p in [
+            &mut i.paths.purelib,
+            &mut i.paths.platlib,
+            &mut i.paths.scripts,
+            &mut i.paths.data,
+            &mut i.paths.include,
+        ] {
+            move_path(p);
+        }
+        Some(i)
+    }
+
+    fn load(&self, python: &Path) -> Option<Interpreter> {
+        let bytes = std::fs::read(&self.file).ok()?;
+        let stored: Interpreter = serde_json::from_slice(&bytes).ok()?;
+        let i = Self::swap(&stored, Path::new(VENV_PLACEHOLDER), &self.root)?;
+        (i.executable == python).then_some(i)
+    }
+
+    fn store(&self, interpreter: &Interpreter) {
+        if let Some(t) = Self::swap(interpreter, &self.root, Path::new(VENV_PLACEHOLDER))
+            && let Ok(bytes) = serde_json::to_vec(&t)
+        {
+            let _ = write_atomically(&self.file, &bytes);
+        }
+    }
 }
 
 fn write_atomically(file: &Path, bytes: &[u8]) -> std::io::Result<()> {

@@ -54,6 +54,9 @@ pub struct WheelReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct TargetReport {
     pub python: PathBuf,
+    /// Where winst's knowledge of the interpreter came from: `query` (Python ran), `cache`, or
+    /// `venv-template` (another venv of the same base interpreter, rebased).
+    pub interpreter_answer: &'static str,
     pub version: String,
     pub prefix: PathBuf,
     pub scheme: Scheme,
@@ -106,6 +109,7 @@ impl Report {
             dry_run,
             target: TargetReport {
                 python: target.interpreter.executable.clone(),
+                interpreter_answer: crate::interpreter::last_source(),
                 version: target.interpreter.describe(),
                 prefix: target.interpreter.prefix.clone(),
                 scheme: target.scheme.clone(),
