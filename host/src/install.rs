@@ -24,6 +24,7 @@ use crate::record::{self, StagedExtra};
 use crate::report::{Report, Timings};
 use crate::tags::SupportedTags;
 use crate::target::Target;
+use crate::ui::progress::{Progress, Stage};
 use crate::wheel::{self, OpenOptions, OpenedWheel};
 use crate::write;
 
@@ -37,6 +38,8 @@ pub struct InstallOptions<'a> {
     /// Untrusted mode's limits, when it is on.
     pub limits: Option<crate::wheel::limits::Limits>,
     pub plugins: &'a PluginHost,
+    /// Counters the progress display reads ([`crate::ui::progress`]).
+    pub progress: &'a Progress,
 }
 
 /// Opens every wheel in parallel; the first failure in argument order wins.
@@ -85,7 +88,10 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
         ..Timings::default()
     };
     let plugins = options.plugins;
+    let progress = options.progress;
+    progress.set_wheels(options.wheels.len());
 
+    progress.stage(Stage::Opening);
     let lap = Instant::now();
     let wheels: Arc<[OpenedWheel]> = open_all(
         &options.wheels,
@@ -98,6 +104,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     check_tags(&wheels, target)?;
     timings.open_ms = ms(lap);
 
+    progress.stage(Stage::Checking);
     let lap = Instant::now();
     let mut warnings: Vec<String> = wheels.iter().flat_map(|w| w.warnings.clone()).collect();
     warnings.extend(hooks::check(plugins, &wheels, target)?);
@@ -139,15 +146,24 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     }
 
     crate::signals::check()?;
+    let mut per_wheel = vec![0; wheels.len()];
+    for f in &plan.files {
+        if let Some(n) = per_wheel.get_mut(f.wheel) {
+            *n += 1;
+        }
+    }
+    progress.start_writing(&per_wheel, plan.files.iter().map(|f| f.size_hint()).sum());
     let lap = Instant::now();
     let mut staged = write::write(
         &mut plan,
         &wheels,
         &target.interpreter.executable,
         target.state_dir(),
+        progress,
     )?;
     timings.write_ms = ms(lap);
 
+    progress.stage(Stage::Recording);
     let lap = Instant::now();
     let mut extras = Vec::new();
     if plugins.has(Role::PostInstall) {
@@ -178,6 +194,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     timings.record_ms = ms(lap);
 
     crate::signals::check()?;
+    progress.stage(Stage::Committing);
     let lap = Instant::now();
     let committed = staged.commit(&plan.removals, &plan.stale_dist_infos)?;
     warnings.extend(committed.warnings);

@@ -82,6 +82,7 @@ pub fn write(
     wheels: &[OpenedWheel],
     python: &Path,
     state_dir: &Path,
+    progress: &crate::ui::progress::Progress,
 ) -> Result<Staged> {
     let mut txn = Transaction::begin(state_dir, std::mem::take(&mut plan.roots), "winst install")?;
     let used: BTreeSet<RootId> = plan
@@ -160,8 +161,9 @@ pub fn write(
                         temps[i].as_deref(),
                         python,
                     );
-                    if r.is_err() {
-                        failed.store(true, Ordering::Relaxed);
+                    match &r {
+                        Ok(w) => progress.file_done(files[i].wheel, w.size),
+                        Err(_) => failed.store(true, Ordering::Relaxed),
                     }
                     Out::File(i, r)
                 }
