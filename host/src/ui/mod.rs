@@ -29,7 +29,7 @@ pub enum ColorChoice {
 }
 
 /// The output settings of this process, fixed once at start-up by [`init`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Settings {
     /// `-v` count minus `-q` count: -2 errors only, -1 warnings and errors, 0 normal, 1 debug
     /// (stage timings, environment), 2 trace (per-wheel detail), 3 also other crates' debug logs.
@@ -41,17 +41,6 @@ pub struct Settings {
     /// Whether the live progress display may be drawn: stderr is a terminal that understands
     /// control codes, not quiet, `NO_COLOR` unset and not `--color never`.
     pub progress: bool,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            verbosity: 0,
-            color: false,
-            color_stdout: false,
-            progress: false,
-        }
-    }
 }
 
 static SETTINGS: OnceLock<Settings> = OnceLock::new();
@@ -106,7 +95,7 @@ pub fn use_progress(
         && verbosity >= 0
         && choice != ColorChoice::Never
         && !env_set(get, "NO_COLOR")
-        && !get("TERM").is_some_and(|t| t == "dumb")
+        && get("TERM").is_none_or(|t| t != "dumb")
 }
 
 /// Fixes the settings from the command line and the environment and installs the logger.

@@ -239,11 +239,7 @@ fn run(progress: &Progress, stop: &mpsc::Receiver<()>, min: Duration, paint: Pai
     let start = Instant::now();
     let mut bar: Option<(ProgressBar, bool)> = None;
     let mut wait = min.min(POLL);
-    loop {
-        match stop.recv_timeout(wait) {
-            Err(RecvTimeoutError::Timeout) => {}
-            Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
-        }
+    while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(wait) {
         wait = POLL;
         if start.elapsed() < min {
             wait = (min - start.elapsed()).min(POLL);
