@@ -1,6 +1,7 @@
 //! The command line: parse arguments, run the command, print the outcome, choose the exit code.
 //!
-//! Output: results on stdout (`--json`, `--dry-run`), the summary, warnings and errors on stderr.
+//! Output: results on stdout (`--json`, `--dry-run`), the summary, progress, warnings and errors
+//! on stderr, all through [`crate::ui`] (`-v`, `-q`, `--color`).
 //! Exit codes: 0 success, 1 any error, 2 a usage error (from clap).
 
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ use crate::plugins::config::{InstallSettings, LimitSettings};
 use crate::plugins::{PluginConfig, PluginHost};
 use crate::target::{Layout, Target};
 use crate::txn::{self, Recovery};
+use crate::ui::{self, ColorChoice, Paint, progress};
 use crate::uninstall;
 use crate::wheel::limits::Limits;
 
@@ -47,6 +49,24 @@ struct Cli {
     /// A plugin component to add, serving the roles it declares (repeatable).
     #[arg(long, global = true, value_name = "FILE.wasm")]
     plugin: Vec<PathBuf>,
+
+    /// More output: -v adds the environment and stage timings, -vv per-wheel detail.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    verbose: u8,
+
+    /// Less output: -q shows only warnings and errors, -qq only errors (stdout results stay).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    quiet: u8,
+
+    /// Color on stderr and stdout [auto: on a terminal, unless NO_COLOR or TERM=dumb].
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    color: ColorChoice,
 }
 
 #[derive(Subcommand, Debug)]
@@ -363,10 +383,11 @@ impl UntrustedArgs {
 pub fn main() -> ExitCode {
     crate::signals::install();
     let cli = Cli::parse();
+    ui::init(cli.verbose, cli.quiet, cli.color);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            ui::error(format_args!("{e:#}"));
             if crate::signals::interrupted() {
                 ExitCode::from(130)
             } else {
@@ -401,10 +422,11 @@ fn run_cache(cmd: CacheCommand) -> Result<()> {
     match cmd {
         CacheCommand::Dir => println!("{}", dir.display()),
         CacheCommand::Clean => match std::fs::remove_dir_all(&dir) {
-            Ok(()) => eprintln!("Removed {}", dir.display()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                eprintln!("Nothing to clean: {} does not exist", dir.display())
-            }
+            Ok(()) => ui::write_stderr(&format!("Removed {}\n", dir.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => ui::write_stderr(&format!(
+                "Nothing to clean: {} does not exist\n",
+                dir.display()
+            )),
             Err(e) => return Err(e).with_context(|| format!("cannot remove {}", dir.display())),
         },
     }
@@ -417,9 +439,9 @@ fn open_env(target: &Target) -> Result<(EnvLock, Option<Recovery>)> {
     let lock = EnvLock::acquire(target.state_dir())?;
     let recovery = txn::recover(target.state_dir())?;
     if let Some(r) = &recovery {
-        eprintln!("winst: {r}");
+        log::info!("{r}");
         for w in &r.warnings {
-            eprintln!("warning: {w}");
+            ui::warn(w);
         }
     }
     Ok((lock, recovery))
@@ -429,23 +451,24 @@ fn run_uninstall(args: UninstallArgs) -> Result<()> {
     let target = args.env.resolve()?;
     args.pep668.check(&target)?;
     let _lock = open_env(&target)?;
+    let start = std::time::Instant::now();
     let report = uninstall::uninstall(&target, &args.names, args.dry_run)?;
+    let elapsed_ms = start.elapsed().as_secs_f64() * 1000.0;
     for w in &report.warnings {
-        eprintln!("warning: {w}");
+        ui::warn(w);
     }
     for p in &report.projects {
-        let verb = if report.dry_run {
-            "Would remove"
-        } else {
-            "Removed"
-        };
-        eprintln!("{verb} {}=={} ({} files)", p.name, p.version, p.files);
+        log::debug!("{}=={}: {} files", p.name, p.version, p.files);
         for s in &p.shared {
-            eprintln!(
-                "  kept {} (another installed project lists it)",
-                s.display()
-            );
+            log::info!("kept {} (another installed project lists it)", s.display());
         }
+    }
+    if ui::settings().verbosity >= 0 {
+        ui::write_stderr(&ui::summary::uninstall(
+            &report,
+            elapsed_ms,
+            Paint::stderr(),
+        ));
     }
     Ok(())
 }
@@ -493,8 +516,8 @@ fn run_repair(args: RepairArgs) -> Result<()> {
     let target = args.env.resolve()?;
     let (_lock, recovery) = open_env(&target)?;
     if recovery.is_none() {
-        eprintln!(
-            "winst: nothing to repair in {}: no interrupted transaction",
+        log::info!(
+            "nothing to repair in {}: no interrupted transaction",
             target.state_dir().display()
         );
     }
@@ -640,6 +663,8 @@ fn run_install(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()> {
     };
     let cache = args.cache.open()?;
     let _lock = open_env(&target)?;
+    let progress = progress::Progress::new();
+    let display = progress::Display::start(&progress);
     let report = install::install(
         &target,
         &InstallOptions {
@@ -651,17 +676,22 @@ fn run_install(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()> {
             plugins: &plugins,
             cache: cache.as_ref(),
             compile: args.compile,
+            progress: &progress,
         },
-    )?;
+    );
+    // The bar goes before anything else is printed, on success and on error alike.
+    display.finish();
+    let report = report?;
     for w in &report.warnings {
-        eprintln!("warning: {w}");
+        ui::warn(w);
     }
+    ui::summary::log_details(&report);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else if args.dry_run {
-        print!("{}", report.text());
-    } else {
-        eprint!("{}", report.text());
+        print!("{}", ui::summary::install(&report, Paint::stdout()));
+    } else if ui::settings().verbosity >= 0 {
+        ui::write_stderr(&ui::summary::install(&report, Paint::stderr()));
     }
     Ok(())
 }

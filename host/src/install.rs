@@ -26,6 +26,7 @@ use crate::record::{self, StagedExtra};
 use crate::report::{Report, Timings};
 use crate::tags::SupportedTags;
 use crate::target::Target;
+use crate::ui::progress::{Progress, Stage};
 use crate::wheel::{self, OpenOptions, OpenedWheel};
 use crate::write;
 
@@ -43,6 +44,8 @@ pub struct InstallOptions<'a> {
     pub cache: Option<&'a WheelCache>,
     /// Compile `.py` files to bytecode (`--compile`).
     pub compile: bool,
+    /// Counters the progress display reads ([`crate::ui::progress`]).
+    pub progress: &'a Progress,
 }
 
 /// Opens every wheel in parallel; the first failure in argument order wins.
@@ -86,7 +89,10 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
         ..Timings::default()
     };
     let plugins = options.plugins;
+    let progress = options.progress;
+    progress.set_wheels(options.wheels.len());
 
+    progress.stage(Stage::Opening);
     let lap = Instant::now();
     let wheels: Arc<[OpenedWheel]> = open_all(
         &options.wheels,
@@ -99,6 +105,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     check_tags(&wheels, target)?;
     timings.open_ms = ms(lap);
 
+    progress.stage(Stage::Checking);
     let lap = Instant::now();
     let mut warnings: Vec<String> = wheels.iter().flat_map(|w| w.warnings.clone()).collect();
     warnings.extend(hooks::check(plugins, &wheels, target)?);
@@ -140,6 +147,13 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     }
 
     crate::signals::check()?;
+    let mut per_wheel = vec![0; wheels.len()];
+    for f in &plan.files {
+        if let Some(n) = per_wheel.get_mut(f.wheel) {
+            *n += 1;
+        }
+    }
+    progress.start_writing(&per_wheel, plan.files.iter().map(|f| f.size_hint()).sum());
     let lap = Instant::now();
     let cache_plan = options
         .cache
@@ -153,6 +167,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
         &target.interpreter.executable,
         target.state_dir(),
         cache_plan,
+        progress,
     )?;
     timings.write_ms = ms(lap);
     let from_cache = staged.from_cache;
@@ -161,6 +176,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     let mut compile_stats = None;
     if options.compile {
         crate::signals::check()?;
+        progress.stage(Stage::Compiling);
         let lap = Instant::now();
         let interpreter = &target.interpreter;
         let (extras, warns, stats) = compile::compile(
@@ -178,6 +194,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
         timings.compile_ms = ms(lap);
     }
 
+    progress.stage(Stage::Recording);
     let lap = Instant::now();
     let mut extras = compiled;
     if plugins.has(Role::PostInstall) {
@@ -208,6 +225,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     timings.record_ms = ms(lap);
 
     crate::signals::check()?;
+    progress.stage(Stage::Committing);
     let lap = Instant::now();
     // Unfinished cache entries are removed when dropped (on any error before they are finished).
     let cache_fill = std::mem::take(&mut staged.cache_fill);

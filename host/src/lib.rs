@@ -18,7 +18,7 @@
 //!      `direct_url.json` of each project.
 //!    - **commit** ([`write::Staged::commit`]): rename everything into place, remove what the
 //!      replaced versions had and the new ones do not.
-//! 3. [`report`] turns the outcome into text or JSON.
+//! 3. [`report`] turns the outcome into JSON, [`ui`] into the summary, progress and log lines.
 //!
 //! What this crate is not: a resolver or a downloader. It installs exactly the wheels it is given.
 
@@ -44,6 +44,7 @@ pub mod tagnames;
 pub mod tags;
 pub mod target;
 pub mod txn;
+pub mod ui;
 pub mod uninstall;
 pub mod wheel;
 pub mod write;

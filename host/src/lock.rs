@@ -61,8 +61,8 @@ impl EnvLock {
                 );
             }
             if !told {
-                eprintln!(
-                    "winst: waiting for another winst process working on {}",
+                log::info!(
+                    "waiting for another winst process working on {}",
                     dir.display()
                 );
                 told = true;

@@ -125,84 +125,8 @@ impl Report {
         }
     }
 
-    /// The human summary, uv style.
+    /// The human summary, uv style, without color (see [`crate::ui::summary::install`]).
     pub fn text(&self) -> String {
-        let mut out = String::new();
-        let n = self.wheels.len();
-        let plural = if n == 1 { "" } else { "s" };
-        if self.dry_run {
-            out.push_str(&format!(
-                "Would install {n} package{plural} into {}:\n",
-                self.target.prefix.display()
-            ));
-            for w in &self.wheels {
-                out.push_str(&format!(
-                    " + {}=={} ({} files, {} bytes) into {}\n",
-                    w.name,
-                    w.version,
-                    w.files,
-                    w.bytes,
-                    w.root.display()
-                ));
-                for s in &w.scripts {
-                    out.push_str(&format!(
-                        "     script {}\n",
-                        self.target.scheme.scripts.join(s).display()
-                    ));
-                }
-                for r in &w.replaces {
-                    out.push_str(&format!(" - {r}\n"));
-                }
-            }
-            for r in &self.removed {
-                out.push_str(&format!("     remove {}\n", r.display()));
-            }
-            return out;
-        }
-        out.push_str(&format!(
-            "Installed {n} package{plural} ({} files, {}) in {}\n",
-            self.files,
-            human_bytes(self.bytes),
-            human_ms(self.timings.total_ms)
-        ));
-        let mut lines: Vec<(String, char, String)> = Vec::new();
-        for w in &self.wheels {
-            for r in &w.replaces {
-                lines.push((w.name.to_lowercase(), '-', r.clone()));
-            }
-            lines.push((
-                w.name.to_lowercase(),
-                '+',
-                format!("{}=={}", w.name, w.version),
-            ));
-        }
-        lines.sort();
-        for (_, sign, spec) in lines {
-            out.push_str(&format!(" {sign} {spec}\n"));
-        }
-        out
-    }
-}
-
-fn human_bytes(b: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KB", "MB", "GB"];
-    let mut v = b as f64;
-    let mut unit = 0;
-    while v >= 1000.0 && unit < UNITS.len() - 1 {
-        v /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{b} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
-}
-
-fn human_ms(ms: f64) -> String {
-    if ms < 1000.0 {
-        format!("{ms:.0}ms")
-    } else {
-        format!("{:.2}s", ms / 1000.0)
+        crate::ui::summary::install(self, crate::ui::Paint::plain())
     }
 }

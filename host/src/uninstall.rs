@@ -120,7 +120,7 @@ pub fn uninstall(target: &Target, names: &[String], dry_run: bool) -> Result<Uni
             ),
         }
         projects.push(Removed {
-            name: d.name.clone(),
+            name: metadata_name(d).unwrap_or_else(|| d.name.clone()),
             version: d.version.clone(),
             files,
             shared,
@@ -139,4 +139,17 @@ pub fn uninstall(target: &Target, names: &[String], dry_run: bool) -> Result<Uni
         warnings,
         dry_run,
     })
+}
+
+/// The project's name as its METADATA spells it (`six-ish`, where the directory says
+/// `six_ish`), for the summary; `None` if METADATA cannot be read or has no usable `Name`.
+fn metadata_name(d: &InstalledDist) -> Option<String> {
+    let text = std::fs::read_to_string(d.dist_info.join("METADATA")).ok()?;
+    let name = text
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .find_map(|l| l.strip_prefix("Name:"))?
+        .trim();
+    (name::normalize(name) == d.normalized && name::is_valid_project_name(name))
+        .then(|| name.to_string())
 }

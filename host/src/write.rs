@@ -157,6 +157,7 @@ pub fn write(
     python: &Path,
     state_dir: &Path,
     cache: Option<CachePlan>,
+    progress: &crate::ui::progress::Progress,
 ) -> Result<Staged> {
     let mut txn = Transaction::begin(state_dir, std::mem::take(&mut plan.roots), "winst install")?;
     let used: BTreeSet<RootId> = plan
@@ -239,8 +240,9 @@ pub fn write(
                         }
                         _ => write_one(worker, roots, wheel, op, tmp, python).map(|w| (w, None)),
                     };
-                    if r.is_err() {
-                        failed.store(true, Ordering::Relaxed);
+                    match &r {
+                        Ok((w, _)) => progress.file_done(op.wheel, w.size),
+                        Err(_) => failed.store(true, Ordering::Relaxed),
                     }
                     Out::File(i, r)
                 }

@@ -109,13 +109,13 @@ impl Host for CallState {
             .chars()
             .map(|c| if c.is_control() && c != '\n' { '?' } else { c })
             .collect();
-        let tag = match level {
-            Level::Debug => return,
-            Level::Info => "info",
-            Level::Warn => "warning",
-            Level::Error => "error",
+        let level = match level {
+            Level::Debug => log::Level::Debug,
+            Level::Info => log::Level::Info,
+            Level::Warn => log::Level::Warn,
+            Level::Error => log::Level::Error,
         };
-        eprintln!("{tag}: plugin {}: {message}", self.plugin);
+        crate::ui::plugin_log(level, &self.plugin, &message);
     }
 
     fn config(&mut self) -> String {
