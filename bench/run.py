@@ -95,6 +95,10 @@ def main():
     for k in ("VIRTUAL_ENV", "PIP_FIND_LINKS", "UV_CACHE_DIR"):
         env.pop(k, None)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    if args.dir:
+        # uv --no-cache unpacks into a temporary cache under $TMPDIR: keep it on the same
+        # filesystem as everything else, or uv's cold runs measure /tmp's disk.
+        env["TMPDIR"] = args.dir
     env["WINST_CACHE_DIR"] = str(work / "winst-cache")
     template = work / "template"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(template)], check=True)

@@ -92,6 +92,13 @@ pub struct Entry {
     pub files: HashMap<String, Stored>,
 }
 
+impl Entry {
+    /// The directory holding the member paths.
+    pub fn files_dir(&self) -> &Dir {
+        &self.files_dir
+    }
+}
+
 /// The cache, opened.
 pub struct WheelCache {
     root: PathBuf,
@@ -220,25 +227,26 @@ impl WheelCache {
         }
     }
 
-    /// Places a cached member at `dest_dir/dest` (a new file) by the link mode, falling back to a
-    /// copy where links or clones do not work.
+    /// Places a cached file, `src_name` in the entry's directory `src_dir`, at `dest_name` (a new
+    /// name) in `dest_dir`, by the link mode, falling back to a copy where links or clones do not
+    /// work. Both names are single path components.
     pub fn place(
         &self,
-        entry: &Entry,
-        member: &str,
+        src_dir: &Dir,
+        src_name: &str,
         dest_dir: &Dir,
-        dest: &str,
+        dest_name: &str,
         executable: bool,
     ) -> io::Result<Placed> {
         if self.link_mode == LinkMode::Hardlink && !self.link_failed.load(Ordering::Relaxed) {
-            match entry.files_dir.hard_link(member, dest_dir, dest) {
+            match link_at(src_dir, src_name, dest_dir, dest_name) {
                 Ok(()) => return Ok(Placed::Linked),
                 Err(e) if is_unsupported(&e) => self.link_failed.store(true, Ordering::Relaxed),
                 Err(e) => return Err(e),
             }
         }
-        let src = entry.files_dir.open(member)?;
-        let out = create_new(dest_dir, dest, executable)?;
+        let src = src_dir.open(src_name)?;
+        let out = create_new(dest_dir, dest_name, executable)?;
         self.clone_or_copy(
             &src.into_std(),
             out.into_std(),
@@ -328,10 +336,22 @@ impl Drop for Staging {
 }
 
 impl Staging {
-    /// Adds a file just written into an environment by hard-linking it (same filesystem only).
-    pub fn link_from(&self, dir: &Dir, rel: &str, member: &str) -> io::Result<()> {
-        dir.hard_link(rel, &self.files_dir, member)
+    /// The directory the member paths go in.
+    pub fn files_dir(&self) -> &Dir {
+        &self.files_dir
     }
+}
+
+/// Hard-links `src_name` in `src_dir` to `dest_name` in `dest_dir` (single path components).
+pub fn link_at(src_dir: &Dir, src_name: &str, dest_dir: &Dir, dest_name: &str) -> io::Result<()> {
+    rustix::fs::linkat(
+        src_dir,
+        src_name,
+        dest_dir,
+        dest_name,
+        rustix::fs::AtFlags::empty(),
+    )
+    .map_err(io::Error::from)
 }
 
 fn create_new(dir: &Dir, rel: &str, executable: bool) -> io::Result<cap_std::fs::File> {

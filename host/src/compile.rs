@@ -29,7 +29,7 @@ use sha2::Digest as _;
 
 use crate::plan::Plan;
 use crate::record::StagedExtra;
-use crate::roots::RootId;
+use crate::roots::{DirHandles, RootId, split_parent};
 use crate::txn::Temp;
 use crate::write::{Staged, Written};
 
@@ -189,12 +189,26 @@ pub fn compile(
         let _ = std::fs::create_dir_all(dir);
     }
     let roots = staged.roots();
+    // Each source's and each `__pycache__` directory opened once.
+    let mut handles = DirHandles::default();
+    for j in &jobs_list {
+        handles.open(roots, j.root, split_parent(&j.source_tmp).0)?;
+        handles.open(roots, j.root, split_parent(&j.pyc_tmp).0)?;
+    }
+    let handles = &handles;
+    let in_dir = |root: RootId, rel: &'_ str| -> Result<(&cap_std::fs::Dir, String)> {
+        let (parent, name) = split_parent(rel);
+        let dir = handles.get(root, parent).with_context(|| {
+            format!("{} was not opened", roots.absolute(root, parent).display())
+        })?;
+        Ok((dir, name.to_string()))
+    };
 
     // Writes one .pyc: header for this source file, then the body.
     let write_pyc = |job: &Job, body: &[u8]| -> Result<Written> {
-        let dir = roots.dir(job.root)?;
-        let meta = dir
-            .metadata(&job.source_tmp)
+        let (src_dir, src_name) = in_dir(job.root, &job.source_tmp)?;
+        let meta = src_dir
+            .metadata(&src_name)
             .with_context(|| format!("cannot read {}", job.dest.display()))?;
         let mtime = meta
             .modified()
@@ -209,7 +223,8 @@ pub fn compile(
         pyc.extend_from_slice(body);
         let mut options = cap_std::fs::OpenOptions::new();
         options.write(true).create_new(true);
-        let mut f = dir.open_with(&job.pyc_tmp, &options).with_context(|| {
+        let (pyc_dir, pyc_name) = in_dir(job.root, &job.pyc_tmp)?;
+        let mut f = pyc_dir.open_with(&pyc_name, &options).with_context(|| {
             format!(
                 "cannot create {}",
                 roots.absolute(job.root, &job.pyc).display()
@@ -270,13 +285,13 @@ pub fn compile(
                         let Some(&i) = misses.get(k) else { break };
                         let job = &jobs_list[i];
                         buf.clear();
-                        let read = roots
-                            .dir(job.root)
-                            .and_then(|d| d.open(&job.source_tmp))
-                            .and_then(|mut f| f.read_to_end(&mut buf));
+                        let read = in_dir(job.root, &job.source_tmp).and_then(|(d, name)| {
+                            d.open(&name)
+                                .and_then(|mut f| f.read_to_end(&mut buf))
+                                .map_err(anyhow::Error::from)
+                        });
                         if let Err(e) = read {
-                            let e = anyhow::Error::from(e)
-                                .context(format!("cannot read {}", job.dest.display()));
+                            let e = e.context(format!("cannot read {}", job.dest.display()));
                             lock(&outs).push((i, Err(e)));
                             continue;
                         }

@@ -178,6 +178,43 @@ impl Roots {
     }
 }
 
+/// Splits `a/b/c` into (`a/b`, `c`); a top-level name has the parent `""`.
+pub fn split_parent(rel: &str) -> (&str, &str) {
+    rel.rsplit_once('/').unwrap_or(("", rel))
+}
+
+/// Handles to directories beneath the roots, each opened once through its root's capability, so
+/// per-file operations (link, rename) name only a final component relative to an open directory:
+/// no path is resolved twice and nothing can lead outside the root.
+#[derive(Default)]
+pub struct DirHandles {
+    map: std::collections::HashMap<(RootId, String), Dir>,
+}
+
+impl DirHandles {
+    /// Opens the directory `rel` (`""` is the root itself) if it is not open yet.
+    pub fn open(&mut self, roots: &Roots, root: RootId, rel: &str) -> io::Result<&Dir> {
+        let key = (root, rel.to_string());
+        if !self.map.contains_key(&key) {
+            let base = roots.dir(root)?;
+            let dir = if rel.is_empty() {
+                base.try_clone()?
+            } else {
+                base.open_dir(rel)?
+            };
+            self.map.insert(key.clone(), dir);
+        }
+        self.map
+            .get(&key)
+            .ok_or_else(|| io::Error::other("directory handle vanished"))
+    }
+
+    /// An already opened directory.
+    pub fn get(&self, root: RootId, rel: &str) -> Option<&Dir> {
+        self.map.get(&(root, rel.to_string()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

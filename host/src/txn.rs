@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::roots::{RootId, Roots};
+use crate::roots::{DirHandles, RootId, Roots, split_parent};
 
 /// The journal's file name in the environment's data directory.
 pub const JOURNAL: &str = ".winst-journal";
@@ -399,12 +399,25 @@ impl Transaction {
         }
         crash_point("moved-aside");
         self.state.temps.sort_by_key(|t| t.last);
+        // A temporary is its destination's sibling: one handle per directory, then a rename of
+        // two names inside it.
+        let mut handles = DirHandles::default();
         for (i, t) in self.state.temps.iter().enumerate() {
             if i == self.state.temps.len() / 2 {
                 crash_point("half-renamed");
             }
-            let dir = self.roots.dir(t.root)?;
-            dir.rename(&t.tmp, dir, &t.dest).with_context(|| {
+            let (parent, tmp_name) = split_parent(&t.tmp);
+            let (dest_parent, dest_name) = split_parent(&t.dest);
+            let renamed = if parent == dest_parent {
+                handles.open(&self.roots, t.root, parent).and_then(|dir| {
+                    rustix::fs::renameat(dir, tmp_name, dir, dest_name).map_err(io::Error::from)
+                })
+            } else {
+                self.roots
+                    .dir(t.root)
+                    .and_then(|dir| dir.rename(&t.tmp, dir, &t.dest))
+            };
+            renamed.with_context(|| {
                 format!(
                     "cannot move {} into place",
                     self.roots.absolute(t.root, &t.dest).display()

@@ -8,7 +8,7 @@
 //! is created, so a failure or a crash at any point rolls back to the environment as it was. All
 //! writes go through the roots' directory capabilities.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::io::{self, Read, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -19,11 +19,11 @@ use rayon::prelude::*;
 use sha2::Digest as _;
 use zip::ZipArchive;
 
-use crate::cache::{Entry, Staging, Stored, WheelCache};
+use crate::cache::{Entry, Staging, Stored, WheelCache, link_at};
 use crate::error::WheelError;
 use crate::plan::{FileOp, Plan, Removal, Source};
 use crate::record::{Hasher, RecordHash, format_sha256};
-use crate::roots::{RootId, Roots};
+use crate::roots::{DirHandles, RootId, Roots, split_parent};
 use crate::scripts::shebang;
 use crate::txn::{CommitStats, Temp, Transaction};
 use crate::wheel::OpenedWheel;
@@ -196,6 +196,10 @@ pub fn write(
         true,
     )?;
     let roots = &txn.roots;
+    let handles = match &cache {
+        Some(c) => CacheHandles::open(c, roots, files, &temps, wheels),
+        None => CacheHandles::default(),
+    };
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(files[i].size_hint()));
 
@@ -235,9 +239,9 @@ pub fn write(
                     let wheel = &wheels[op.wheel];
                     let tmp = temps[i].as_deref();
                     let r = match (cache.as_ref(), plain_member(wheel, op)) {
-                        (Some(c), Some((member, size))) => {
-                            write_cached(worker, roots, c, wheel, op, member, size, tmp, python)
-                        }
+                        (Some(c), Some((member, size))) => write_cached(
+                            worker, roots, c, &handles, wheel, op, member, size, tmp, python,
+                        ),
                         _ => write_one(worker, roots, wheel, op, tmp, python).map(|w| (w, None)),
                     };
                     match &r {
@@ -380,6 +384,66 @@ fn fill(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
+/// Directory handles for the files the cache places or takes, opened once per directory before
+/// the parallel phase: the environment's (where temporaries go) and the cache entries'.
+#[derive(Default)]
+struct CacheHandles {
+    env: DirHandles,
+    cache: HashMap<(usize, String), Dir>,
+}
+
+impl CacheHandles {
+    fn open(
+        plan: &CachePlan,
+        roots: &Roots,
+        files: &[FileOp],
+        temps: &[Option<String>],
+        wheels: &[OpenedWheel],
+    ) -> CacheHandles {
+        let mut h = CacheHandles::default();
+        for (op, tmp) in files.iter().zip(temps) {
+            let (Some(tmp), Some((member, _))) = (tmp, plain_member(&wheels[op.wheel], op)) else {
+                continue;
+            };
+            let base = match &plan.wheels[op.wheel] {
+                CacheUse::Hit(entry) if entry.files.contains_key(member) => entry.files_dir(),
+                CacheUse::LinkAlongside(staging) => staging.files_dir(),
+                _ => continue,
+            };
+            let (parent, _) = split_parent(member);
+            let key = (op.wheel, parent.to_string());
+            if !h.cache.contains_key(&key) {
+                let dir = if parent.is_empty() {
+                    base.try_clone()
+                } else {
+                    base.open_dir(parent)
+                };
+                let Ok(dir) = dir else { continue };
+                h.cache.insert(key, dir);
+            }
+            let _ = h.env.open(roots, op.root, split_parent(tmp).0);
+        }
+        h
+    }
+
+    /// (environment directory, temporary's name, cache directory, member's name).
+    fn for_op<'a>(
+        &'a self,
+        op: &FileOp,
+        tmp: &'a str,
+        member: &'a str,
+    ) -> Option<(&'a Dir, &'a str, &'a Dir, &'a str)> {
+        let (env_parent, tmp_name) = split_parent(tmp);
+        let (member_parent, member_name) = split_parent(member);
+        Some((
+            self.env.get(op.root, env_parent)?,
+            tmp_name,
+            self.cache.get(&(op.wheel, member_parent.to_string()))?,
+            member_name,
+        ))
+    }
+}
+
 /// Writes a plain member with the cache: placed from the cache entry when the wheel is cached
 /// (inflated from the archive if that fails), else written and, when the cache is being filled
 /// alongside, linked into the new entry.
@@ -388,6 +452,7 @@ fn write_cached(
     worker: &mut Worker,
     roots: &Roots,
     cache: &CachePlan,
+    handles: &CacheHandles,
     wheel: &OpenedWheel,
     op: &FileOp,
     member: &str,
@@ -408,25 +473,29 @@ fn write_cached(
                 let Some(tmp) = tmp else {
                     return Ok((written, None));
                 };
-                let dir = roots.dir(op.root)?;
-                if cache
-                    .cache
-                    .place(entry, member, dir, tmp, op.executable)
-                    .is_ok()
+                if let Some((env_dir, tmp_name, cache_dir, member_name)) =
+                    handles.for_op(op, tmp, member)
                 {
-                    cache.placed.fetch_add(1, Ordering::Relaxed);
-                    return Ok((written, None));
+                    if cache
+                        .cache
+                        .place(cache_dir, member_name, env_dir, tmp_name, op.executable)
+                        .is_ok()
+                    {
+                        cache.placed.fetch_add(1, Ordering::Relaxed);
+                        return Ok((written, None));
+                    }
+                    // A cache entry removed or damaged under us: inflate the member instead.
+                    let _ = env_dir.remove_file(tmp_name);
                 }
-                // A cache entry removed or damaged under us: inflate the member instead.
-                let _ = dir.remove_file(tmp);
             }
             write_one(worker, roots, wheel, op, tmp, python).map(|w| (w, None))
         }
-        CacheUse::LinkAlongside(staging) => {
+        CacheUse::LinkAlongside(_) => {
             let written = write_one(worker, roots, wheel, op, tmp, python)?;
             let stored = tmp.and_then(|tmp| {
-                let dir = roots.dir(op.root).ok()?;
-                staging.link_from(dir, tmp, member).ok()?;
+                let (env_dir, tmp_name, cache_dir, member_name) =
+                    handles.for_op(op, tmp, member)?;
+                link_at(env_dir, tmp_name, cache_dir, member_name).ok()?;
                 Some(Stored {
                     size: written.size,
                     sha256: written.sha256,
