@@ -412,14 +412,14 @@ impl CacheHandles {
             };
             let (parent, _) = split_parent(member);
             let key = (op.wheel, parent.to_string());
-            if !h.cache.contains_key(&key) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = h.cache.entry(key) {
                 let dir = if parent.is_empty() {
                     base.try_clone()
                 } else {
                     base.open_dir(parent)
                 };
                 let Ok(dir) = dir else { continue };
-                h.cache.insert(key, dir);
+                slot.insert(dir);
             }
             let _ = h.env.open(roots, op.root, split_parent(tmp).0);
         }
