@@ -165,6 +165,10 @@ fn a_syntax_error_is_a_warning_and_gets_no_pyc() {
         .arg(&wheel);
     let out = check(&mut cmd);
     let stderr = text(&out).1;
+    assert!(
+        stderr.contains("\nBytecode compiled 1 file in "),
+        "{stderr}"
+    );
     let sp = venv.site_packages();
     for bad in ["bad.py", "py2.py"] {
         let path = sp.join("halfbroken").join(bad);

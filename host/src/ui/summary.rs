@@ -109,6 +109,22 @@ pub fn install(report: &Report, paint: Paint) -> String {
             paint.dim(&format!("in {}", human_ms(report.timings.total_ms)))
         )
     };
+    if let Some(c) = &report.compile
+        && !report.dry_run
+    {
+        // As uv says it, with how much came from the bytecode cache.
+        out.push_str(&format!(
+            "Bytecode compiled {} {} {}{}\n",
+            thousands(c.compiled as u64),
+            if c.compiled == 1 { "file" } else { "files" },
+            paint.dim(&format!("in {}", human_ms(report.timings.compile_ms))),
+            if c.from_cache > 0 {
+                format!(" ({} from the cache)", thousands(c.from_cache as u64))
+            } else {
+                String::new()
+            }
+        ));
+    }
     let mut changes = Vec::new();
     for w in &report.wheels {
         let key = crate::name::normalize(&w.name);
