@@ -17,10 +17,12 @@
 //!      `direct_url.json` of each project.
 //!    - **commit** ([`write::Staged::commit`]): rename everything into place, remove what the
 //!      replaced versions had and the new ones do not.
-//! 3. [`report`] turns the outcome into text or JSON.
+//! 3. [`report`] turns the outcome into text or JSON; [`check`] warns about requirements of the
+//!    installed projects that the environment does not satisfy.
 //!
 //! What this crate is not: a resolver or a downloader. It installs exactly the wheels it is given.
 
+pub mod check;
 pub mod cli;
 pub mod error;
 pub mod install;
@@ -34,6 +36,7 @@ pub mod record;
 pub mod report;
 pub mod roots;
 pub mod scripts;
+pub mod show;
 pub mod signals;
 pub mod tags;
 pub mod target;

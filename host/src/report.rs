@@ -27,6 +27,8 @@ pub struct Timings {
     pub post_install_ms: f64,
     pub record_ms: f64,
     pub commit_ms: f64,
+    /// Checking the installed projects' requirements afterwards ([`crate::check`]), not in total.
+    pub requirements_ms: f64,
     pub total_ms: f64,
 }
 

@@ -202,6 +202,7 @@ mod tests {
             }),
             paths: p.clone(),
             prefix_paths: p,
+            markers: Default::default(),
         }
     }
 
