@@ -265,7 +265,14 @@ fn dependency(req: &Requirement, raw: &str) -> Dependency {
 fn display_requirement(req: &Requirement, written_name: &str, raw: &str) -> String {
     let mut out = written_name.to_string();
     if !req.extras.is_empty() {
-        let mut extras: Vec<String> = req.extras.iter().map(ToString::to_string).collect();
+        // As written, like packaging (`[Fast,a]`), falling back to the normalized ones.
+        let after_name = raw.trim_start()[written_name.len()..].trim_start();
+        let mut extras: Vec<String> = after_name
+            .strip_prefix('[')
+            .and_then(|rest| rest.split_once(']'))
+            .map(|(inside, _)| inside.split(',').map(|e| e.trim().to_string()).collect())
+            .filter(|e: &Vec<String>| e.len() == req.extras.len())
+            .unwrap_or_else(|| req.extras.iter().map(ToString::to_string).collect());
         extras.sort();
         out.push_str(&format!("[{}]", extras.join(",")));
     }
@@ -375,9 +382,9 @@ pub fn check(projects: &[Project], only: Option<&BTreeSet<String>>) -> Vec<Probl
                 },
                 Some(_) => continue,
             };
-            // pip reports a missing name once per project, however many requirements name it.
+            // pip reports each distinct requirement once (a missing name once per requirement).
             let key = match &problem {
-                Problem::Missing { dependency, .. } => dependency.clone(),
+                Problem::Missing { requirement, .. } => requirement.clone(),
                 other => other.to_string(),
             };
             if seen.insert(key) {
@@ -471,7 +478,7 @@ mod tests {
         assert_eq!(dep.normalized, "charset-normalizer");
         assert_eq!(
             dep.display,
-            r#"Charset_Normalizer[abc,socks]<4,>=2; python_version >= "3.7""#
+            r#"Charset_Normalizer[Abc,socks]<4,>=2; python_version >= "3.7""#
         );
     }
 
