@@ -109,6 +109,7 @@ pub fn fake_target() -> &'static Target {
                 data: placeholder.to_path_buf(),
                 include: placeholder.join("include/python3.11"),
             },
+            markers: Default::default(),
         };
         let layout = Layout::Environment;
         let scheme = target::scheme_for(&interpreter, &layout);
