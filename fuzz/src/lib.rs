@@ -112,6 +112,7 @@ pub fn fake_target() -> &'static Target {
                 include: placeholder.join("include/python3.11"),
             },
             stdlib: PathBuf::from("/usr/lib/python3.11"),
+            markers: Default::default(),
         };
         let layout = Layout::Environment;
         let scheme = target::scheme_for(&interpreter, &layout);

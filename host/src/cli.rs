@@ -88,6 +88,10 @@ enum Command {
     Uninstall(UninstallArgs),
     /// List the projects installed in an environment.
     List(ListArgs),
+    /// Report installed projects' requirements the environment does not satisfy (like pip check).
+    Check(CheckArgs),
+    /// Show information about installed projects (like pip show).
+    Show(ShowArgs),
     /// Finish or undo an interrupted install or uninstall (any winst command does this first).
     Repair(RepairArgs),
     /// Show the plugins in effect, where each comes from and which roles it serves.
@@ -197,6 +201,36 @@ struct ListArgs {
 enum ListFormat {
     Columns,
     Json,
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    #[command(flatten)]
+    env: EnvArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: CheckFormat,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum CheckFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+struct ShowArgs {
+    /// Names of installed projects (any spelling).
+    #[arg(required = true, value_name = "NAME")]
+    names: Vec<String>,
+
+    #[command(flatten)]
+    env: EnvArgs,
+
+    /// List the files each project's RECORD names.
+    #[arg(long, short = 'f')]
+    files: bool,
 }
 
 #[derive(Args, Debug)]
@@ -408,6 +442,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Install(args) => run_install(args, &plugin_config),
         Command::Uninstall(args) => run_uninstall(args),
         Command::List(args) => run_list(args),
+        Command::Check(args) => run_check(args),
+        Command::Show(args) => run_show(args),
         Command::Repair(args) => run_repair(args),
         Command::Plugins(args) => run_plugins(args, &plugin_config),
         Command::Cache(cmd) => run_cache(cmd),
@@ -507,6 +543,63 @@ fn run_list(args: ListArgs) -> Result<()> {
             d.name,
             d.version,
             d.installer.as_deref().unwrap_or("")
+        );
+    }
+    Ok(())
+}
+
+/// The projects installed in the target, with requirements evaluated for its interpreter.
+fn load_projects(target: &Target) -> Result<Vec<crate::check::Project>> {
+    let env = crate::check::marker_environment(&target.interpreter)?;
+    let scheme = &target.scheme;
+    Ok(crate::check::load(
+        &[&scheme.purelib, &scheme.platlib],
+        &env,
+    ))
+}
+
+fn run_check(args: CheckArgs) -> Result<()> {
+    let target = args.env.resolve()?;
+    let _lock = open_env(&target)?;
+    let problems = crate::check::check(&load_projects(&target)?, None);
+    if args.format == CheckFormat::Json {
+        println!("{}", serde_json::to_string_pretty(&problems)?);
+    } else {
+        for p in &problems {
+            match p {
+                crate::check::Problem::Unreadable { .. } => eprintln!("warning: {p}"),
+                _ => println!("{p}"),
+            }
+        }
+        if problems.is_empty() {
+            println!("No broken requirements found.");
+        }
+    }
+    if !problems.is_empty() {
+        bail!(
+            "{} broken requirement(s) in {}: install or upgrade the projects named above",
+            problems.len(),
+            target.scheme.purelib.display()
+        );
+    }
+    Ok(())
+}
+
+fn run_show(args: ShowArgs) -> Result<()> {
+    let target = args.env.resolve()?;
+    let _lock = open_env(&target)?;
+    let (found, missing) = crate::show::show(&load_projects(&target)?, &args.names);
+    for (i, p) in found.iter().enumerate() {
+        if i > 0 {
+            println!("---");
+        }
+        print!("{}", p.text(args.files));
+    }
+    if !missing.is_empty() {
+        bail!(
+            "Package(s) not found: {} (not installed in {})",
+            missing.join(", "),
+            target.scheme.purelib.display()
         );
     }
     Ok(())
@@ -681,7 +774,8 @@ fn run_install(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()> {
     );
     // The bar goes before anything else is printed, on success and on error alike.
     display.finish();
-    let report = report?;
+    let mut report = report?;
+    crate::check::add_to_report(&target, &mut report);
     for w in &report.warnings {
         ui::warn(w);
     }

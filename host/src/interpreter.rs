@@ -1,7 +1,7 @@
 //! What winst needs to know about the target Python, asked once and cached.
 //!
 //! Runs the interpreter with a short script that prints its version, implementation, platform,
-//! libc and sysconfig scheme paths as JSON. The answer is cached on disk keyed by the
+//! libc, sysconfig scheme paths and PEP 508 marker values as JSON. The answer is cached on disk keyed by the
 //! interpreter's path and the modification times of the executable (and of `pyvenv.cfg`), so a
 //! second `winst install` into the same environment does not start Python. Not here: choosing
 //! which interpreter (see [`crate::target`]) or which tags it supports (see [`crate::tags`]).
@@ -17,7 +17,10 @@ use sha2::Digest as _;
 pub const PREFIX_PLACEHOLDER: &str = "/@winst-prefix@";
 
 const QUERY: &str = r#"
-import importlib.util, json, os, sys, sysconfig
+import importlib.util, json, os, platform, sys, sysconfig
+def full_version(info):
+    v = "{0.major}.{0.minor}.{0.micro}".format(info)
+    return v if info.releaselevel == "final" else v + info.releaselevel[0] + str(info.serial)
 def paths(scheme=None, vars=None):
     p = sysconfig.get_paths(scheme, vars=vars) if scheme else sysconfig.get_paths()
     return {k: p[k] for k in ("purelib", "platlib", "scripts", "data", "include")}
@@ -51,6 +54,19 @@ print(json.dumps({
     "paths": paths(),
     "prefix_paths": paths("posix_prefix", prefix_vars) if os.name == "posix" else paths(),
     "stdlib": sysconfig.get_path("stdlib"),
+    "markers": {
+        "implementation_name": sys.implementation.name,
+        "implementation_version": full_version(sys.implementation.version),
+        "os_name": os.name,
+        "platform_machine": platform.machine(),
+        "platform_python_implementation": platform.python_implementation(),
+        "platform_release": platform.release(),
+        "platform_system": platform.system(),
+        "platform_version": platform.version(),
+        "python_full_version": platform.python_version(),
+        "python_version": ".".join(platform.python_version_tuple()[:2]),
+        "sys_platform": sys.platform,
+    },
 }))
 "#;
 
@@ -70,6 +86,23 @@ pub struct Libc {
     /// `glibc` or `musl`.
     pub name: String,
     pub version: String,
+}
+
+/// The PEP 508 environment marker values, as `packaging.markers.default_environment()` computes
+/// them in the target interpreter (used by [`crate::check`] to evaluate `Requires-Dist` markers).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Markers {
+    pub implementation_name: String,
+    pub implementation_version: String,
+    pub os_name: String,
+    pub platform_machine: String,
+    pub platform_python_implementation: String,
+    pub platform_release: String,
+    pub platform_system: String,
+    pub platform_version: String,
+    pub python_full_version: String,
+    pub python_version: String,
+    pub sys_platform: String,
 }
 
 /// The interpreter's answer.
@@ -95,6 +128,7 @@ pub struct Interpreter {
     pub prefix_paths: SchemePaths,
     /// sysconfig's `stdlib` directory, where a PEP 668 `EXTERNALLY-MANAGED` marker lives.
     pub stdlib: PathBuf,
+    pub markers: Markers,
 }
 
 impl Interpreter {
@@ -181,7 +215,7 @@ fn cache_file(python: &Path) -> Option<PathBuf> {
     Some(
         cache_dir()?
             .join("interpreters")
-            .join(format!("v3-{hex}.json")),
+            .join(format!("v4-{hex}.json")),
     )
 }
 
@@ -292,7 +326,7 @@ impl VenvTemplate {
         let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
         let file = cache_dir()?
             .join("interpreters")
-            .join(format!("venv-v3-{hex}.json"));
+            .join(format!("venv-v4-{hex}.json"));
         Some(VenvTemplate { root, file })
     }
 

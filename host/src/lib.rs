@@ -18,11 +18,14 @@
 //!      `direct_url.json` of each project.
 //!    - **commit** ([`write::Staged::commit`]): rename everything into place, remove what the
 //!      replaced versions had and the new ones do not.
-//! 3. [`report`] turns the outcome into JSON, [`ui`] into the summary, progress and log lines.
+//! 3. [`report`] turns the outcome into JSON, [`ui`] into the summary, progress and log lines;
+//!    [`check`] warns about requirements of the installed projects that the environment does not
+//!    satisfy.
 //!
 //! What this crate is not: a resolver or a downloader. It installs exactly the wheels it is given.
 
 pub mod cache;
+pub mod check;
 pub mod cli;
 pub mod compile;
 pub mod discover;
@@ -39,6 +42,7 @@ pub mod record;
 pub mod report;
 pub mod roots;
 pub mod scripts;
+pub mod show;
 pub mod signals;
 pub mod tagnames;
 pub mod tags;

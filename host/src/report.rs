@@ -33,6 +33,8 @@ pub struct Timings {
     pub cache_ms: f64,
     /// Completing new cache entries after the commit.
     pub cache_fill_ms: f64,
+    /// Checking the installed projects' requirements afterwards ([`crate::check`]), not in total.
+    pub requirements_ms: f64,
     pub total_ms: f64,
 }
 

@@ -215,6 +215,7 @@ mod tests {
             paths: p.clone(),
             prefix_paths: p,
             stdlib: PathBuf::from("/usr/lib/python3.11"),
+            markers: Default::default(),
         }
     }
 

@@ -15,17 +15,50 @@ use std::sync::Arc;
 use zip::{CompressionMethod, ZipArchive};
 
 /// A `Read + Seek` over a shared file using positional reads, so clones do not share a cursor.
-#[derive(Clone)]
+/// Small reads (the zip parser reading the central directory field by field) are served from a
+/// read-ahead buffer; large ones (member data) go straight to the file.
 pub struct PosReader {
     file: Arc<File>,
     pos: u64,
     len: u64,
+    ahead: Vec<u8>,
+    ahead_start: u64,
 }
+
+impl Clone for PosReader {
+    fn clone(&self) -> Self {
+        PosReader {
+            file: self.file.clone(),
+            pos: self.pos,
+            len: self.len,
+            ahead: Vec::new(),
+            ahead_start: 0,
+        }
+    }
+}
+
+const READ_AHEAD: usize = 32 << 10;
 
 impl Read for PosReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.pos >= self.len {
             return Ok(0);
+        }
+        let in_ahead =
+            self.pos >= self.ahead_start && self.pos < self.ahead_start + self.ahead.len() as u64;
+        if !in_ahead && buf.len() < 4096 {
+            let want = (READ_AHEAD as u64).min(self.len - self.pos) as usize;
+            self.ahead.resize(want, 0);
+            let n = self.file.read_at(&mut self.ahead, self.pos)?;
+            self.ahead.truncate(n);
+            self.ahead_start = self.pos;
+        }
+        if self.pos >= self.ahead_start && self.pos < self.ahead_start + self.ahead.len() as u64 {
+            let at = (self.pos - self.ahead_start) as usize;
+            let n = buf.len().min(self.ahead.len() - at);
+            buf[..n].copy_from_slice(&self.ahead[at..at + n]);
+            self.pos += n as u64;
+            return Ok(n);
         }
         let n = self.file.read_at(buf, self.pos)?;
         self.pos += n as u64;
@@ -112,6 +145,8 @@ impl Archive {
             file: Arc::clone(&file),
             pos: 0,
             len,
+            ahead: Vec::new(),
+            ahead_start: 0,
         };
         let zip =
             ZipArchive::new(reader).map_err(|e| (None, format!("not a valid zip archive: {e}")))?;

@@ -49,6 +49,35 @@ fn read(file: &File, len: u64, offset: u64, n: usize) -> Result<Vec<u8>, LayoutE
     Ok(buf)
 }
 
+/// Reads of small structures at ascending offsets (local headers, data descriptors) through one
+/// 64 KiB window, so a wheel of small members costs a read per window, not two per member.
+struct Window<'a> {
+    file: &'a File,
+    len: u64,
+    start: u64,
+    buf: Vec<u8>,
+}
+
+impl Window<'_> {
+    const SIZE: usize = 64 << 10;
+
+    fn read(&mut self, offset: u64, n: usize) -> Result<Vec<u8>, LayoutError> {
+        let end = offset.checked_add(n as u64);
+        if end.is_none_or(|end| end > self.len) {
+            return read(self.file, self.len, offset, n);
+        }
+        let have = offset >= self.start
+            && end.is_some_and(|end| end <= self.start + self.buf.len() as u64);
+        if !have {
+            let want = (n.max(Self::SIZE) as u64).min(self.len - offset) as usize;
+            self.buf = read(self.file, self.len, offset, want)?;
+            self.start = offset;
+        }
+        let at = (offset - self.start) as usize;
+        Ok(self.buf[at..at + n].to_vec())
+    }
+}
+
 /// One central directory entry, as the bytes say.
 struct Central {
     name: Vec<u8>,
@@ -233,6 +262,12 @@ pub fn check(file: &File, len: u64, comment_len: usize, cd_start: u64) -> Result
 
     // Each local header agrees with its central entry; the members tile [0, cd_offset).
     let mut spans: Vec<(u64, u64, usize)> = Vec::with_capacity(entries.len());
+    let mut window = Window {
+        file,
+        len,
+        start: 0,
+        buf: Vec::new(),
+    };
     for (idx, e) in entries.iter().enumerate() {
         let who = || Some(display(&e.name));
         let disagree = |field: &str| {
@@ -241,7 +276,9 @@ pub fn check(file: &File, len: u64, comment_len: usize, cd_start: u64) -> Result
                 format!("its local header disagrees with the central directory ({field})"),
             )
         };
-        let head = read(file, len, e.local_offset, 30).map_err(|(_, r)| (who(), r))?;
+        let head = window
+            .read(e.local_offset, 30)
+            .map_err(|(_, r)| (who(), r))?;
         if u32_at(&head, 0) != LOCAL_SIG {
             return Err((
                 who(),
@@ -253,7 +290,9 @@ pub fn check(file: &File, len: u64, comment_len: usize, cd_start: u64) -> Result
         }
         let n = usize::from(u16_at(&head, 26));
         let m = usize::from(u16_at(&head, 28));
-        let rest = read(file, len, e.local_offset + 30, n + m).map_err(|(_, r)| (who(), r))?;
+        let rest = window
+            .read(e.local_offset + 30, n + m)
+            .map_err(|(_, r)| (who(), r))?;
         if rest[..n] != e.name[..] {
             return Err((
                 who(),
@@ -296,7 +335,7 @@ pub fn check(file: &File, len: u64, comment_len: usize, cd_start: u64) -> Result
             // A data descriptor follows the data: optional signature, CRC, then 4- or 8-byte
             // sizes. It must agree with the central directory.
             let avail = usize::try_from((cd_offset.saturating_sub(data_end)).min(24)).unwrap_or(0);
-            let d = read(file, len, data_end, avail).map_err(|(_, r)| (who(), r))?;
+            let d = window.read(data_end, avail).map_err(|(_, r)| (who(), r))?;
             let body = if d.len() >= 4 && u32_at(&d, 0) == DESCRIPTOR_SIG {
                 &d[4..]
             } else {
