@@ -775,10 +775,13 @@ fn run_install(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()> {
     // The bar goes before anything else is printed, on success and on error alike.
     display.finish();
     let mut report = report?;
-    crate::check::add_to_report(&target, &mut report);
+    // Warnings about the install itself come before the summary; unmet requirements of the
+    // environment after it, as uv prints them.
     for w in &report.warnings {
         ui::warn(w);
     }
+    let install_warnings = report.warnings.len();
+    crate::check::add_to_report(&target, &mut report);
     ui::summary::log_details(&report);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -786,6 +789,9 @@ fn run_install(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()> {
         print!("{}", ui::summary::install(&report, Paint::stdout()));
     } else if ui::settings().verbosity >= 0 {
         ui::write_stderr(&ui::summary::install(&report, Paint::stderr()));
+    }
+    for w in &report.warnings[install_warnings..] {
+        ui::warn(w);
     }
     Ok(())
 }
