@@ -227,9 +227,9 @@ impl WheelCache {
         }
     }
 
-    /// Places a cached file, `src_name` in the entry's directory `src_dir`, at `dest_name` (a new
-    /// name) in `dest_dir`, by the link mode, falling back to a copy where links or clones do not
-    /// work. Both names are single path components.
+    /// Places a cached file, `src_name` (a path inside the entry's directory `src_dir`), at
+    /// `dest_name` (a new name, one path component) in `dest_dir`, by the link mode, falling back
+    /// to a copy where links or clones do not work.
     pub fn place(
         &self,
         src_dir: &Dir,
@@ -342,7 +342,9 @@ impl Staging {
     }
 }
 
-/// Hard-links `src_name` in `src_dir` to `dest_name` in `dest_dir` (single path components).
+/// Hard-links `src_name` in `src_dir` to `dest_name` in `dest_dir`. Either name may be a relative
+/// path below its directory when that side is the cache (winst's own tree); the environment's
+/// side is always one component relative to a handle opened beneath its root.
 pub fn link_at(src_dir: &Dir, src_name: &str, dest_dir: &Dir, dest_name: &str) -> io::Result<()> {
     rustix::fs::linkat(
         src_dir,

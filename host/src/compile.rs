@@ -174,7 +174,7 @@ pub fn compile(
     staged.txn_mut().create_dirs(&dirs)?;
     let mut temps = Vec::with_capacity(jobs_list.len());
     for j in &mut jobs_list {
-        j.pyc_tmp = staged.txn_mut().temp_name(&j.pyc);
+        j.pyc_tmp = staged.txn_mut().temp_name(j.root, &j.pyc, false);
         temps.push(Temp {
             root: j.root,
             tmp: j.pyc_tmp.clone(),

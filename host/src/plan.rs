@@ -292,9 +292,14 @@ pub fn plan(
         });
     }
 
+    // Every file's absolute destination, computed once: the checks below look at each many times.
+    let abs_paths: Vec<PathBuf> = files
+        .iter()
+        .map(|f| roots.absolute(f.root, &f.rel))
+        .collect();
+
     // Where files land: names winst reserves, and (untrusted) code run at interpreter start.
-    for f in &files {
-        let abs = roots.absolute(f.root, &f.rel);
+    for (f, abs) in files.iter().zip(&abs_paths) {
         let name = abs.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if name.starts_with(".winst-") {
             return Err(WheelError::member(
@@ -331,14 +336,14 @@ pub fn plan(
     let fold = crate::roots::case_insensitive(&target.scheme.purelib);
     let mut by_path: HashMap<PathBuf, usize> = HashMap::with_capacity(files.len());
     for i in 0..files.len() {
-        let abs = roots.absolute(files[i].root, &files[i].rel);
+        let abs = &abs_paths[i];
         let key = if fold {
             PathBuf::from(abs.to_string_lossy().to_lowercase())
         } else {
             abs.clone()
         };
         if let Some(&first) = by_path.get(&key) {
-            let other = roots.absolute(files[first].root, &files[first].rel);
+            let other = &abs_paths[first];
             if other != abs {
                 return Err(WheelError::member(
                     &wheels[files[i].wheel].file_name,
@@ -385,18 +390,18 @@ pub fn plan(
         }
     }
     // A file where another file needs a directory.
-    let mut planned_dirs: HashSet<PathBuf> = HashSet::new();
-    for f in &files {
-        let mut p = roots.absolute(f.root, &f.rel);
-        while p.pop() {
-            if !planned_dirs.insert(p.clone()) {
+    let mut planned_dirs: HashSet<&Path> = HashSet::new();
+    for abs in &abs_paths {
+        let mut p = abs.as_path();
+        while let Some(parent) = p.parent() {
+            if !planned_dirs.insert(parent) {
                 break;
             }
+            p = parent;
         }
     }
-    for f in &files {
-        let abs = roots.absolute(f.root, &f.rel);
-        if planned_dirs.contains(&abs) {
+    for (f, abs) in files.iter().zip(&abs_paths) {
+        if planned_dirs.contains(abs.as_path()) {
             return Err(WheelError::member(
                 &wheels[f.wheel].file_name,
                 &f.origin,
@@ -423,12 +428,11 @@ pub fn plan(
         }
     }
     if !options.allow_overwrite {
-        for f in files.iter().filter(|f| !f.shadowed) {
-            let abs = roots.absolute(f.root, &f.rel);
+        for (f, abs) in files.iter().zip(&abs_paths).filter(|(f, _)| !f.shadowed) {
             if let Some(dist) = owner.get(abs.as_path()) {
                 let same = content_id(&wheels[f.wheel], f, options.verify_record, target)
                     .ok()
-                    .zip(file_id(&abs))
+                    .zip(file_id(abs))
                     .is_some_and(|(a, b)| a == b);
                 if !same {
                     return Err(WheelError::member(
@@ -453,14 +457,13 @@ pub fn plan(
         .flat_map(|d| d.files.iter().flatten())
         .map(PathBuf::as_path)
         .collect();
-    let mut parent_exists: HashMap<PathBuf, bool> = HashMap::new();
-    for f in files.iter().filter(|f| !f.shadowed) {
-        let abs = roots.absolute(f.root, &f.rel);
-        let parent = abs.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut parent_exists: HashMap<&Path, bool> = HashMap::new();
+    for (f, abs) in files.iter().zip(&abs_paths).filter(|(f, _)| !f.shadowed) {
+        let parent = abs.parent().unwrap_or(Path::new(""));
         let exists = *parent_exists
             .entry(parent)
             .or_insert_with_key(|p| p.is_dir())
-            && std::fs::symlink_metadata(&abs).is_ok();
+            && std::fs::symlink_metadata(abs).is_ok();
         if !exists || owner.contains_key(abs.as_path()) || replaced_files.contains(abs.as_path()) {
             continue;
         }
@@ -555,7 +558,7 @@ pub fn plan(
         dirs.insert((wp.lib_root, wp.dist_info.clone()));
     }
     let mut dirs: Vec<(RootId, String)> = dirs.into_iter().collect();
-    dirs.sort_by_key(|(root, rel)| (rel.matches('/').count(), *root, rel.clone()));
+    dirs.sort_by_cached_key(|(root, rel)| (rel.matches('/').count(), *root, rel.clone()));
 
     Ok(Plan {
         roots,

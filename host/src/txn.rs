@@ -1,7 +1,8 @@
 //! Transactions: one `winst install` or `winst uninstall` commits everything or nothing, even if
 //! the process is killed at any instant.
 //!
-//! New files are written under temporary names next to their destination; files that will be
+//! New files are written under temporary names next to their destination (or, inside a directory
+//! the transaction itself created, straight under their own name); files that will be
 //! replaced or removed are *moved aside* (renamed to a hidden sibling, never copied) just before
 //! the temporaries are renamed into place. A journal in the environment (`.winst-journal` in its
 //! data directory, i.e. the venv's root) says, before each step touches the disk, what that step
@@ -179,6 +180,11 @@ pub struct Transaction {
     journal: Journal,
     state: State,
     counter: usize,
+    /// Directories (and roots) this transaction created, for [`Transaction::temp_name`].
+    new_dirs: HashSet<(RootId, String)>,
+    new_roots: HashSet<RootId>,
+    /// Handles of the directories `create_dirs` created or made in, for the writers to reuse.
+    handles: DirHandles,
     done: bool,
 }
 
@@ -226,6 +232,9 @@ impl Transaction {
             journal,
             state: State::default(),
             counter: 0,
+            new_dirs: HashSet::new(),
+            new_roots: HashSet::new(),
+            handles: DirHandles::default(),
             done: false,
         })
     }
@@ -241,14 +250,30 @@ impl Transaction {
                 paths: missing.clone(),
             }])?;
             self.state.created_roots.extend(missing);
+            self.new_roots.insert(id);
         }
         self.roots.open(id, true)
     }
 
     /// Creates directories (parents before children) that do not exist yet, journaled first.
+    /// A directory whose parent this transaction created is missing without a look at the disk,
+    /// and each is made relative to its parent's handle (kept for [`Transaction::take_handles`]).
     pub fn create_dirs(&mut self, dirs: &[(RootId, String)]) -> Result<()> {
         let mut missing: Vec<(RootId, String)> = Vec::new();
+        let mut missing_set: HashSet<(RootId, &str)> = HashSet::new();
         for (root, rel) in dirs {
+            let parent = split_parent(rel).0;
+            let parent_new = if parent.is_empty() {
+                self.new_roots.contains(root)
+            } else {
+                missing_set.contains(&(*root, parent))
+                    || self.new_dirs.contains(&(*root, parent.to_string()))
+            };
+            if parent_new {
+                missing.push((*root, rel.clone()));
+                missing_set.insert((*root, rel));
+                continue;
+            }
             let dir = self.roots.dir(*root)?;
             match dir.symlink_metadata(rel) {
                 Ok(m) if m.is_dir() => {}
@@ -256,7 +281,10 @@ impl Transaction {
                     "{} exists and is not a directory",
                     self.roots.absolute(*root, rel).display()
                 ),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => missing.push((*root, rel.clone())),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    missing.push((*root, rel.clone()));
+                    missing_set.insert((*root, rel));
+                }
                 Err(e) => {
                     return Err(e).with_context(|| {
                         format!("cannot read {}", self.roots.absolute(*root, rel).display())
@@ -271,20 +299,42 @@ impl Transaction {
             dirs: missing.clone(),
         }])?;
         for (root, rel) in missing {
-            let dir = self.roots.dir(root)?;
-            dir.create_dir(&rel).with_context(|| {
+            let (parent, name) = split_parent(&rel);
+            let made = self.handles.open(&self.roots, root, parent).and_then(|d| {
+                rustix::fs::mkdirat(d, name, rustix::fs::Mode::from_raw_mode(0o777))
+                    .map_err(io::Error::from)
+            });
+            made.with_context(|| {
                 format!(
                     "cannot create directory {}",
                     self.roots.absolute(root, &rel).display()
                 )
             })?;
+            self.new_dirs.insert((root, rel.clone()));
             self.state.created_dirs.push((root, rel));
         }
         Ok(())
     }
 
-    /// A fresh temporary name next to `dest`.
-    pub fn temp_name(&mut self, dest: &str) -> String {
+    /// The directory handles opened so far (see [`Transaction::create_dirs`]).
+    pub fn take_handles(&mut self) -> DirHandles {
+        std::mem::take(&mut self.handles)
+    }
+
+    /// The name a new file for `dest` is written under until the commit: a fresh temporary
+    /// next to it, or `dest` itself when this transaction created its directory. Nothing can be
+    /// replaced there, nothing outside the transaction owns it, and a rollback removes it like
+    /// any temporary (the journal lists it first), so writing it in place saves one rename per
+    /// file: on an install into a fresh environment, nearly every file. `last` files (RECORD)
+    /// always get a temporary: a dist-info with a RECORD is a complete install.
+    pub fn temp_name(&mut self, root: RootId, dest: &str, last: bool) -> String {
+        let in_new_dir = match dest.rsplit_once('/') {
+            Some((parent, _)) => self.new_dirs.contains(&(root, parent.to_string())),
+            None => self.new_roots.contains(&root),
+        };
+        if in_new_dir && !last {
+            return dest.to_string();
+        }
         self.counter += 1;
         sibling(
             dest,
@@ -405,6 +455,9 @@ impl Transaction {
         for (i, t) in self.state.temps.iter().enumerate() {
             if i == self.state.temps.len() / 2 {
                 crash_point("half-renamed");
+            }
+            if t.tmp == t.dest {
+                continue; // written in place (see `temp_name`)
             }
             let (parent, tmp_name) = split_parent(&t.tmp);
             let (dest_parent, dest_name) = split_parent(&t.dest);

@@ -8,7 +8,7 @@
 //! is created, so a failure or a crash at any point rolls back to the environment as it was. All
 //! writes go through the roots' directory capabilities.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::io::{self, Read, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -178,7 +178,7 @@ pub fn write(
     let files = &plan.files;
     let temps: Vec<Option<String>> = files
         .iter()
-        .map(|f| (!f.shadowed).then(|| txn.temp_name(&f.rel)))
+        .map(|f| (!f.shadowed).then(|| txn.temp_name(f.root, &f.rel, false)))
         .collect();
     txn.add_temps(
         files
@@ -195,10 +195,11 @@ pub fn write(
             .collect(),
         true,
     )?;
+    let made = txn.take_handles();
     let roots = &txn.roots;
     let handles = match &cache {
-        Some(c) => CacheHandles::open(c, roots, files, &temps, wheels),
-        None => CacheHandles::default(),
+        Some(c) => CacheHandles::open(c, roots, files, &temps, wheels, made),
+        None => CacheHandles { env: made },
     };
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(files[i].size_hint()));
@@ -259,6 +260,8 @@ pub fn write(
             },
         )
         .collect();
+    // Closing thousands of directory handles is not on anyone's critical path.
+    std::thread::spawn(move || drop(handles));
 
     let mut written: Vec<Option<Written>> = vec![None; files.len()];
     let mut wheel_hashes: Vec<[u8; 32]> = (0..wheels.len())
@@ -384,12 +387,11 @@ fn fill(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
-/// Directory handles for the files the cache places or takes, opened once per directory before
-/// the parallel phase: the environment's (where temporaries go) and the cache entries'.
-#[derive(Default)]
+/// Directory handles for the files the cache places or takes, opened once per environment
+/// directory before the parallel phase (those `create_dirs` made are reused). The cache side
+/// needs none: a member is named by its path inside the entry's directory, which winst wrote.
 struct CacheHandles {
     env: DirHandles,
-    cache: HashMap<(usize, String), Dir>,
 }
 
 impl CacheHandles {
@@ -399,47 +401,42 @@ impl CacheHandles {
         files: &[FileOp],
         temps: &[Option<String>],
         wheels: &[OpenedWheel],
+        env: DirHandles,
     ) -> CacheHandles {
-        let mut h = CacheHandles::default();
+        let mut h = CacheHandles { env };
         for (op, tmp) in files.iter().zip(temps) {
-            let (Some(tmp), Some((member, _))) = (tmp, plain_member(&wheels[op.wheel], op)) else {
+            let (Some(tmp), Some(_)) = (tmp, plain_member(&wheels[op.wheel], op)) else {
                 continue;
             };
-            let base = match &plan.wheels[op.wheel] {
-                CacheUse::Hit(entry) if entry.files.contains_key(member) => entry.files_dir(),
-                CacheUse::LinkAlongside(staging) => staging.files_dir(),
-                _ => continue,
-            };
-            let (parent, _) = split_parent(member);
-            let key = (op.wheel, parent.to_string());
-            if let std::collections::hash_map::Entry::Vacant(slot) = h.cache.entry(key) {
-                let dir = if parent.is_empty() {
-                    base.try_clone()
-                } else {
-                    base.open_dir(parent)
-                };
-                let Ok(dir) = dir else { continue };
-                slot.insert(dir);
+            if matches!(
+                plan.wheels[op.wheel],
+                CacheUse::Hit(_) | CacheUse::LinkAlongside(_)
+            ) {
+                let _ = h.env.open(roots, op.root, split_parent(tmp).0);
             }
-            let _ = h.env.open(roots, op.root, split_parent(tmp).0);
         }
         h
     }
 
-    /// (environment directory, temporary's name, cache directory, member's name).
+    /// (environment directory, temporary's name, the cache entry's directory, member's path).
     fn for_op<'a>(
         &'a self,
+        plan: &'a CachePlan,
         op: &FileOp,
         tmp: &'a str,
         member: &'a str,
     ) -> Option<(&'a Dir, &'a str, &'a Dir, &'a str)> {
         let (env_parent, tmp_name) = split_parent(tmp);
-        let (member_parent, member_name) = split_parent(member);
+        let cache_dir = match &plan.wheels[op.wheel] {
+            CacheUse::Hit(entry) => entry.files_dir(),
+            CacheUse::LinkAlongside(staging) => staging.files_dir(),
+            _ => return None,
+        };
         Some((
             self.env.get(op.root, env_parent)?,
             tmp_name,
-            self.cache.get(&(op.wheel, member_parent.to_string()))?,
-            member_name,
+            cache_dir,
+            member,
         ))
     }
 }
@@ -474,7 +471,7 @@ fn write_cached(
                     return Ok((written, None));
                 };
                 if let Some((env_dir, tmp_name, cache_dir, member_name)) =
-                    handles.for_op(op, tmp, member)
+                    handles.for_op(cache, op, tmp, member)
                 {
                     if cache
                         .cache
@@ -494,7 +491,7 @@ fn write_cached(
             let written = write_one(worker, roots, wheel, op, tmp, python)?;
             let stored = tmp.and_then(|tmp| {
                 let (env_dir, tmp_name, cache_dir, member_name) =
-                    handles.for_op(op, tmp, member)?;
+                    handles.for_op(cache, op, tmp, member)?;
                 link_at(env_dir, tmp_name, cache_dir, member_name).ok()?;
                 Some(Stored {
                     size: written.size,
@@ -649,7 +646,7 @@ impl Staged {
         bytes: &[u8],
         last: bool,
     ) -> Result<Written> {
-        let tmp = self.txn.temp_name(rel);
+        let tmp = self.txn.temp_name(root, rel, last);
         self.txn.add_temps(
             vec![Temp {
                 root,
