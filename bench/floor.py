@@ -45,6 +45,7 @@ def main():
         t_inflate = timed(lambda: list(pool.map(inflate, wheels, [False] * len(wheels))))
         t_hash = timed(lambda: list(pool.map(inflate, wheels, [True] * len(wheels))))
     work = Path(tempfile.mkdtemp(dir=base))
+    (work / "u").mkdir()
     try:
         def unzip_all():
             procs, queue = [], list(wheels)

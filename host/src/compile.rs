@@ -245,6 +245,7 @@ pub fn compile(
     // From the bytecode cache, in parallel.
     let cached: Vec<Option<Result<Written>>> = jobs_list
         .par_iter()
+        .with_max_len(1)
         .map(|job| {
             let dir = cache_dir.as_ref()?;
             let body = std::fs::read(dir.join(crate::cache::hex(&job.sha256))).ok()?;

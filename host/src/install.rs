@@ -52,6 +52,7 @@ pub struct InstallOptions<'a> {
 pub fn open_all(paths: &[PathBuf], options: OpenOptions) -> Result<Vec<OpenedWheel>, WheelError> {
     paths
         .par_iter()
+        .with_max_len(1)
         .map(|p| wheel::open(p, options))
         .collect::<Vec<_>>()
         .into_iter()
@@ -257,6 +258,7 @@ fn plan_cache<'a>(
 ) -> write::CachePlan<'a> {
     let keys: Vec<Option<[u8; 32]>> = wheels
         .par_iter()
+        .with_max_len(1)
         .map(|w| cache.wheel_key(&w.path, trust_stat).ok())
         .collect();
     let alongside = cache.link_mode == crate::cache::LinkMode::Hardlink

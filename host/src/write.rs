@@ -224,8 +224,12 @@ pub fn write(
         File(usize, Result<(Written, Option<Stored>)>),
         Wheel(usize, Result<[u8; 32]>),
     }
+    // `with_max_len(1)`: every job stays stealable. Rayon otherwise hands each thread long runs
+    // of jobs that it works through alone; sorted largest first, the last run is thousands of
+    // small files on one core while the other idles (measured: 3 of 4.5 s on one core).
     let outs: Vec<Out> = jobs
         .par_iter()
+        .with_max_len(1)
         .map_init(
             || Worker {
                 readers: (0..wheels.len()).map(|_| None).collect(),
