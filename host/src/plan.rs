@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Read;
+use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
@@ -292,10 +293,15 @@ pub fn plan(
         });
     }
 
-    // Every file's absolute destination, computed once: the checks below look at each many times.
+    // Every file's absolute destination, computed once: the checks below look at each many
+    // times. Normalized, so that two spellings of one path are one key: the maps below key paths
+    // by their bytes (hashing a `Path` walks its components; installs have tens of thousands).
     let abs_paths: Vec<PathBuf> = files
         .iter()
-        .map(|f| roots.absolute(f.root, &f.rel))
+        .map(|f| {
+            let p = roots.absolute(f.root, &f.rel);
+            crate::roots::normalize(&p).unwrap_or(p)
+        })
         .collect();
 
     // Where files land: names winst reserves, and (untrusted) code run at interpreter start.
@@ -334,15 +340,30 @@ pub fn plan(
     // Conflicts inside this install. On a filesystem that ignores case, paths that differ only
     // in case are one file.
     let fold = crate::roots::case_insensitive(&target.scheme.purelib);
-    let mut by_path: HashMap<PathBuf, usize> = HashMap::with_capacity(files.len());
+    let key_of = |p: &Path| -> Vec<u8> {
+        if fold {
+            p.to_string_lossy().to_lowercase().into_bytes()
+        } else {
+            p.as_os_str().as_bytes().to_vec()
+        }
+    };
+    let folded: Vec<Vec<u8>> = if fold {
+        abs_paths.iter().map(|p| key_of(p)).collect()
+    } else {
+        Vec::new()
+    };
+    let key_at = |i: usize| -> &[u8] {
+        if fold {
+            &folded[i]
+        } else {
+            abs_paths[i].as_os_str().as_bytes()
+        }
+    };
+    let mut by_path: HashMap<&[u8], usize> = HashMap::with_capacity(files.len());
     for i in 0..files.len() {
         let abs = &abs_paths[i];
-        let key = if fold {
-            PathBuf::from(abs.to_string_lossy().to_lowercase())
-        } else {
-            abs.clone()
-        };
-        if let Some(&first) = by_path.get(&key) {
+        let key = key_at(i);
+        if let Some(&first) = by_path.get(key) {
             let other = &abs_paths[first];
             if other != abs {
                 return Err(WheelError::member(
@@ -358,7 +379,7 @@ pub fn plan(
                 ));
             }
         }
-        match by_path.get(&key).copied() {
+        match by_path.get(key).copied() {
             None => {
                 by_path.insert(key, i);
             }
@@ -390,18 +411,18 @@ pub fn plan(
         }
     }
     // A file where another file needs a directory.
-    let mut planned_dirs: HashSet<&Path> = HashSet::new();
+    let mut planned_dirs: HashSet<&[u8]> = HashSet::new();
     for abs in &abs_paths {
-        let mut p = abs.as_path();
-        while let Some(parent) = p.parent() {
-            if !planned_dirs.insert(parent) {
+        let mut p = abs.as_os_str().as_bytes();
+        while let Some(slash) = p.iter().rposition(|&b| b == b'/') {
+            p = &p[..slash];
+            if !planned_dirs.insert(p) {
                 break;
             }
-            p = parent;
         }
     }
     for (f, abs) in files.iter().zip(&abs_paths) {
-        if planned_dirs.contains(abs.as_path()) {
+        if planned_dirs.contains(abs.as_os_str().as_bytes()) {
             return Err(WheelError::member(
                 &wheels[f.wheel].file_name,
                 &f.origin,
@@ -429,6 +450,9 @@ pub fn plan(
     }
     if !options.allow_overwrite {
         for (f, abs) in files.iter().zip(&abs_paths).filter(|(f, _)| !f.shadowed) {
+            if owner.is_empty() {
+                break;
+            }
             if let Some(dist) = owner.get(abs.as_path()) {
                 let same = content_id(&wheels[f.wheel], f, options.verify_record, target)
                     .ok()
@@ -501,7 +525,8 @@ pub fn plan(
                 ));
             };
             for old in old_files {
-                if by_path.contains_key(old) || owner.contains_key(old.as_path()) {
+                if by_path.contains_key(key_of(old).as_slice()) || owner.contains_key(old.as_path())
+                {
                     continue;
                 }
                 match roots.locate(old) {

@@ -60,12 +60,18 @@ pub fn record(
     direct_urls: &[Option<String>],
     extras: &[StagedExtra],
 ) -> Result<()> {
+    // Each wheel's files, found in one pass (not one pass per wheel).
+    let mut by_wheel: Vec<Vec<usize>> = vec![Vec::new(); plan.wheels.len()];
+    for (i, op) in plan.files.iter().enumerate() {
+        if let Some(list) = by_wheel.get_mut(op.wheel) {
+            list.push(i);
+        }
+    }
     for (w, wp) in plan.wheels.iter().enumerate() {
         let mut rows: Vec<String> =
-            plan.files
+            by_wheel[w]
                 .iter()
-                .zip(&staged.written)
-                .filter(|(op, _)| op.wheel == w)
+                .filter_map(|&i| Some((&plan.files[i], staged.written.get(i)?)))
                 .map(|(op, written)| {
                     format_row(
                         &op.record_path,

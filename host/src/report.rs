@@ -90,21 +90,24 @@ impl Report {
         timings: Timings,
         dry_run: bool,
     ) -> Report {
+        // One pass over the files, not one per wheel.
+        let mut counts = vec![(0usize, 0u64); wheels.len()];
+        for f in &plan.files {
+            counts[f.wheel].0 += 1;
+            counts[f.wheel].1 += f.size_hint();
+        }
         let wheel_reports: Vec<WheelReport> = wheels
             .iter()
             .enumerate()
-            .map(|(w, wheel)| {
-                let ops = plan.files.iter().filter(|f| f.wheel == w);
-                WheelReport {
-                    wheel: wheel.path.clone(),
-                    name: wheel.name().to_string(),
-                    version: wheel.version().to_string(),
-                    files: ops.clone().count(),
-                    bytes: ops.map(|f| f.size_hint()).sum(),
-                    scripts: plan.wheels[w].scripts.clone(),
-                    replaces: plan.wheels[w].replaces.iter().map(|d| d.spec()).collect(),
-                    root: plan.wheels[w].lib_path.clone(),
-                }
+            .map(|(w, wheel)| WheelReport {
+                wheel: wheel.path.clone(),
+                name: wheel.name().to_string(),
+                version: wheel.version().to_string(),
+                files: counts[w].0,
+                bytes: counts[w].1,
+                scripts: plan.wheels[w].scripts.clone(),
+                replaces: plan.wheels[w].replaces.iter().map(|d| d.spec()).collect(),
+                root: plan.wheels[w].lib_path.clone(),
             })
             .collect();
         Report {
