@@ -121,12 +121,14 @@ fn magic_bytes(hex: &str) -> Option<[u8; 4]> {
 pub fn compile(
     plan: &Plan,
     staged: &mut Staged,
-    python: &Path,
-    cache_tag: Option<&str>,
-    magic_hex: &str,
+    interpreter: &crate::interpreter::Interpreter,
     cache: Option<&Path>,
     jobs: usize,
+    progress: &crate::ui::progress::Progress,
 ) -> Result<(Vec<StagedExtra>, Vec<String>, CompileStats)> {
+    let python = interpreter.executable.as_path();
+    let cache_tag = interpreter.cache_tag.as_deref();
+    let magic_hex = interpreter.magic.as_str();
     let mut warnings = Vec::new();
     let (Some(tag), Some(magic)) = (cache_tag, magic_bytes(magic_hex)) else {
         warnings.push(format!(
@@ -242,6 +244,7 @@ pub fn compile(
         })
     };
 
+    progress.start_compiling(jobs_list.len());
     // From the bytecode cache, in parallel.
     let cached: Vec<Option<Result<Written>>> = jobs_list
         .par_iter()
@@ -256,6 +259,7 @@ pub fn compile(
     let mut misses: Vec<usize> = (0..jobs_list.len())
         .filter(|&i| results[i].is_none())
         .collect();
+    progress.compiled(jobs_list.len() - misses.len());
     let mut stats = CompileStats {
         from_cache: results.iter().filter(|r| matches!(r, Some(Ok(_)))).count(),
         ..CompileStats::default()
@@ -296,7 +300,9 @@ pub fn compile(
                             lock(&outs).push((i, Err(e)));
                             continue;
                         }
-                        match worker.compile(&job.dest, &buf) {
+                        let compiled = worker.compile(&job.dest, &buf);
+                        progress.compiled(1);
+                        match compiled {
                             Ok(Ok(body)) => {
                                 let w = write_pyc(job, &body);
                                 if w.is_ok()

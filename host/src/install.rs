@@ -183,11 +183,10 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
         let (extras, warns, stats) = compile::compile(
             &plan,
             &mut staged,
-            &interpreter.executable,
-            interpreter.cache_tag.as_deref(),
-            &interpreter.magic,
+            interpreter,
             options.cache.map(|c| c.base()),
             rayon::current_num_threads(),
+            progress,
         )?;
         compiled = extras;
         warnings.extend(warns);

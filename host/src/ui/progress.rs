@@ -85,6 +85,9 @@ struct Counters {
     wheels_done: AtomicUsize,
     /// Files left to write, per wheel (set when writing starts).
     left: OnceLock<Box<[AtomicUsize]>>,
+    /// `.py` files to compile and compiled (with `--compile`).
+    compile_total: AtomicU64,
+    compile_done: AtomicU64,
 }
 
 /// What an install has done so far. Cheap to clone (shared counters); every method is a few
@@ -104,6 +107,8 @@ pub struct Snapshot {
     pub files_done: u64,
     pub bytes_total: u64,
     pub bytes_done: u64,
+    pub compile_total: u64,
+    pub compile_done: u64,
 }
 
 impl Progress {
@@ -150,6 +155,21 @@ impl Progress {
         }
     }
 
+    /// Enters the compile stage: `n` `.py` files to compile (from the cache or a worker).
+    pub fn start_compiling(&self, n: usize) {
+        self.counters
+            .compile_total
+            .store(n as u64, Ordering::Relaxed);
+        self.stage(Stage::Compiling);
+    }
+
+    /// `n` more `.py` files compiled (or found not to compile).
+    pub fn compiled(&self, n: usize) {
+        self.counters
+            .compile_done
+            .fetch_add(n as u64, Ordering::Relaxed);
+    }
+
     pub fn snapshot(&self) -> Snapshot {
         let c = &self.counters;
         Snapshot {
@@ -160,6 +180,8 @@ impl Progress {
             files_done: c.files_done.load(Ordering::Relaxed),
             bytes_total: c.bytes_total.load(Ordering::Relaxed),
             bytes_done: c.bytes_done.load(Ordering::Relaxed),
+            compile_total: c.compile_total.load(Ordering::Relaxed),
+            compile_done: c.compile_done.load(Ordering::Relaxed),
         }
     }
 }
@@ -287,7 +309,14 @@ pub fn message(s: &Snapshot) -> String {
     } else {
         "wheels"
     };
-    if s.stage == Stage::Writing || s.files_total > 0 {
+    if s.stage == Stage::Compiling && s.compile_total > 0 {
+        format!(
+            "{}/{} .py files · {} {wheels}",
+            thousands(s.compile_done.min(s.compile_total)),
+            thousands(s.compile_total),
+            s.wheels_total
+        )
+    } else if s.stage == Stage::Writing || s.files_total > 0 {
         format!(
             "{}/{} · {}/{} files · {}/{} {wheels}",
             human_bytes(s.bytes_done.min(s.bytes_total)),
@@ -309,7 +338,10 @@ fn draw(pb: &ProgressBar, writing: &mut bool, s: &Snapshot, paint: Paint) {
         pb.set_style(bar_style());
         *writing = true;
     }
-    if *writing {
+    if *writing && s.stage == Stage::Compiling && s.compile_total > 0 {
+        pb.set_length(s.compile_total);
+        pb.set_position(s.compile_done.min(s.compile_total));
+    } else if *writing {
         pb.set_length(s.bytes_total.max(1));
         pb.set_position(s.bytes_done.min(s.bytes_total));
     } else {
@@ -341,6 +373,20 @@ mod tests {
         assert_eq!(s.bytes_done, 30);
         assert_eq!(s.stage, Stage::Writing);
         assert_eq!(message(&s), "30 B/30 B · 3/3 files · 2/2 wheels");
+    }
+
+    #[test]
+    fn the_compile_stage_counts_py_files_not_bytes() {
+        let p = Progress::new();
+        p.start_writing(&[2], 30);
+        p.file_done(0, 30);
+        p.file_done(0, 0);
+        p.start_compiling(1500);
+        p.compiled(1000);
+        p.compiled(1);
+        let s = p.snapshot();
+        assert_eq!(s.stage, Stage::Compiling);
+        assert_eq!(message(&s), "1,001/1,500 .py files · 1 wheel");
     }
 
     #[test]
