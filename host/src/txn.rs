@@ -316,6 +316,15 @@ impl Transaction {
         Ok(())
     }
 
+    /// Whether `rel`'s directory was created by this transaction (a set lookup: installs create
+    /// thousands of directories for tens of thousands of files).
+    fn in_new_dir(&self, root: RootId, rel: &str) -> bool {
+        match rel.rsplit_once('/') {
+            Some((parent, _)) => self.new_dirs.contains(&(root, parent.to_string())),
+            None => self.new_roots.contains(&root),
+        }
+    }
+
     /// The directory handles opened so far (see [`Transaction::create_dirs`]).
     pub fn take_handles(&mut self) -> DirHandles {
         std::mem::take(&mut self.handles)
@@ -328,11 +337,7 @@ impl Transaction {
     /// file: on an install into a fresh environment, nearly every file. `last` files (RECORD)
     /// always get a temporary: a dist-info with a RECORD is a complete install.
     pub fn temp_name(&mut self, root: RootId, dest: &str, last: bool) -> String {
-        let in_new_dir = match dest.rsplit_once('/') {
-            Some((parent, _)) => self.new_dirs.contains(&(root, parent.to_string())),
-            None => self.new_roots.contains(&root),
-        };
-        if in_new_dir && !last {
+        if self.in_new_dir(root, dest) && !last {
             return dest.to_string();
         }
         self.counter += 1;
@@ -393,28 +398,9 @@ impl Transaction {
             });
         };
         // A temporary whose directory this transaction created cannot replace anything: only the
-        // others need a look at the disk. (A set, not a scan per file: installs create thousands
-        // of directories for tens of thousands of files.)
-        let new_dirs: HashSet<(RootId, &str)> = self
-            .state
-            .created_dirs
-            .iter()
-            .map(|(r, d)| (*r, d.as_str()))
-            .collect();
-        let new_roots: HashSet<RootId> = (0..self.roots.paths().len())
-            .filter(|&id| {
-                self.state
-                    .created_roots
-                    .iter()
-                    .any(|p| p == self.roots.path(id))
-            })
-            .collect();
-        let in_new_dir = |root: RootId, rel: &str| match rel.rsplit_once('/') {
-            Some((parent, _)) => new_dirs.contains(&(root, parent)),
-            None => new_roots.contains(&root),
-        };
+        // others need a look at the disk.
         for t in &self.state.temps {
-            if !in_new_dir(t.root, &t.dest) && self.exists(t.root, &t.dest) {
+            if !self.in_new_dir(t.root, &t.dest) && self.exists(t.root, &t.dest) {
                 stash(t.root, &t.dest, StashKind::Replaced, &mut moves);
             }
         }
