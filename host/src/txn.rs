@@ -180,9 +180,9 @@ pub struct Transaction {
     journal: Journal,
     state: State,
     counter: usize,
-    /// Directories (and roots) this transaction created, for [`Transaction::temp_name`].
-    new_dirs: HashSet<(RootId, String)>,
-    new_roots: HashSet<RootId>,
+    /// Directories this transaction created, per root (`""` when it created the root itself),
+    /// for [`Transaction::temp_name`] and the commit.
+    new_dirs: HashMap<RootId, HashSet<String>>,
     /// Handles of the directories `create_dirs` created or made in, for the writers to reuse.
     handles: DirHandles,
     done: bool,
@@ -232,8 +232,7 @@ impl Transaction {
             journal,
             state: State::default(),
             counter: 0,
-            new_dirs: HashSet::new(),
-            new_roots: HashSet::new(),
+            new_dirs: HashMap::new(),
             handles: DirHandles::default(),
             done: false,
         })
@@ -250,7 +249,7 @@ impl Transaction {
                 paths: missing.clone(),
             }])?;
             self.state.created_roots.extend(missing);
-            self.new_roots.insert(id);
+            self.new_dirs.entry(id).or_default().insert(String::new());
         }
         self.roots.open(id, true)
     }
@@ -262,14 +261,7 @@ impl Transaction {
         let mut missing: Vec<(RootId, String)> = Vec::new();
         let mut missing_set: HashSet<(RootId, &str)> = HashSet::new();
         for (root, rel) in dirs {
-            let parent = split_parent(rel).0;
-            let parent_new = if parent.is_empty() {
-                self.new_roots.contains(root)
-            } else {
-                missing_set.contains(&(*root, parent))
-                    || self.new_dirs.contains(&(*root, parent.to_string()))
-            };
-            if parent_new {
+            if missing_set.contains(&(*root, split_parent(rel).0)) || self.in_new_dir(*root, rel) {
                 missing.push((*root, rel.clone()));
                 missing_set.insert((*root, rel));
                 continue;
@@ -310,7 +302,7 @@ impl Transaction {
                     self.roots.absolute(root, &rel).display()
                 )
             })?;
-            self.new_dirs.insert((root, rel.clone()));
+            self.new_dirs.entry(root).or_default().insert(rel.clone());
             self.state.created_dirs.push((root, rel));
         }
         Ok(())
@@ -319,10 +311,9 @@ impl Transaction {
     /// Whether `rel`'s directory was created by this transaction (a set lookup: installs create
     /// thousands of directories for tens of thousands of files).
     fn in_new_dir(&self, root: RootId, rel: &str) -> bool {
-        match rel.rsplit_once('/') {
-            Some((parent, _)) => self.new_dirs.contains(&(root, parent.to_string())),
-            None => self.new_roots.contains(&root),
-        }
+        self.new_dirs
+            .get(&root)
+            .is_some_and(|dirs| dirs.contains(split_parent(rel).0))
     }
 
     /// The directory handles opened so far (see [`Transaction::create_dirs`]).
