@@ -87,7 +87,7 @@ fn site_tree(venv: &Venv) -> support::Snapshot {
 }
 
 fn entries(cache: &Path) -> Vec<String> {
-    match std::fs::read_dir(cache.join("wheels-v1")) {
+    match std::fs::read_dir(cache.join("wheels-v2")) {
         Ok(rd) => rd
             .flatten()
             .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -100,7 +100,7 @@ fn entries(cache: &Path) -> Vec<String> {
 fn cached_file(cache: &Path, member: &str) -> Vec<PathBuf> {
     entries(cache)
         .into_iter()
-        .map(|e| cache.join("wheels-v1").join(e).join("files").join(member))
+        .map(|e| cache.join("wheels-v2").join(e).join("files").join(member))
         .filter(|p| p.is_file())
         .collect()
 }
@@ -429,4 +429,340 @@ fn cache_commands_and_no_cache() {
             .args(["cache", "clean"]),
     );
     assert!(!cache.path().exists());
+}
+
+// ---------------------------------------------------------------------------------------------
+// A cache that is not what it was: every test below fills a private cache, damages it one way,
+// then installs from it (the warm path) and checks the environment got the wheel's own bytes.
+
+/// Under `CI=true` a missing prerequisite fails the test; elsewhere the test is skipped, visibly.
+fn prerequisite(ok: bool, what: &str) -> bool {
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "missing prerequisite: {what}"
+        );
+        eprintln!("SKIPPED: {what}");
+    }
+    ok
+}
+
+/// The one cached copy of `member` (the cache holds one entry).
+fn the_cached(cache: &Path, member: &str) -> PathBuf {
+    let found = cached_file(cache, member);
+    assert_eq!(found.len(), 1, "{member} in {found:?}");
+    found.into_iter().next().unwrap()
+}
+
+/// The JSON of the manifest of the cache's only entry, and its path.
+fn manifest(cache: &Path) -> (PathBuf, serde_json::Value) {
+    let entries = entries(cache);
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let path = cache
+        .join("wheels-v2")
+        .join(&entries[0])
+        .join("manifest.json");
+    let json = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    (path, json)
+}
+
+const PRISTINE: &str = "BODY = \"pristine\"\n";
+
+/// A venv whose cachetool came from `cache` (warm), checked to hold the wheel's own bytes and the
+/// mode a cold install gives; returns how many files came from the cache.
+fn warm_install_is_pristine(cache: &Path, wheel: &Path, extra: &[&str]) -> u64 {
+    let venv = Venv::new();
+    let c = cache.display().to_string();
+    let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"--cache-dir", &c];
+    for e in extra {
+        args.push(e);
+    }
+    let report = install_json(&venv, &args, &[wheel.to_path_buf()]);
+    let init = venv.site_packages().join("cachetool/__init__.py");
+    assert_eq!(std::fs::read_to_string(&init).unwrap(), PRISTINE);
+    let mode = std::fs::metadata(&init).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode & 0o111, 0, "not executable: {mode:o}");
+    let run = venv.site_packages().join("cachetool/run.sh");
+    assert_eq!(
+        std::fs::read_to_string(&run).unwrap(),
+        "#!/bin/sh\necho run\n"
+    );
+    verify_records(&venv);
+    let out = venv.run_python("import cachetool; print(cachetool.BODY)");
+    assert_eq!(text(&out).0.trim(), "pristine", "{}", text(&out).1);
+    report["from_cache"].as_u64().unwrap()
+}
+
+fn fill(cache: &Path, wheel: &Path) -> Venv {
+    let venv = Venv::new();
+    let c = cache.display().to_string();
+    install_json(&venv, &[&"--cache-dir", &c], &[wheel.to_path_buf()]);
+    assert_eq!(entries(cache).len(), 1);
+    venv
+}
+
+#[test]
+fn changed_cached_files_are_never_placed_and_their_entry_is_refilled() {
+    type Edit = fn(installed: &Path, cached: &Path);
+    let edits: [(&str, Edit); 5] = [
+        // Written through the hard link in the first environment, same size.
+        (
+            "edited in place through an installed hard link, same size",
+            |i, _| {
+                let mut f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .truncate(true)
+                    .open(i)
+                    .unwrap();
+                std::io::Write::write_all(&mut f, b"BODY = \"TAINTED!\"\n").unwrap();
+            },
+        ),
+        // The boto3 case: one line appended.
+        (
+            "one line appended through an installed hard link",
+            |i, _| {
+                let mut f = std::fs::OpenOptions::new().append(true).open(i).unwrap();
+                std::io::Write::write_all(&mut f, b"import os; os.system('true')\n").unwrap();
+            },
+        ),
+        ("made executable through an installed hard link", |i, _| {
+            std::fs::set_permissions(i, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }),
+        (
+            "replaced in the cache by a new file of the same size",
+            |_, c| {
+                std::fs::remove_file(c).unwrap();
+                std::fs::write(c, "BODY = \"TAINTED!\"\n").unwrap();
+            },
+        ),
+        ("truncated in the cache", |_, c| {
+            std::fs::write(c, "").unwrap();
+        }),
+    ];
+    let dir = wheel_dir();
+    let wheel = tool_wheel(dir.path(), "pristine");
+    for (what, edit) in edits {
+        let cache = tempfile::tempdir().unwrap();
+        let first = fill(cache.path(), &wheel);
+        let installed = first.site_packages().join("cachetool/__init__.py");
+        let cached = the_cached(cache.path(), "cachetool/__init__.py");
+        assert_eq!(
+            std::fs::metadata(&installed).unwrap().ino(),
+            std::fs::metadata(&cached).unwrap().ino(),
+            "the cache was filled by hard links"
+        );
+        let before = support::snapshot(cache.path());
+        edit(&installed, &cached);
+        assert_ne!(
+            before,
+            support::snapshot(cache.path()),
+            "{what}: the cache changed"
+        );
+
+        let placed = warm_install_is_pristine(cache.path(), &wheel, &[]);
+        assert!(placed >= 1, "{what}: run.sh still comes from the cache");
+        assert!(
+            entries(cache.path()).is_empty(),
+            "{what}: the damaged entry was removed"
+        );
+        // The next install fills the entry again, and the one after is warm and right.
+        assert_eq!(
+            warm_install_is_pristine(cache.path(), &wheel, &[]),
+            0,
+            "{what}"
+        );
+        assert_eq!(entries(cache.path()).len(), 1, "{what}: refilled");
+        assert!(
+            warm_install_is_pristine(cache.path(), &wheel, &[]) >= 2,
+            "{what}: warm again"
+        );
+    }
+}
+
+#[test]
+fn untrusted_installs_never_place_files_from_the_cache() {
+    let dir = wheel_dir();
+    let wheel = tool_wheel(dir.path(), "pristine");
+    let cache = tempfile::tempdir().unwrap();
+    // An untrusted install fills a missing entry, from bytes it verified.
+    let venv = Venv::new();
+    let c = cache.path().display().to_string();
+    let report = install_json(
+        &venv,
+        &[&"--cache-dir", &c, &"--untrusted", &"--allow-executable"],
+        std::slice::from_ref(&wheel),
+    );
+    assert_eq!(report["from_cache"], 0);
+    assert_eq!(entries(cache.path()).len(), 1);
+    // The one change the stat check cannot see: same size, modification time set back.
+    let cached = the_cached(cache.path(), "cachetool/__init__.py");
+    let mtime = std::fs::metadata(&cached).unwrap().modified().unwrap();
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&cached)
+        .unwrap();
+    std::io::Write::write_all(&mut &f, b"BODY = \"TAINTED!\"\n").unwrap();
+    f.set_modified(mtime).unwrap();
+    drop(f);
+    assert_eq!(
+        warm_install_is_pristine(cache.path(), &wheel, &["--untrusted", "--allow-executable"]),
+        0
+    );
+}
+
+#[test]
+fn a_damaged_manifest_falls_back_to_the_wheel_and_is_replaced() {
+    let dir = wheel_dir();
+    let wheel = tool_wheel(dir.path(), "pristine");
+    type Damage = fn(&Path, serde_json::Value);
+    // How many files an undamaged entry gives (the package's two and dist-info files).
+    let full = {
+        let cache = tempfile::tempdir().unwrap();
+        fill(cache.path(), &wheel);
+        warm_install_is_pristine(cache.path(), &wheel, &[])
+    };
+    assert!(full >= 2);
+    let damages: [(&str, Damage); 4] = [
+        ("not JSON", |p, _| {
+            std::fs::write(p, "{\"wheel\": ").unwrap()
+        }),
+        ("empty", |p, _| std::fs::write(p, "").unwrap()),
+        ("another wheel's", |p, mut m| {
+            m["wheel"] = "other-1.0-py3-none-any.whl".into();
+            std::fs::write(p, m.to_string()).unwrap();
+        }),
+        ("a member's sha256 changed", |p, mut m| {
+            m["files"]["cachetool/__init__.py"]["sha256"] = "00".repeat(32).into();
+            std::fs::write(p, m.to_string()).unwrap();
+        }),
+    ];
+    for (what, damage) in damages {
+        let cache = tempfile::tempdir().unwrap();
+        fill(cache.path(), &wheel);
+        let (path, json) = manifest(cache.path());
+        damage(&path, json);
+        let placed = warm_install_is_pristine(cache.path(), &wheel, &[]);
+        let expected = if what.starts_with("a member's") {
+            full - 1
+        } else {
+            0
+        };
+        assert_eq!(placed, expected, "{what}: files from the cache");
+        // Either replaced right away (unreadable) or removed after the install (wrong hash).
+        let refilled = warm_install_is_pristine(cache.path(), &wheel, &[]);
+        let warm = warm_install_is_pristine(cache.path(), &wheel, &[]);
+        assert!(warm >= 2, "{what}: warm again ({refilled}, then {warm})");
+    }
+}
+
+#[test]
+fn a_damaged_stat_index_is_confirmed_from_the_wheel() {
+    let dir = wheel_dir();
+    let wheel = tool_wheel(dir.path(), "pristine");
+    let other = WheelBuilder::new("othertool", "1.0")
+        .file("othertool/__init__.py", "X = 1\n")
+        .build(dir.path());
+    let wheel_sha = support::sha256_hex(&std::fs::read(&wheel).unwrap());
+    let other_sha = support::sha256_hex(&std::fs::read(&other).unwrap());
+    for damage in ["another wheel's key", "not JSON"] {
+        let cache = tempfile::tempdir().unwrap();
+        let c = cache.path().display().to_string();
+        install_json(
+            &Venv::new(),
+            &[&"--cache-dir", &c],
+            &[wheel.clone(), other.clone()],
+        );
+        let index = cache.path().join("wheels-v2/index");
+        let mut damaged = 0;
+        for e in std::fs::read_dir(&index).unwrap().flatten() {
+            let text = std::fs::read_to_string(e.path()).unwrap();
+            if !text.contains(&wheel_sha) {
+                continue;
+            }
+            let new = match damage {
+                "not JSON" => "{{{".to_string(),
+                _ => text.replace(&wheel_sha, &other_sha),
+            };
+            std::fs::write(e.path(), new).unwrap();
+            damaged += 1;
+        }
+        assert_eq!(damaged, 1, "the index entry of {}", wheel.display());
+        let venv = Venv::new();
+        let report = install_json(&venv, &[&"--cache-dir", &c], std::slice::from_ref(&wheel));
+        assert!(
+            report["from_cache"].as_u64().unwrap() >= 2,
+            "{damage}: {report}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(venv.site_packages().join("cachetool/__init__.py")).unwrap(),
+            PRISTINE
+        );
+        // direct_url.json names the wheel's own sha256, not the one the index claimed.
+        let direct_url = std::fs::read_to_string(
+            venv.site_packages()
+                .join("cachetool-1.0.dist-info/direct_url.json"),
+        )
+        .unwrap();
+        assert!(
+            direct_url.contains(&format!("sha256={wheel_sha}")),
+            "{damage}: {direct_url}"
+        );
+        assert!(!venv.site_packages().join("othertool").exists());
+        verify_records(&venv);
+    }
+}
+
+#[test]
+fn an_unusable_cache_directory_does_not_fail_the_install() {
+    let dir = wheel_dir();
+    let wheel = tool_wheel(dir.path(), "pristine");
+    // A cache "directory" that is a regular file: no cache at all.
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let venv = Venv::new();
+    let c = file.path().display().to_string();
+    let report = install_json(&venv, &[&"--cache-dir", &c], std::slice::from_ref(&wheel));
+    assert_eq!(report["from_cache"], 0);
+    assert_eq!(
+        std::fs::read_to_string(venv.site_packages().join("cachetool/__init__.py")).unwrap(),
+        PRISTINE
+    );
+
+    // A cache that cannot be written (immutable, so that even root cannot): what is cached is
+    // used, nothing is filled, the install succeeds.
+    let cache = tempfile::tempdir().unwrap();
+    fill(cache.path(), &wheel);
+    let versioned = cache.path().join("wheels-v2");
+    let chattr = |flag: &str, path: &Path| {
+        std::process::Command::new("chattr")
+            .arg(flag)
+            .arg(path)
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !prerequisite(
+        chattr("+i", &versioned),
+        "chattr +i (root, a filesystem with attributes)",
+    ) {
+        return;
+    }
+    struct Mutable<'a>(&'a Path);
+    impl Drop for Mutable<'_> {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("chattr")
+                .arg("-i")
+                .arg(self.0)
+                .status();
+        }
+    }
+    let _mutable = Mutable(&versioned);
+    let other = WheelBuilder::new("othertool", "1.0")
+        .file("othertool/__init__.py", "X = 1\n")
+        .build(dir.path());
+    let venv = Venv::new();
+    let c = cache.path().display().to_string();
+    let report = install_json(&venv, &[&"--cache-dir", &c], &[wheel.clone(), other]);
+    assert!(report["from_cache"].as_u64().unwrap() >= 2);
+    assert_eq!(entries(cache.path()).len(), 1, "nothing filled");
+    assert_eq!(venv.python_out("import othertool; print(othertool.X)"), "1");
+    verify_records(&venv);
 }

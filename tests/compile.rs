@@ -209,3 +209,56 @@ fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// Every file of the bytecode cache under `cache`.
+fn bytecode_files(cache: &std::path::Path) -> Vec<PathBuf> {
+    walk(&cache.join("bytecode-v2"))
+        .into_iter()
+        .filter(|p| p.is_file())
+        .collect()
+}
+
+#[test]
+fn a_damaged_bytecode_cache_is_compiled_again() {
+    let dir = wheel_dir();
+    let wheel = WheelBuilder::new("bytes", "1.0")
+        .file(
+            "bytes_pkg/__init__.py",
+            "from .a import A\nfrom .b import B\n",
+        )
+        .file("bytes_pkg/a.py", "A = 'a' * 3\n")
+        .file("bytes_pkg/b.py", "def B():\n    return 'b'\n")
+        .file("bytes_pkg/c.py", "C = 3\n")
+        .build(dir.path());
+    let wheels = vec![wheel];
+    let cache = tempfile::tempdir().unwrap();
+    install(&Venv::new(), cache.path(), &wheels);
+    let mut files = bytecode_files(cache.path());
+    files.sort();
+    assert_eq!(files.len(), 4, "{files:?}");
+    // Four kinds of damage: a flipped byte in the body, a truncated file, an empty one, and one
+    // source's entry copied over another's (self-consistent, but the wrong code).
+    let valid = std::fs::read(&files[0]).unwrap();
+    let mut flipped = valid.clone();
+    *flipped.last_mut().unwrap() ^= 0x55;
+    std::fs::write(&files[0], flipped).unwrap();
+    let whole = std::fs::read(&files[1]).unwrap();
+    std::fs::write(&files[1], &whole[..whole.len() / 2]).unwrap();
+    std::fs::write(&files[2], b"").unwrap();
+    std::fs::write(&files[3], valid).unwrap();
+
+    let venv = Venv::new();
+    let report = install(&venv, cache.path(), &wheels);
+    assert_eq!(report["compile"]["from_cache"], 0, "{report}");
+    assert_eq!(report["compile"]["compiled"], 4, "{report}");
+    assert_eq!(verify(&venv).len(), 4);
+    let out = std::process::Command::new(venv.python())
+        .args(["-c", "import bytes_pkg; print(bytes_pkg.A, bytes_pkg.B())"])
+        .env_remove("PYTHONDONTWRITEBYTECODE")
+        .output()
+        .unwrap();
+    assert_eq!(text(&out).0.trim(), "aaa b", "{}", text(&out).1);
+    // The damaged files were replaced: the next install takes all four from the cache.
+    let report = install(&Venv::new(), cache.path(), &wheels);
+    assert_eq!(report["compile"]["from_cache"], 4, "{report}");
+}

@@ -6,10 +6,24 @@
 //! written. Layout under the cache directory:
 //!
 //! ```text
-//! wheels-v1/<sha256>/files/<member path>   one file per plain archive member
-//! wheels-v1/<sha256>/manifest.json         size, sha256 and executable bit of each
-//! wheels-v1/index/<hash of path>.json      stat identity of a wheel file → its sha256
+//! wheels-v2/<sha256>/files/<member path>   one file per plain archive member
+//! wheels-v2/<sha256>/manifest.json         the wheel's file name; per file its size, sha256,
+//!                                          executable bit, and the mode and mtime it had when
+//!                                          the entry was filled
+//! wheels-v2/index/<hash of path>.json      stat identity of a wheel file → its sha256
 //! ```
+//!
+//! **Cached files are checked before they are placed.** With hard links (the default), an
+//! installed file *is* the cache's file: an edit made in one environment through such a link
+//! (`open(path, "w")`, `chmod`) edits the cache. So every file is `stat`ed before it is linked,
+//! cloned or copied, and placed only if its size, mode and modification time (nanoseconds) are
+//! still those recorded when the entry was filled; and its manifest sha256 must equal the
+//! wheel's own RECORD hash for the member (see [`crate::write`]). A file that fails either
+//! check is inflated from the wheel instead, and the entry is removed after the install so the
+//! next one refills it ([`WheelCache::evict`]). What this cannot see: bytes changed on purpose
+//! with the size kept and the timestamp set back (`touch -d`), which needs write access to the
+//! cache itself; `--untrusted` installs therefore never place files from the cache (they fill
+//! it, from bytes they verified).
 //!
 //! An entry is built in a private `.tmp-*` directory and renamed into place whole, so concurrent
 //! winst processes only ever see complete entries (the first rename wins; the loser discards its
@@ -33,7 +47,7 @@ use cap_std::fs::{Dir, OpenOptions, OpenOptionsExt as _};
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
-const VERSION_DIR: &str = "wheels-v1";
+const VERSION_DIR: &str = "wheels-v2";
 
 /// How files get from the cache into an environment.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,6 +92,45 @@ pub struct Stored {
     #[serde(with = "hex32")]
     pub sha256: [u8; 32],
     pub executable: bool,
+    /// The cached file's inode as it was when the entry was filled (see the module doc).
+    pub stamp: Stamp,
+}
+
+/// What a cached file's inode looked like when it was cached: permission bits and modification
+/// time in nanoseconds since the epoch. Compared with the file's `stat` before every placement.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    pub mode: u32,
+    pub mtime_ns: i64,
+}
+
+impl Stamp {
+    /// The stamp of `name` (a path below `dir`, not followed if it is a symbolic link).
+    pub fn of_at(dir: &Dir, name: &str) -> io::Result<Stamp> {
+        let st = rustix::fs::statat(dir, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)?;
+        Ok(Stamp::of_stat(&st))
+    }
+
+    // The casts are no-ops on 64-bit Linux, not on every platform's `stat`.
+    #[allow(clippy::unnecessary_cast)]
+    fn of_stat(st: &rustix::fs::Stat) -> Stamp {
+        Stamp {
+            mode: st.st_mode & 0o7777,
+            mtime_ns: (st.st_mtime as i64)
+                .saturating_mul(1_000_000_000)
+                .saturating_add(st.st_mtime_nsec as i64),
+        }
+    }
+
+    fn of(m: &std::fs::Metadata) -> Stamp {
+        Stamp {
+            mode: m.mode() & 0o7777,
+            mtime_ns: m
+                .mtime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(m.mtime_nsec()),
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -153,8 +206,8 @@ impl WheelCache {
     }
 
     /// The sha256 of a wheel file, from the stat index when `trust_stat` and the file has not
-    /// changed since it was last hashed.
-    pub fn wheel_key(&self, path: &Path, trust_stat: bool) -> io::Result<[u8; 32]> {
+    /// changed since it was last hashed. The flag says whether it came from the index.
+    pub fn wheel_key(&self, path: &Path, trust_stat: bool) -> io::Result<([u8; 32], bool)> {
         let mut file = std::fs::File::open(path)?;
         let meta = file.metadata()?;
         let stat = StatKey::of(&meta);
@@ -165,7 +218,7 @@ impl WheelCache {
             && let Ok(known) = serde_json::from_slice::<IndexEntry>(&bytes)
             && known.stat == stat
         {
-            return Ok(known.sha256);
+            return Ok((known.sha256, true));
         }
         let mut h = sha2::Sha256::new();
         let mut buf = vec![0u8; 256 << 10];
@@ -183,14 +236,28 @@ impl WheelCache {
         {
             let _ = self.write_atomically(&index, &bytes);
         }
-        Ok(sha256)
+        Ok((sha256, false))
     }
 
-    /// The complete entry for a wheel, if there is one.
-    pub fn lookup(&self, key: &[u8; 32]) -> Option<Entry> {
+    /// Whether the cache has an entry (complete or damaged) under `key`.
+    pub fn has_entry(&self, key: &[u8; 32]) -> bool {
+        self.dir.exists(hex(key))
+    }
+
+    /// The complete entry for a wheel, if there is one. `None` as well when the manifest cannot
+    /// be read or parsed, or was filled from a wheel with another file name than `wheel` (an
+    /// index or manifest that does not belong to this wheel).
+    pub fn lookup(&self, key: &[u8; 32], wheel: &str) -> Option<Entry> {
         let name = hex(key);
         let bytes = self.dir.read(format!("{name}/manifest.json")).ok()?;
         let manifest: Manifest = serde_json::from_slice(&bytes).ok()?;
+        if manifest.wheel != wheel {
+            log::debug!(
+                "cache entry {name} was filled from {}, not {wheel}; not used",
+                manifest.wheel
+            );
+            return None;
+        }
         let files_dir = self.dir.open_dir(format!("{name}/files")).ok()?;
         Some(Entry {
             files_dir,
@@ -230,14 +297,28 @@ impl WheelCache {
     /// Places a cached file, `src_name` (a path inside the entry's directory `src_dir`), at
     /// `dest_name` (a new name, one path component) in `dest_dir`, by the link mode, falling back
     /// to a copy where links or clones do not work.
+    ///
+    /// Errors, placing nothing, when the file's size, mode or modification time differ from
+    /// `stored` (it was changed after it was cached; the error's kind is
+    /// [`io::ErrorKind::InvalidData`]), or when it cannot be read.
     pub fn place(
         &self,
         src_dir: &Dir,
         src_name: &str,
         dest_dir: &Dir,
         dest_name: &str,
-        executable: bool,
+        stored: &Stored,
     ) -> io::Result<Placed> {
+        let st = rustix::fs::statat(src_dir, src_name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)?;
+        let is_file =
+            rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile;
+        if !is_file || st.st_size as u64 != stored.size || Stamp::of_stat(&st) != stored.stamp {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("cached file {src_name} changed after it was cached"),
+            ));
+        }
+        let executable = stored.executable;
         if self.link_mode == LinkMode::Hardlink && !self.link_failed.load(Ordering::Relaxed) {
             match link_at(src_dir, src_name, dest_dir, dest_name) {
                 Ok(()) => return Ok(Placed::Linked),
@@ -249,13 +330,13 @@ impl WheelCache {
         let out = create_new(dest_dir, dest_name, executable)?;
         self.clone_or_copy(
             &src.into_std(),
-            out.into_std(),
+            &out.into_std(),
             self.link_mode == LinkMode::Clone,
         )
     }
 
     /// Fills a staging entry after the install: each source file (an installed file) cloned or
-    /// copied in. Files that fail are left out of the entry.
+    /// copied in, and stamped. Files that fail are left out of the entry.
     pub fn fill(
         &self,
         staging: &Staging,
@@ -264,24 +345,43 @@ impl WheelCache {
         let mut kept = Vec::new();
         for (src, member, stored) in files {
             let done = std::fs::File::open(src).and_then(|src| {
-                let out = create_new(&staging.files_dir, member, stored.executable)?;
-                self.clone_or_copy(&src, out.into_std(), true)
+                let out = create_new(&staging.files_dir, member, stored.executable)?.into_std();
+                self.clone_or_copy(&src, &out, true)?;
+                out.metadata()
             });
-            if done.is_ok() {
-                kept.push((member.clone(), stored.clone()));
+            if let Ok(meta) = done {
+                let stamp = Stamp::of(&meta);
+                kept.push((
+                    member.clone(),
+                    Stored {
+                        stamp,
+                        ..stored.clone()
+                    },
+                ));
             }
         }
         kept
     }
 
+    /// Removes the entry of a wheel (one whose files were found changed), so that the next
+    /// install fills it anew. A process placing files from it at the same time falls back to
+    /// the wheel for the files it has not placed yet.
+    pub fn evict(&self, key: &[u8; 32]) {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let doomed = format!(".tmp-{}-{n}-evicted", std::process::id());
+        if self.dir.rename(hex(key), &self.dir, &doomed).is_ok() {
+            let _ = self.dir.remove_dir_all(&doomed);
+        }
+    }
+
     fn clone_or_copy(
         &self,
         src: &std::fs::File,
-        mut out: std::fs::File,
+        mut out: &std::fs::File,
         try_clone: bool,
     ) -> io::Result<Placed> {
         if try_clone && !self.clone_failed.load(Ordering::Relaxed) {
-            match rustix::fs::ioctl_ficlone(&out, src) {
+            match rustix::fs::ioctl_ficlone(out, src) {
                 Ok(()) => return Ok(Placed::Cloned),
                 Err(_) => self.clone_failed.store(true, Ordering::Relaxed),
             }

@@ -85,9 +85,26 @@ struct Job {
     pyc_tmp: String,
 }
 
-/// Where compiled bodies are cached: `<cache>/bytecode-v1/<magic>/<sha256 of source>`.
+/// Where compiled bodies are cached: `<cache>/bytecode-v2/<magic>/<sha256 of source>`. Each
+/// file is a digest (32 bytes: the sha256 of the source's sha256 followed by the body), then the
+/// body: a file whose digest does not match (damaged, truncated, written over, or moved to
+/// another source's name) is not used, and the source is compiled again.
 pub fn cache_dir(cache_root: &Path, magic: &str) -> PathBuf {
-    cache_root.join("bytecode-v1").join(magic)
+    cache_root.join("bytecode-v2").join(magic)
+}
+
+/// The digest a bytecode cache file starts with (see [`cache_dir`]).
+fn body_digest(source_sha256: &[u8; 32], body: &[u8]) -> [u8; 32] {
+    let mut h = sha2::Sha256::new();
+    h.update(source_sha256);
+    h.update(body);
+    h.finalize().into()
+}
+
+/// The body of the bytecode cache file of a source, if its digest matches.
+fn cached_body<'a>(source_sha256: &[u8; 32], file: &'a [u8]) -> Option<&'a [u8]> {
+    let (digest, body) = file.split_at_checked(32)?;
+    (body_digest(source_sha256, body)[..] == digest[..]).then_some(body)
 }
 
 fn pyc_path(rel: &str, tag: &str) -> Option<String> {
@@ -251,8 +268,8 @@ pub fn compile(
         .with_max_len(1)
         .map(|job| {
             let dir = cache_dir.as_ref()?;
-            let body = std::fs::read(dir.join(crate::cache::hex(&job.sha256))).ok()?;
-            Some(write_pyc(job, &body))
+            let file = std::fs::read(dir.join(crate::cache::hex(&job.sha256))).ok()?;
+            Some(write_pyc(job, cached_body(&job.sha256, &file)?))
         })
         .collect();
     let mut results: Vec<Option<Result<Written>>> = cached;
@@ -382,7 +399,10 @@ fn store(dir: &Path, sha256: &[u8; 32], body: &[u8]) {
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
-    if std::fs::write(&tmp, body).is_ok() && std::fs::rename(&tmp, dir.join(name)).is_err() {
+    let mut file = Vec::with_capacity(32 + body.len());
+    file.extend_from_slice(&body_digest(sha256, body));
+    file.extend_from_slice(body);
+    if std::fs::write(&tmp, file).is_ok() && std::fs::rename(&tmp, dir.join(name)).is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
 }
@@ -471,5 +491,22 @@ mod tests {
         assert_eq!(pyc_path("pkg/.py", "cpython-311"), None);
         assert_eq!(magic_bytes("a70d0d0a"), Some([0xa7, 0x0d, 0x0d, 0x0a]));
         assert_eq!(magic_bytes("zz"), None);
+    }
+
+    #[test]
+    fn bytecode_cache_files_are_used_only_when_their_digest_matches() {
+        let source = [7u8; 32];
+        let body = b"marshalled code".to_vec();
+        let mut file = body_digest(&source, &body).to_vec();
+        file.extend_from_slice(&body);
+        assert_eq!(cached_body(&source, &file), Some(&body[..]));
+        // Another source's name, a flipped byte, a truncated file, an empty one.
+        assert_eq!(cached_body(&[8u8; 32], &file), None);
+        let mut flipped = file.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        assert_eq!(cached_body(&source, &flipped), None);
+        assert_eq!(cached_body(&source, &file[..file.len() - 1]), None);
+        assert_eq!(cached_body(&source, &file[..20]), None);
+        assert_eq!(cached_body(&source, b""), None);
     }
 }

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use sha2::Digest as _;
 use zip::ZipArchive;
 
-use crate::cache::{Entry, Staging, Stored, WheelCache, link_at};
+use crate::cache::{Entry, Staging, Stamp, Stored, WheelCache, link_at};
 use crate::error::WheelError;
 use crate::plan::{FileOp, Plan, Removal, Source};
 use crate::record::{Hasher, RecordHash, format_sha256};
@@ -28,6 +28,7 @@ use crate::scripts::shebang;
 use crate::txn::{CommitStats, Temp, Transaction};
 use crate::wheel::OpenedWheel;
 use crate::wheel::archive::PosReader;
+use crate::wheel::record::Algorithm;
 
 const BUF_SIZE: usize = 256 << 10;
 
@@ -47,6 +48,8 @@ pub struct Staged {
     pub wheel_hashes: Vec<[u8; 32]>,
     /// Cache entries to complete once the install is committed.
     pub cache_fill: Vec<CacheFill>,
+    /// Keys of cache entries found with changed files, to remove once the install is committed.
+    pub cache_evict: Vec<[u8; 32]>,
     /// Files placed from the cache instead of inflated.
     pub from_cache: usize,
     /// Per planned file, its temporary name until the commit (`None` when shadowed).
@@ -73,6 +76,8 @@ pub struct CachePlan<'a> {
     pub keys: Vec<Option<[u8; 32]>>,
     /// Files placed from the cache so far.
     pub placed: AtomicUsize,
+    /// Per wheel: a cached file of its entry failed the checks (see [`crate::cache`]).
+    pub stale: Vec<AtomicBool>,
 }
 
 /// A cache entry to complete after the commit.
@@ -84,8 +89,12 @@ pub struct CacheFill {
     to_copy: Vec<(std::path::PathBuf, String, Stored)>,
 }
 
-/// Completes the cache entries of a committed install. Failures only leave entries out.
-pub fn finish_cache(cache: &WheelCache, fills: Vec<CacheFill>) {
+/// Completes the cache entries of a committed install and removes those found damaged. Failures
+/// only leave entries out.
+pub fn finish_cache(cache: &WheelCache, fills: Vec<CacheFill>, evict: &[[u8; 32]]) {
+    for key in evict {
+        cache.evict(key);
+    }
     for mut fill in fills {
         let copied = cache.fill(&fill.staging, &fill.to_copy);
         fill.linked.extend(copied);
@@ -292,7 +301,12 @@ pub fn write(
         .as_ref()
         .map_or(0, |c| c.placed.load(Ordering::Relaxed));
     let mut cache_fill = Vec::new();
+    let mut cache_evict = Vec::new();
     if let Some(c) = cache {
+        cache_evict = (c.stale.iter().zip(&c.keys))
+            .filter(|(stale, _)| stale.load(Ordering::Relaxed))
+            .filter_map(|(_, key)| *key)
+            .collect();
         for (w, usage) in c.wheels.into_iter().enumerate() {
             match usage {
                 CacheUse::LinkAlongside(staging) if errors.is_empty() => {
@@ -317,6 +331,7 @@ pub fn write(
                                     size: wr.size,
                                     sha256: wr.sha256,
                                     executable: op.executable,
+                                    stamp: Default::default(),
                                 },
                             ))
                         })
@@ -338,6 +353,7 @@ pub fn write(
         written: Vec::new(),
         wheel_hashes,
         cache_fill,
+        cache_evict,
         from_cache,
         temps,
     };
@@ -463,10 +479,12 @@ fn write_cached(
 ) -> Result<(Written, Option<Stored>)> {
     match &cache.wheels[op.wheel] {
         CacheUse::Hit(entry) => {
-            if let Some(stored) = entry.files.get(member)
-                && stored.size == size
-                && stored.executable == op.executable
-            {
+            let usable = entry.files.get(member).filter(|stored| {
+                stored.size == size
+                    && stored.executable == op.executable
+                    && matches_record(stored, &op.source)
+            });
+            if let Some(stored) = usable {
                 let written = Written {
                     sha256: stored.sha256,
                     size,
@@ -477,18 +495,32 @@ fn write_cached(
                 if let Some((env_dir, tmp_name, cache_dir, member_name)) =
                     handles.for_op(cache, op, tmp, member)
                 {
-                    if cache
+                    match cache
                         .cache
-                        .place(cache_dir, member_name, env_dir, tmp_name, op.executable)
-                        .is_ok()
+                        .place(cache_dir, member_name, env_dir, tmp_name, stored)
                     {
-                        cache.placed.fetch_add(1, Ordering::Relaxed);
-                        return Ok((written, None));
+                        Ok(_) => {
+                            cache.placed.fetch_add(1, Ordering::Relaxed);
+                            return Ok((written, None));
+                        }
+                        // A cache entry removed under us, or a cached file changed after it was
+                        // cached: inflate the member instead.
+                        Err(e) => {
+                            log::debug!(
+                                "{}: {member}: not placed from the cache ({e}); inflating it",
+                                wheel.file_name
+                            );
+                            let _ = env_dir.remove_file(tmp_name);
+                        }
                     }
-                    // A cache entry removed or damaged under us: inflate the member instead.
-                    let _ = env_dir.remove_file(tmp_name);
                 }
+            } else {
+                log::debug!(
+                    "{}: {member}: the cache entry does not match the wheel's RECORD; inflating it",
+                    wheel.file_name
+                );
             }
+            cache.stale[op.wheel].store(true, Ordering::Relaxed);
             write_one(worker, roots, wheel, op, tmp, python).map(|w| (w, None))
         }
         CacheUse::LinkAlongside(_) => {
@@ -497,10 +529,12 @@ fn write_cached(
                 let (env_dir, tmp_name, cache_dir, member_name) =
                     handles.for_op(cache, op, tmp, member)?;
                 link_at(env_dir, tmp_name, cache_dir, member_name).ok()?;
+                let stamp = Stamp::of_at(cache_dir, member_name).ok()?;
                 Some(Stored {
                     size: written.size,
                     sha256: written.sha256,
                     executable: op.executable,
+                    stamp,
                 })
             });
             Ok((written, stored))
@@ -508,6 +542,19 @@ fn write_cached(
         CacheUse::None | CacheUse::CopyAfter(_) => {
             write_one(worker, roots, wheel, op, tmp, python).map(|w| (w, None))
         }
+    }
+}
+
+/// Whether a cache entry's record of a member agrees with the wheel's RECORD hash for it (a
+/// manifest that belongs to another wheel, or was edited, does not). Members whose RECORD hash
+/// is not sha256, or that have none (`--no-verify-record`), are taken on the manifest's word.
+fn matches_record(stored: &Stored, source: &Source) -> bool {
+    match source {
+        Source::Member {
+            expected: Some(expected),
+            ..
+        } if expected.algorithm == Algorithm::Sha256 => expected.digest[..] == stored.sha256[..],
+        _ => true,
     }
 }
 
