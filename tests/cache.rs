@@ -266,6 +266,10 @@ fn a_damaged_cache_entry_falls_back_to_the_wheel() {
         report["from_cache"].as_u64().unwrap() >= 1,
         "run.sh still from the cache"
     );
+    assert!(
+        entries(cache.path()).is_empty(),
+        "the damaged entry is removed, for the next install to refill"
+    );
     assert_eq!(
         std::fs::read_to_string(venv.site_packages().join("cachetool/__init__.py")).unwrap(),
         "BODY = \"damage\"\n"

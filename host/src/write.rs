@@ -479,48 +479,10 @@ fn write_cached(
 ) -> Result<(Written, Option<Stored>)> {
     match &cache.wheels[op.wheel] {
         CacheUse::Hit(entry) => {
-            let usable = entry.files.get(member).filter(|stored| {
-                stored.size == size
-                    && stored.executable == op.executable
-                    && matches_record(stored, &op.source)
-            });
-            if let Some(stored) = usable {
-                let written = Written {
-                    sha256: stored.sha256,
-                    size,
-                };
-                let Some(tmp) = tmp else {
-                    return Ok((written, None));
-                };
-                if let Some((env_dir, tmp_name, cache_dir, member_name)) =
-                    handles.for_op(cache, op, tmp, member)
-                {
-                    match cache
-                        .cache
-                        .place(cache_dir, member_name, env_dir, tmp_name, stored)
-                    {
-                        Ok(_) => {
-                            cache.placed.fetch_add(1, Ordering::Relaxed);
-                            return Ok((written, None));
-                        }
-                        // A cache entry removed under us, or a cached file changed after it was
-                        // cached: inflate the member instead.
-                        Err(e) => {
-                            log::debug!(
-                                "{}: {member}: not placed from the cache ({e}); inflating it",
-                                wheel.file_name
-                            );
-                            let _ = env_dir.remove_file(tmp_name);
-                        }
-                    }
-                }
-            } else {
-                log::debug!(
-                    "{}: {member}: the cache entry does not match the wheel's RECORD; inflating it",
-                    wheel.file_name
-                );
+            if let Some(written) = place_cached(cache, handles, entry, wheel, op, member, size, tmp)
+            {
+                return Ok((written, None));
             }
-            cache.stale[op.wheel].store(true, Ordering::Relaxed);
             write_one(worker, roots, wheel, op, tmp, python).map(|w| (w, None))
         }
         CacheUse::LinkAlongside(_) => {
@@ -541,6 +503,68 @@ fn write_cached(
         }
         CacheUse::None | CacheUse::CopyAfter(_) => {
             write_one(worker, roots, wheel, op, tmp, python).map(|w| (w, None))
+        }
+    }
+}
+
+/// Places a member from its wheel's cache entry under `tmp` (nothing to place when `tmp` is
+/// `None`: the file is shadowed). `None` when it must be inflated instead: the entry does not
+/// hold the member (its fill failed for that file), or holds it with another size, mode or hash
+/// than the wheel says, or the cached file changed after it was cached or vanished. The last
+/// three mark the entry stale, to be refilled.
+#[allow(clippy::too_many_arguments)]
+fn place_cached(
+    cache: &CachePlan,
+    handles: &CacheHandles,
+    entry: &Entry,
+    wheel: &OpenedWheel,
+    op: &FileOp,
+    member: &str,
+    size: u64,
+    tmp: Option<&str>,
+) -> Option<Written> {
+    let stored = entry.files.get(member)?;
+    let stale = || cache.stale[op.wheel].store(true, Ordering::Relaxed);
+    if stored.size != size
+        || stored.executable != op.executable
+        || !matches_record(stored, &op.source)
+    {
+        log::debug!(
+            "{}: {member}: the cache entry does not match the wheel's RECORD; inflating it",
+            wheel.file_name
+        );
+        stale();
+        return None;
+    }
+    let written = Written {
+        sha256: stored.sha256,
+        size,
+    };
+    let Some(tmp) = tmp else {
+        return Some(written);
+    };
+    let (env_dir, tmp_name, cache_dir, member_name) = handles.for_op(cache, op, tmp, member)?;
+    match cache
+        .cache
+        .place(cache_dir, member_name, env_dir, tmp_name, stored)
+    {
+        Ok(_) => {
+            cache.placed.fetch_add(1, Ordering::Relaxed);
+            Some(written)
+        }
+        Err(e) => {
+            if matches!(
+                e.kind(),
+                io::ErrorKind::InvalidData | io::ErrorKind::NotFound
+            ) {
+                stale();
+            }
+            log::debug!(
+                "{}: {member}: not placed from the cache ({e}); inflating it",
+                wheel.file_name
+            );
+            let _ = env_dir.remove_file(tmp_name);
+            None
         }
     }
 }
