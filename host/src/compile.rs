@@ -141,7 +141,7 @@ pub fn compile(
     interpreter: &crate::interpreter::Interpreter,
     cache: Option<&Path>,
     jobs: usize,
-    progress: &crate::ui::progress::Progress,
+    progress: &crate::progress::Progress,
 ) -> Result<(Vec<StagedExtra>, Vec<String>, CompileStats)> {
     let python = interpreter.executable.as_path();
     let cache_tag = interpreter.cache_tag.as_deref();

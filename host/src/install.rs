@@ -22,11 +22,11 @@ use crate::plan::{self, PlanOptions};
 use crate::plugins::hooks::{self, wit_target};
 use crate::plugins::runtime::wit;
 use crate::plugins::{PluginHost, Role};
+use crate::progress::{Progress, Stage};
 use crate::record::{self, StagedExtra};
 use crate::report::{Report, Timings};
 use crate::tags::SupportedTags;
 use crate::target::Target;
-use crate::ui::progress::{Progress, Stage};
 use crate::wheel::{self, OpenOptions, OpenedWheel};
 use crate::write;
 
@@ -114,13 +114,27 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
 
     let lap = Instant::now();
     let launchers = hooks::launchers(plugins, &wheels, target)?;
-    let editable = hooks::editable(plugins, &wheels, target, |i| {
+    let overrides = hooks::editable(plugins, &wheels, target, |i| {
         // Only editable wheels need this before the write stage hashes every wheel anyway.
         let sha = std::fs::read(&wheels[i].path)
             .map(|b| sha2::Sha256::digest(&b).into())
             .unwrap_or([0u8; 32]);
         record::archive_direct_url(&wheels[i].path, &sha)
     })?;
+    let (editable, direct_urls): (Vec<Option<plan::EditableLayout>>, Vec<Option<String>>) =
+        overrides
+            .into_iter()
+            .map(|o| match o {
+                Some(o) => {
+                    let layout = plan::EditableLayout {
+                        drop: o.drop,
+                        files: o.files,
+                    };
+                    (Some(layout), Some(o.direct_url))
+                }
+                None => (None, None),
+            })
+            .unzip();
     timings.scripts_ms = ms(lap);
 
     let lap = Instant::now();
@@ -217,10 +231,6 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     timings.post_install_ms = ms(lap);
 
     let lap = Instant::now();
-    let direct_urls: Vec<Option<String>> = editable
-        .iter()
-        .map(|e| e.as_ref().map(|e| e.direct_url.clone()))
-        .collect();
     record::record(&plan, &wheels, &mut staged, &direct_urls, &extras)?;
     timings.record_ms = ms(lap);
 

@@ -38,6 +38,7 @@ pub mod name;
 pub mod pep668;
 pub mod plan;
 pub mod plugins;
+pub mod progress;
 pub mod record;
 pub mod report;
 pub mod roots;

@@ -18,11 +18,10 @@ use sha2::Digest as _;
 
 use crate::error::WheelError;
 use crate::installed::InstalledDist;
-use crate::plugins::hooks::EditableOverride;
-use crate::record::INSTALLER_NAME;
 use crate::roots::{RootId, Roots};
 use crate::scripts::{self, ScriptFile};
 use crate::target::Target;
+use crate::wheel::dist_info;
 use crate::wheel::record::{Algorithm, RecordHash};
 use crate::wheel::{self, OpenedWheel};
 
@@ -111,6 +110,15 @@ pub struct Plan {
     pub warnings: Vec<String>,
 }
 
+/// How an editable wheel's root files are laid out (the editable plugin decides).
+#[derive(Debug, Clone, Default)]
+pub struct EditableLayout {
+    /// Root members not to install (the backend's `.pth` files and finder modules).
+    pub drop: HashSet<String>,
+    /// Root files to install instead: (path relative to the lib root, contents).
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
 /// Choices that shape the plan.
 pub struct PlanOptions<'a> {
     pub allow_overwrite: bool,
@@ -119,7 +127,7 @@ pub struct PlanOptions<'a> {
     /// Per wheel, per entry point: the launcher files (from the scripts plugin).
     pub launchers: &'a [Vec<Vec<ScriptFile>>],
     /// Per wheel: how an editable wheel is laid out (from the editable plugin).
-    pub editable: &'a [Option<EditableOverride>],
+    pub editable: &'a [Option<EditableLayout>],
     /// Untrusted mode's rules, when it is on.
     pub untrusted: Option<&'a crate::wheel::limits::Limits>,
 }
@@ -190,7 +198,10 @@ pub fn plan(
             // The installer writes these itself (as pip does); the wheel's own copies are not
             // installed.
             if let Some(file) = m.name.strip_prefix(&format!("{}/", wheel.dist_info))
-                && matches!(file, "INSTALLER" | "REQUESTED" | "direct_url.json")
+                && matches!(
+                    file,
+                    dist_info::INSTALLER | dist_info::REQUESTED | dist_info::DIRECT_URL
+                )
             {
                 warnings.push(format!(
                     "{}: ignoring {}: the installer writes that file",
@@ -544,7 +555,7 @@ pub fn plan(
     let generated: HashSet<PathBuf> = wheel_plans
         .iter()
         .flat_map(|wp| {
-            ["RECORD", INSTALLER_NAME, "REQUESTED", "direct_url.json"]
+            dist_info::INSTALLER_WRITTEN
                 .map(|n| roots.absolute(wp.lib_root, &format!("{}/{n}", wp.dist_info)))
         })
         .collect();
@@ -653,7 +664,7 @@ fn content_id(
                     WheelError::member(&wheel.file_name, &op.origin, format!("cannot read: {e}"))
                 })?;
             let bytes = if *fix_shebang {
-                crate::write::fix_shebang_bytes(&read, &target.interpreter.executable)
+                crate::scripts::fix_shebang_bytes(&read, &target.interpreter.executable)
                     .unwrap_or(read)
             } else {
                 read

@@ -10,11 +10,10 @@ use anyhow::Result;
 use serde_json::json;
 
 use crate::plan::Plan;
-use crate::wheel::OpenedWheel;
 pub use crate::wheel::record::{Hasher, RecordHash, format_row, format_sha256};
+use crate::wheel::{OpenedWheel, dist_info};
 use crate::write::{Staged, record_hash};
 
-pub const INSTALLER_NAME: &str = "INSTALLER";
 /// What winst writes into `INSTALLER`.
 pub const INSTALLER: &str = "winst";
 
@@ -93,15 +92,19 @@ pub fn record(
             ));
             Ok(())
         };
-        add(staged, INSTALLER_NAME, format!("{INSTALLER}\n").as_bytes())?;
+        add(
+            staged,
+            dist_info::INSTALLER,
+            format!("{INSTALLER}\n").as_bytes(),
+        )?;
         if wp.requested {
-            add(staged, "REQUESTED", b"")?;
+            add(staged, dist_info::REQUESTED, b"")?;
         }
         let direct_url = match direct_urls.get(w) {
             Some(Some(url)) => url.clone(),
             _ => archive_direct_url(&wheels[w].path, &staged.wheel_hashes[w]),
         };
-        add(staged, "direct_url.json", direct_url.as_bytes())?;
+        add(staged, dist_info::DIRECT_URL, direct_url.as_bytes())?;
         rows.sort();
         let record_rel = format!("{}/RECORD", wp.dist_info);
         rows.push(format_row(&record_rel, None, None));

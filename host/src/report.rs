@@ -129,9 +129,4 @@ impl Report {
             compile: None,
         }
     }
-
-    /// The human summary, uv style, without color (see [`crate::ui::summary::install`]).
-    pub fn text(&self) -> String {
-        crate::ui::summary::install(self, crate::ui::Paint::plain())
-    }
 }

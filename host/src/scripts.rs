@@ -45,6 +45,21 @@ pub fn shebang(python: &Path) -> String {
     format!("#!/bin/sh\n'''exec' \"{quoted}\" \"$0\" \"$@\"\n' '''")
 }
 
+/// Replaces a `#!python` / `#!pythonw` first line with the target's shebang, as pip does.
+pub fn fix_shebang_bytes(content: &[u8], python: &Path) -> Option<Vec<u8>> {
+    if !content.starts_with(b"#!python") {
+        return None;
+    }
+    let rest = match content.iter().position(|&b| b == b'\n') {
+        Some(i) => &content[i + 1..],
+        None => &[][..],
+    };
+    let mut out = shebang(python).into_bytes();
+    out.push(b'\n');
+    out.extend_from_slice(rest);
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,13 +22,13 @@ use zip::ZipArchive;
 use crate::cache::{Entry, Staging, Stamp, Stored, WheelCache, link_at};
 use crate::error::WheelError;
 use crate::plan::{FileOp, Plan, Removal, Source};
-use crate::record::{Hasher, RecordHash, format_sha256};
 use crate::roots::{DirHandles, RootId, Roots, split_parent};
-use crate::scripts::shebang;
+use crate::scripts::fix_shebang_bytes;
 use crate::txn::{CommitStats, Temp, Transaction};
 use crate::wheel::OpenedWheel;
 use crate::wheel::archive::PosReader;
 use crate::wheel::record::Algorithm;
+use crate::wheel::record::{Hasher, RecordHash, format_sha256};
 
 const BUF_SIZE: usize = 256 << 10;
 
@@ -129,21 +129,6 @@ pub fn member_dirs(plan: &Plan, wheels: &[OpenedWheel], w: usize) -> BTreeSet<St
         .collect()
 }
 
-/// Replaces a `#!python` / `#!pythonw` first line with the target's shebang, as pip does.
-pub fn fix_shebang_bytes(content: &[u8], python: &Path) -> Option<Vec<u8>> {
-    if !content.starts_with(b"#!python") {
-        return None;
-    }
-    let rest = match content.iter().position(|&b| b == b'\n') {
-        Some(i) => &content[i + 1..],
-        None => &[][..],
-    };
-    let mut out = shebang(python).into_bytes();
-    out.push(b'\n');
-    out.extend_from_slice(rest);
-    Some(out)
-}
-
 fn open_new(dir: &Dir, rel: &str, executable: bool) -> io::Result<cap_std::fs::File> {
     let mut options = OpenOptions::new();
     options
@@ -166,7 +151,7 @@ pub fn write(
     python: &Path,
     state_dir: &Path,
     cache: Option<CachePlan>,
-    progress: &crate::ui::progress::Progress,
+    progress: &crate::progress::Progress,
 ) -> Result<Staged> {
     let mut txn = Transaction::begin(state_dir, std::mem::take(&mut plan.roots), "winst install")?;
     let used: BTreeSet<RootId> = plan

@@ -316,14 +316,7 @@ pub fn extra_files(
                     )
                 })?;
             let path = f.file.name;
-            let reserved = [
-                "RECORD",
-                "INSTALLER",
-                "REQUESTED",
-                "direct_url.json",
-                "METADATA",
-                "WHEEL",
-            ];
+            let reserved = crate::wheel::dist_info::RESERVED;
             if let Err(rule) = check_member_name(&path) {
                 bail!(
                     "plugin {plugin} (post-install) asked to write `{}` into {}: {rule}",

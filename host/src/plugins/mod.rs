@@ -18,4 +18,4 @@ pub mod hooks;
 pub mod runtime;
 
 pub use config::{Limits, PluginConfig, PluginSource, PluginSpec, Role};
-pub use runtime::PluginHost;
+pub use runtime::{PLUGIN_LOG_TARGET, PluginHost};

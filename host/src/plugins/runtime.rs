@@ -22,6 +22,10 @@ use wasmtime::{Engine, ResourceLimiter, Store};
 use super::config::{PluginConfig, PluginSource, PluginSpec, Role};
 use crate::wheel::OpenedWheel;
 
+/// The `log` target of what plugins log through the host's `log` function. The logger shows
+/// these at their own levels (`info` by default, `debug` with `-v`), tagged `info:`, `warning:`,
+/// `error:` or `debug:`.
+pub const PLUGIN_LOG_TARGET: &str = "winst::plugin";
 /// Generated bindings for `wit/plugin.wit`.
 pub mod bindings {
     /// The shared types and the host interface (from the all-roles world).
@@ -115,7 +119,7 @@ impl Host for CallState {
             Level::Warn => log::Level::Warn,
             Level::Error => log::Level::Error,
         };
-        crate::ui::plugin_log(level, &self.plugin, &message);
+        log::log!(target: PLUGIN_LOG_TARGET, level, "plugin {}: {message}", self.plugin);
     }
 
     fn config(&mut self) -> String {

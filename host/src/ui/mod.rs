@@ -212,21 +212,6 @@ pub fn warn(message: impl Display) {
     }
 }
 
-/// A line a plugin logged: `info: plugin NAME: ...` (hidden by `-q`), `warning: ...` (hidden
-/// by `-qq`), `error: ...`; `debug` lines only with `-v`.
-pub fn plugin_log(level: log::Level, plugin: &str, message: &str) {
-    let paint = Paint::stderr();
-    let (min, tag) = match level {
-        log::Level::Error => (-2, paint.red_bold("error:")),
-        log::Level::Warn => (-1, paint.yellow_bold("warning:")),
-        log::Level::Info => (0, paint.bold("info:")),
-        log::Level::Debug | log::Level::Trace => (1, paint.blue("debug:")),
-    };
-    if settings().verbosity >= min {
-        line(&tag, &format_args!("plugin {plugin}: {message}"));
-    }
-}
-
 /// The `log` facade's backend: one line per record on stderr, above the progress bar.
 struct Logger;
 
@@ -245,11 +230,16 @@ impl log::Log for Logger {
             return;
         }
         let paint = Paint::stderr();
+        let plugin = record.target() == crate::plugins::PLUGIN_LOG_TARGET;
         let tag = match record.level() {
             log::Level::Error => paint.red_bold("error:"),
             log::Level::Warn => paint.yellow_bold("warning:"),
+            // A plugin's info lines are its own words, not winst's.
+            log::Level::Info if plugin => paint.bold("info:"),
             log::Level::Info => "winst:".to_string(),
             log::Level::Debug => paint.blue("debug:"),
+            // Plugins have no trace level: their debug lines are shown from `-v`.
+            log::Level::Trace if plugin => paint.blue("debug:"),
             log::Level::Trace => paint.dim("trace:"),
         };
         line(&tag, record.args());

@@ -7,6 +7,7 @@
 //! is [`crate::plan`].
 
 pub mod archive;
+pub mod dist_info;
 pub mod entry_points;
 pub mod filename;
 pub mod layout;
