@@ -3,7 +3,7 @@
 //!
 //! Reads every installed project's `METADATA`, parses its `Requires-Dist` with `pep508_rs` (and
 //! its re-exported `pep440_rs`), evaluates the markers for the target interpreter (from
-//! [`crate::interpreter::Markers`]) and compares against what is installed. It follows pip 23's
+//! [`winst_python::interpreter::Markers`]) and compares against what is installed. It follows pip 23's
 //! `pip/_internal/operations/check.py`: a requirement counts when it has no marker or its marker is
 //! true with `extra` set to `""` (so requirements guarded by an extra are ignored), names are
 //! compared PEP 503-normalized, versions with the specifiers including pre-releases, and a project
@@ -27,9 +27,9 @@ use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, Requirement, Versio
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::interpreter::Interpreter;
-use crate::name;
-use crate::wheel::metadata::Headers;
+use winst_python::interpreter::Interpreter;
+use winst_wheel::metadata::Headers;
+use winst_wheel::name;
 
 /// One installed project, read from its dist-info directory.
 #[derive(Debug, Clone)]
@@ -411,8 +411,8 @@ fn satisfies(dep: &Dependency, installed: &Project) -> bool {
 /// After an install into an interpreter's environment (not `--target`/`--prefix`, whose projects
 /// depend on what is outside them): adds the [`after_install`] warnings to the report and the time
 /// they took to its timings.
-pub fn add_to_report(target: &crate::target::Target, report: &mut crate::report::Report) {
-    if report.dry_run || !matches!(target.layout, crate::target::Layout::Environment) {
+pub fn add_to_report(target: &winst_python::target::Target, report: &mut crate::report::Report) {
+    if report.dry_run || !matches!(target.layout, winst_python::target::Layout::Environment) {
         return;
     }
     let start = std::time::Instant::now();

@@ -10,17 +10,17 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 
-use crate::cache::{LinkMode, WheelCache};
 use crate::install::{self, InstallOptions};
-use crate::installed;
-use crate::lock::EnvLock;
-use crate::plugins::config::{InstallSettings, LimitSettings};
-use crate::plugins::{PluginConfig, PluginHost};
-use crate::target::{Layout, Target};
-use crate::txn::{self, Recovery};
 use crate::ui::{self, ColorChoice, Paint, progress};
-use crate::uninstall;
-use crate::wheel::limits::Limits;
+use winst_install::cache::{LinkMode, WheelCache};
+use winst_install::lock::EnvLock;
+use winst_install::txn::{self, Recovery};
+use winst_install::uninstall;
+use winst_plugin_host::config::{InstallSettings, LimitSettings};
+use winst_plugin_host::{PluginConfig, PluginHost};
+use winst_python::installed;
+use winst_python::target::{Layout, Target};
+use winst_wheel::limits::Limits;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -181,8 +181,8 @@ struct Pep668Args {
 
 impl Pep668Args {
     fn check(&self, target: &Target) -> Result<()> {
-        let allowed = self.break_system_packages || crate::pep668::override_from_env();
-        crate::pep668::check(target, allowed)?;
+        let allowed = self.break_system_packages || winst_python::pep668::override_from_env();
+        winst_python::pep668::check(target, allowed)?;
         Ok(())
     }
 }
@@ -321,7 +321,7 @@ impl CacheArgs {
             Some(d) => {
                 std::path::absolute(d).with_context(|| format!("cannot resolve {}", d.display()))?
             }
-            None => match crate::interpreter::cache_dir() {
+            None => match winst_python::interpreter::cache_dir() {
                 Some(d) => d,
                 None => return Ok(None),
             },
@@ -367,7 +367,7 @@ struct UntrustedArgs {
 }
 
 fn size_arg(text: &str) -> Result<u64, String> {
-    crate::wheel::limits::parse_size(text)
+    winst_wheel::limits::parse_size(text)
 }
 
 impl UntrustedArgs {
@@ -415,14 +415,14 @@ impl UntrustedArgs {
 
 /// Runs winst with the process's arguments.
 pub fn main() -> ExitCode {
-    crate::signals::install();
+    winst_install::signals::install();
     let cli = Cli::parse();
     ui::init(cli.verbose, cli.quiet, cli.color);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             ui::error(format_args!("{e:#}"));
-            if crate::signals::interrupted() {
+            if winst_install::signals::interrupted() {
                 ExitCode::from(130)
             } else {
                 ExitCode::FAILURE
@@ -452,7 +452,7 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn run_cache(cmd: CacheCommand) -> Result<()> {
-    let Some(dir) = crate::interpreter::cache_dir() else {
+    let Some(dir) = winst_python::interpreter::cache_dir() else {
         bail!("no cache directory: set WINST_CACHE_DIR (or HOME)");
     };
     match cmd {
@@ -650,7 +650,7 @@ fn run_plugins(args: PluginsArgs, config: &PluginConfig) -> Result<()> {
         }
     }
     println!();
-    for role in crate::plugins::Role::ALL {
+    for role in winst_plugin_host::Role::ALL {
         let names: Vec<&str> = config.chain(role).map(|p| p.name.as_str()).collect();
         let shown = if names.is_empty() {
             "(none)".to_string()

@@ -4,7 +4,7 @@
 //! (plugins) → plan → write (parallel) → post-install (plugins) → record → commit. Each stage is a
 //! function in its own module taking and returning plain data; this module only sequences and
 //! times them. An error at any stage before commit leaves the environment as it was; the caller
-//! holds the environment's lock ([`crate::lock`]) and has recovered it ([`crate::txn::recover`]).
+//! holds the environment's lock ([`winst_install::lock`]) and has recovered it ([`winst_install::txn::recover`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,21 +14,21 @@ use anyhow::Result;
 use rayon::prelude::*;
 use sha2::Digest as _;
 
-use crate::cache::WheelCache;
-use crate::compile;
-use crate::error::WheelError;
-use crate::installed;
-use crate::plan::{self, PlanOptions};
-use crate::plugins::hooks::{self, wit_target};
-use crate::plugins::runtime::wit;
-use crate::plugins::{PluginHost, Role};
-use crate::progress::{Progress, Stage};
-use crate::record::{self, StagedExtra};
 use crate::report::{Report, Timings};
-use crate::tags::SupportedTags;
-use crate::target::Target;
-use crate::wheel::{self, OpenOptions, OpenedWheel};
-use crate::write;
+use winst_install::cache::WheelCache;
+use winst_install::compile;
+use winst_install::dist_info::{self, StagedExtra};
+use winst_install::plan::{self, PlanOptions};
+use winst_install::progress::{Progress, Stage};
+use winst_install::write;
+use winst_plugin_host::hooks::{self, wit_target};
+use winst_plugin_host::runtime::wit;
+use winst_plugin_host::{PluginHost, Role};
+use winst_python::installed;
+use winst_python::tags::SupportedTags;
+use winst_python::target::Target;
+use winst_wheel::error::WheelError;
+use winst_wheel::{self as wheel, OpenOptions, OpenedWheel};
 
 /// What the user asked for.
 pub struct InstallOptions<'a> {
@@ -38,7 +38,7 @@ pub struct InstallOptions<'a> {
     pub allow_overwrite: bool,
     pub verify_record: bool,
     /// Untrusted mode's limits, when it is on.
-    pub limits: Option<crate::wheel::limits::Limits>,
+    pub limits: Option<winst_wheel::limits::Limits>,
     pub plugins: &'a PluginHost,
     /// The unpacked-wheel cache, unless disabled.
     pub cache: Option<&'a WheelCache>,
@@ -71,7 +71,7 @@ pub fn check_tags(wheels: &[OpenedWheel], target: &Target) -> Result<(), WheelEr
             let wheel_tags: Vec<_> = w.filename.tags().collect();
             return Err(WheelError::new(
                 &w.file_name,
-                crate::tagnames::mismatch(&wheel_tags, &tags, &target.interpreter),
+                winst_python::tagnames::mismatch(&wheel_tags, &tags, &target.interpreter),
             ));
         }
     }
@@ -119,7 +119,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
         let sha = std::fs::read(&wheels[i].path)
             .map(|b| sha2::Sha256::digest(&b).into())
             .unwrap_or([0u8; 32]);
-        record::archive_direct_url(&wheels[i].path, &sha)
+        dist_info::archive_direct_url(&wheels[i].path, &sha)
     })?;
     let (editable, direct_urls): (Vec<Option<plan::EditableLayout>>, Vec<Option<String>>) =
         overrides
@@ -161,7 +161,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
         return Ok(Report::new(target, &wheels, &plan, warnings, timings, true));
     }
 
-    crate::signals::check()?;
+    winst_install::signals::check()?;
     let mut per_wheel = vec![0; wheels.len()];
     for f in &plan.files {
         if let Some(n) = per_wheel.get_mut(f.wheel) {
@@ -190,7 +190,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     let mut compiled = Vec::new();
     let mut compile_stats = None;
     if options.compile {
-        crate::signals::check()?;
+        winst_install::signals::check()?;
         progress.stage(Stage::Compiling);
         let lap = Instant::now();
         let interpreter = &target.interpreter;
@@ -231,10 +231,10 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     timings.post_install_ms = ms(lap);
 
     let lap = Instant::now();
-    record::record(&plan, &wheels, &mut staged, &direct_urls, &extras)?;
+    dist_info::write_files(&plan, &wheels, &mut staged, &direct_urls, &extras)?;
     timings.record_ms = ms(lap);
 
-    crate::signals::check()?;
+    winst_install::signals::check()?;
     progress.stage(Stage::Committing);
     let lap = Instant::now();
     // Unfinished cache entries are removed when dropped (on any error before they are finished).
@@ -274,7 +274,7 @@ fn plan_cache<'a>(
         .with_max_len(1)
         .map(|w| cache.wheel_key(&w.path, !untrusted).ok())
         .collect();
-    let alongside = cache.link_mode == crate::cache::LinkMode::Hardlink
+    let alongside = cache.link_mode == winst_install::cache::LinkMode::Hardlink
         && cache.same_filesystem(target.state_dir());
     let (keys, uses) = looked_up
         .into_iter()

@@ -1,4 +1,28 @@
-//! The `winst` binary: a thin shell around [`winst::cli`].
+//! The `winst` binary: the command line, each command's orchestration, and everything printed for
+//! people.
+//!
+//! Follow `winst install` from the command line to the disk:
+//!
+//! 1. [`cli`] parses the arguments and finds the target environment (`winst_python::discover`,
+//!    `winst_python::target`), refusing an externally managed one (`winst_python::pep668`).
+//! 2. [`install::install`] runs the pipeline, plain data between the stages:
+//!    **open** (`winst_wheel::OpenedWheel::open`), **check** (policy plugins,
+//!    `winst_plugin_host::hooks`), **plan** (`winst_install::plan`), **write**
+//!    (`winst_install::write`), **record** (`winst_install::dist_info`), **commit**
+//!    (`winst_install::txn`).
+//! 3. [`report`] turns the outcome into JSON, [`ui`] into the summary, progress and log lines;
+//!    [`check`] warns about requirements of the installed projects that the environment does not
+//!    satisfy; [`show`] is `winst show`.
+//!
+//! What winst is not: a resolver or a downloader. It installs exactly the wheels it is given.
+
+mod check;
+mod cli;
+mod install;
+mod report;
+mod show;
+mod ui;
+
 fn main() -> std::process::ExitCode {
-    winst::cli::main()
+    cli::main()
 }

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::plan::Plan;
-use crate::target::{Scheme, Target};
-use crate::wheel::OpenedWheel;
+use winst_install::plan::Plan;
+use winst_python::target::{Scheme, Target};
+use winst_wheel::OpenedWheel;
 
 /// Milliseconds per stage.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -78,7 +78,7 @@ pub struct Report {
     /// Files placed from the wheel cache instead of inflated.
     pub from_cache: usize,
     /// Bytecode compilation, with `--compile`.
-    pub compile: Option<crate::compile::CompileStats>,
+    pub compile: Option<winst_install::compile::CompileStats>,
 }
 
 impl Report {
@@ -114,7 +114,7 @@ impl Report {
             dry_run,
             target: TargetReport {
                 python: target.interpreter.executable.clone(),
-                interpreter_answer: crate::interpreter::last_source(),
+                interpreter_answer: winst_python::interpreter::last_source(),
                 version: target.interpreter.describe(),
                 prefix: target.interpreter.prefix.clone(),
                 scheme: target.scheme.clone(),

@@ -13,7 +13,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::check::Project;
-use crate::name;
+use winst_wheel::name;
 
 /// What `winst show` prints about one project.
 #[derive(Debug, Clone, Serialize)]
@@ -111,7 +111,7 @@ fn record_entries(dist_info: &Path) -> Option<Vec<String>> {
     let mut files: Vec<String> = text
         .lines()
         .filter_map(|line| {
-            let fields = crate::wheel::record::split_csv(line).ok()?;
+            let fields = winst_wheel::record::split_csv(line).ok()?;
             fields.into_iter().next().filter(|p| !p.is_empty())
         })
         .collect();

@@ -145,10 +145,6 @@ impl Paint {
         }
     }
 
-    pub fn plain() -> Paint {
-        Paint { on: false }
-    }
-
     fn wrap(self, codes: &str, text: &str) -> String {
         if self.on {
             format!("\x1b[{codes}m{text}\x1b[0m")
@@ -230,7 +226,7 @@ impl log::Log for Logger {
             return;
         }
         let paint = Paint::stderr();
-        let plugin = record.target() == crate::plugins::PLUGIN_LOG_TARGET;
+        let plugin = record.target() == winst_plugin_host::PLUGIN_LOG_TARGET;
         let tag = match record.level() {
             log::Level::Error => paint.red_bold("error:"),
             log::Level::Warn => paint.yellow_bold("warning:"),

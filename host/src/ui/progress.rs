@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-pub use crate::progress::{Progress, Snapshot, Stage};
+pub use winst_install::progress::{Progress, Snapshot, Stage};
 
 use super::Paint;
 use super::summary::{human_bytes, thousands};

@@ -13,7 +13,7 @@
 //! [`super::settings`]); the `--json` report ([`crate::report`]).
 
 use crate::report::Report;
-use crate::uninstall::UninstallReport;
+use winst_install::uninstall::UninstallReport;
 
 use super::Paint;
 
@@ -127,20 +127,20 @@ pub fn install(report: &Report, paint: Paint) -> String {
     }
     let mut changes = Vec::new();
     for w in &report.wheels {
-        let key = crate::name::normalize(&w.name);
+        let key = winst_wheel::name::normalize(&w.name);
         let spec = format!("{}=={}", w.name, w.version);
         let mut again = false;
         for r in &w.replaces {
             let same = r
                 .split_once("==")
-                .is_some_and(|(n, v)| crate::name::normalize(n) == key && v == w.version);
+                .is_some_and(|(n, v)| winst_wheel::name::normalize(n) == key && v == w.version);
             if same {
                 again = true;
             } else {
                 // The installed directory spells the name escaped (`six_ish`); show the
                 // project's own spelling, as for the new version.
                 let shown = match r.split_once("==") {
-                    Some((n, v)) if crate::name::normalize(n) == key => {
+                    Some((n, v)) if winst_wheel::name::normalize(n) == key => {
                         format!("{}=={v}", w.name)
                     }
                     _ => r.clone(),
@@ -158,7 +158,7 @@ pub fn install(report: &Report, paint: Paint) -> String {
     out.push_str(&change_lines(&mut changes, paint));
     if report.dry_run {
         let mut wheels: Vec<_> = report.wheels.iter().collect();
-        wheels.sort_by_key(|w| crate::name::normalize(&w.name));
+        wheels.sort_by_key(|w| winst_wheel::name::normalize(&w.name));
         for w in wheels {
             out.push_str(&format!(
                 "   {}=={}: {} files, {} into {}\n",
@@ -198,7 +198,7 @@ pub fn uninstall(report: &UninstallReport, elapsed_ms: f64, paint: Paint) -> Str
         .iter()
         .map(|p| {
             (
-                crate::name::normalize(&p.name),
+                winst_wheel::name::normalize(&p.name),
                 Change::Removed,
                 format!("{}=={}", p.name, p.version),
             )

@@ -1,4 +1,4 @@
-//! Plugins: WebAssembly components that customize winst, run in a sandbox.
+//! winst's plugin host: WebAssembly components that customize winst, run in a sandbox.
 //!
 //! A plugin serves one or more **roles** (the interfaces in `wit/plugin.wit`):
 //! - `scripts`: writes the launchers for console and GUI entry points (one plugin at a time; the
@@ -11,7 +11,11 @@
 //!
 //! [`config`] decides which plugins are in effect and where each came from; [`runtime`] compiles
 //! (once, cached), sandboxes and calls them. The host never trusts what a plugin returns: names
-//! and sizes are validated before anything is written.
+//! and sizes are validated before anything is written; [`hooks`] makes the call of each role and
+//! checks what comes back.
+//!
+//! Not here: deciding what an install does with a plugin's answer (the `winst` binary's install
+//! command turns it into planner input), or anything that writes to the environment.
 
 pub mod config;
 pub mod hooks;

@@ -1,18 +1,18 @@
-//! The **record** stage: the files that say a project is installed and by whom.
+//! The **record** stage: the dist-info files that say a project is installed and by whom.
 //!
 //! After every file is written (and so hashed), each project gets its installed `RECORD` (every
 //! file with its sha256 and size, generated ones included, paths relative to its purelib/platlib
 //! root as pip writes them), `INSTALLER`, `REQUESTED`, and a PEP 610 `direct_url.json` naming the
 //! wheel it came from. They are staged like every other file and renamed into place at commit,
-//! RECORD last. Not here: the RECORD format itself ([`crate::wheel::record`]).
+//! RECORD last. Not here: the RECORD format itself ([`winst_wheel::record`]).
 
 use anyhow::Result;
 use serde_json::json;
 
 use crate::plan::Plan;
-pub use crate::wheel::record::{Hasher, RecordHash, format_row, format_sha256};
-use crate::wheel::{OpenedWheel, dist_info};
 use crate::write::{Staged, record_hash};
+pub use winst_wheel::record::{Hasher, RecordHash, format_row, format_sha256};
+use winst_wheel::{OpenedWheel, dist_info};
 
 /// What winst writes into `INSTALLER`.
 pub const INSTALLER: &str = "winst";
@@ -52,7 +52,7 @@ pub fn archive_direct_url(wheel_path: &std::path::Path, sha256: &[u8; 32]) -> St
 /// Stages each wheel's dist-info bookkeeping files, RECORD last. `direct_urls` overrides the
 /// default `direct_url.json` per wheel (editable installs); `extras` are files post-install
 /// plugins added, already staged, to be listed in RECORD.
-pub fn record(
+pub fn write_files(
     plan: &Plan,
     wheels: &[OpenedWheel],
     staged: &mut Staged,

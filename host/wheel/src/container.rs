@@ -7,7 +7,7 @@
 //! descriptor otherwise); and the members tile the file from offset 0 to the central directory
 //! with no gap and no overlap. This is what stops two parsers from seeing two different wheels
 //! (smuggled members, prepended or appended data) and overlapping-member zip bombs. Not here:
-//! member names and contents (see [`crate::wheel::archive`]).
+//! member names and contents (see [`crate::archive`]).
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;

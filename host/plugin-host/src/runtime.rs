@@ -20,7 +20,7 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, ResourceLimiter, Store};
 
 use super::config::{PluginConfig, PluginSource, PluginSpec, Role};
-use crate::wheel::OpenedWheel;
+use winst_wheel::OpenedWheel;
 
 /// The `log` target of what plugins log through the host's `log` function. The logger shows
 /// these at their own levels (`info` by default, `debug` with `-v`), tagged `info:`, `warning:`,
@@ -30,14 +30,14 @@ pub const PLUGIN_LOG_TARGET: &str = "winst::plugin";
 pub mod bindings {
     /// The shared types and the host interface (from the all-roles world).
     pub mod base {
-        wasmtime::component::bindgen!({ world: "plugin", path: "../wit" });
+        wasmtime::component::bindgen!({ world: "plugin", path: "../../wit" });
     }
     macro_rules! role_world {
         ($module:ident, $world:literal) => {
             pub mod $module {
                 wasmtime::component::bindgen!({
                     world: $world,
-                    path: "../wit",
+                    path: "../../wit",
                     with: {
                         "winst:plugin/types": super::base::winst::plugin::types,
                         "winst:plugin/host": super::base::winst::plugin::host,
@@ -199,7 +199,7 @@ fn cache_path(engine: &Engine, bytes: &[u8]) -> Option<PathBuf> {
     let digest = sha2::Sha256::digest(bytes);
     let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
     Some(
-        crate::interpreter::cache_dir()?
+        winst_python::interpreter::cache_dir()?
             .join("plugins")
             .join(format!("{hex}-{:016x}.cwasm", h.finish())),
     )

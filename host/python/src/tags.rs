@@ -3,7 +3,7 @@
 //! Builds the ordered list of supported (python, abi, platform) triples from the interpreter's
 //! facts: `cpXY`/`abi3`/`none` ABIs, `manylinux_2_N` down from the glibc version (with the legacy
 //! `manylinux1/2010/2014` aliases), `musllinux_1_N`, `linux_<arch>`, and the pure-Python `pyX`
-//! tags. Not here: reading tags from a wheel (see [`crate::wheel::filename`]).
+//! tags. Not here: reading tags from a wheel (see [`winst_wheel::filename`]).
 
 use std::collections::HashSet;
 

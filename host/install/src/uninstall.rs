@@ -11,11 +11,11 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use serde::Serialize;
 
-use crate::installed::{self, InstalledDist};
-use crate::name;
 use crate::roots::Roots;
-use crate::target::Target;
 use crate::txn::Transaction;
+use winst_python::installed::{self, InstalledDist};
+use winst_python::target::Target;
+use winst_wheel::name;
 
 /// One project to remove.
 #[derive(Debug, Serialize)]

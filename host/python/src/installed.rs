@@ -2,15 +2,15 @@
 //!
 //! Reads each dist-info's name, version, `INSTALLER` and `RECORD` (resolved to absolute paths), so
 //! the plan can replace an older version and refuse to overwrite another project's files. Not
-//! here: removing anything (the plan lists removals, [`crate::write`] carries them out).
+//! here: removing anything (the plan lists removals, [`winst_install::write`] carries them out).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::name;
-use crate::roots;
+use crate::paths;
+use winst_wheel::name;
 
 /// One installed distribution.
 #[derive(Debug, Clone)]
@@ -85,9 +85,9 @@ pub fn scan(site_dirs: &[&Path]) -> Vec<InstalledDist> {
 fn record_paths(site: &Path, text: &str) -> Vec<PathBuf> {
     text.lines()
         .filter_map(|line| {
-            let fields = crate::wheel::record::split_csv(line).ok()?;
+            let fields = winst_wheel::record::split_csv(line).ok()?;
             let path = fields.into_iter().next().filter(|p| !p.is_empty())?;
-            roots::normalize(&site.join(path))
+            paths::normalize(&site.join(path))
         })
         .collect()
 }
@@ -98,7 +98,7 @@ mod tests {
 
     #[test]
     fn quoted_paths_read_back_as_written() {
-        let row = crate::wheel::record::format_row("a\",b.py", Some("sha256=x"), Some(1));
+        let row = winst_wheel::record::format_row("a\",b.py", Some("sha256=x"), Some(1));
         let paths = record_paths(Path::new("/site"), &format!("{row}\nplain.py,,\n"));
         assert_eq!(
             paths,

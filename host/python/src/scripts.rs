@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use crate::wheel::entry_points;
+use winst_wheel::entry_points;
 
 /// A file a scripts plugin asks to write into the scripts directory.
 #[derive(Debug, Clone, PartialEq, Eq)]

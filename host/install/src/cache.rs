@@ -50,7 +50,8 @@ use sha2::Digest as _;
 const VERSION_DIR: &str = "wheels-v2";
 
 /// How files get from the cache into an environment.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum LinkMode {
     /// A copy-on-write clone (btrfs, XFS, bcachefs, APFS); a copy where the filesystem has none.

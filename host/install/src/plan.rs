@@ -16,14 +16,14 @@ use std::sync::Arc;
 
 use sha2::Digest as _;
 
-use crate::error::WheelError;
-use crate::installed::InstalledDist;
 use crate::roots::{RootId, Roots};
-use crate::scripts::{self, ScriptFile};
-use crate::target::Target;
-use crate::wheel::dist_info;
-use crate::wheel::record::{Algorithm, RecordHash};
-use crate::wheel::{self, OpenedWheel};
+use winst_python::installed::InstalledDist;
+use winst_python::scripts::{self, ScriptFile};
+use winst_python::target::Target;
+use winst_wheel::dist_info;
+use winst_wheel::error::WheelError;
+use winst_wheel::record::{Algorithm, RecordHash};
+use winst_wheel::{self as wheel, OpenedWheel};
 
 /// Where a file's bytes come from.
 #[derive(Debug, Clone)]
@@ -129,7 +129,7 @@ pub struct PlanOptions<'a> {
     /// Per wheel: how an editable wheel is laid out (from the editable plugin).
     pub editable: &'a [Option<EditableLayout>],
     /// Untrusted mode's rules, when it is on.
-    pub untrusted: Option<&'a crate::wheel::limits::Limits>,
+    pub untrusted: Option<&'a winst_wheel::limits::Limits>,
 }
 
 /// Files Python runs at every interpreter start when they sit in site-packages.
@@ -664,7 +664,7 @@ fn content_id(
                     WheelError::member(&wheel.file_name, &op.origin, format!("cannot read: {e}"))
                 })?;
             let bytes = if *fix_shebang {
-                crate::scripts::fix_shebang_bytes(&read, &target.interpreter.executable)
+                winst_python::scripts::fix_shebang_bytes(&read, &target.interpreter.executable)
                     .unwrap_or(read)
             } else {
                 read

@@ -1,25 +1,30 @@
-//! The **open** stage: turn a `.whl` path into an [`OpenedWheel`], everything parsed and checked
-//! that can be without writing anything.
+//! winst's wheel layer and the **open** stage: turn a `.whl` path into an [`OpenedWheel`],
+//! everything parsed and checked that can be without writing anything.
 //!
-//! Checks the file name, finds exactly one `.dist-info` that matches it, parses `WHEEL`,
-//! `METADATA`, `RECORD` and `entry_points.txt`, and checks that RECORD and the archive list the
-//! same files (hashes are verified later, while writing). Where files go is not decided here; that
-//! is [`crate::plan`].
+//! Checks the file name ([`filename`]), the zip container ([`container`], [`archive`]), finds
+//! exactly one `.dist-info` that matches it, parses `WHEEL` and `METADATA` ([`metadata`]),
+//! `RECORD` ([`record`]) and `entry_points.txt` ([`entry_points`]), applies the untrusted-mode
+//! bounds ([`limits`]), and checks that RECORD and the archive list the same files (hashes are
+//! verified later, while writing). Errors name the wheel, the member and the rule ([`error`]).
+//!
+//! Not here: where files go (the planner of `winst-install`), the target environment
+//! (`winst-python`), or writing anything. This crate is what the fuzz targets exercise.
 
 pub mod archive;
+pub mod container;
 pub mod dist_info;
 pub mod entry_points;
+pub mod error;
 pub mod filename;
-pub mod layout;
 pub mod limits;
 pub mod metadata;
+pub mod name;
 pub mod record;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::WheelError;
-use crate::name;
 pub use archive::{Archive, Member};
 pub use entry_points::{EntryPoint, ScriptKind};
 pub use filename::WheelFilename;

@@ -7,7 +7,7 @@
 //! through whichever root the plan chose. Not here: deciding what to write.
 
 use std::io;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use cap_std::ambient_authority;
@@ -23,23 +23,7 @@ pub struct Roots {
     dirs: Vec<Option<Dir>>,
 }
 
-/// Lexically normalizes an absolute path (`.` dropped, `..` pops); `None` if it climbs above `/`.
-pub fn normalize(path: &Path) -> Option<PathBuf> {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::RootDir | Component::Prefix(_) => out.push(c.as_os_str()),
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() || out.as_os_str().is_empty() {
-                    return None;
-                }
-            }
-            Component::Normal(n) => out.push(n),
-        }
-    }
-    Some(out)
-}
+pub use winst_python::paths::normalize;
 
 /// Whether the filesystem holding `dir` ignores case (as macOS's and Windows' usually do, and
 /// ext4 directories with casefolding): `dir` with the case of its last cased component swapped

@@ -17,11 +17,11 @@ use rayon::prelude::*;
 
 use super::Role;
 use super::runtime::{PluginHost, wit};
-use crate::error::WheelError;
-use crate::scripts::{self, ScriptFile};
-use crate::target::Target;
-use crate::wheel::archive::check_member_name;
-use crate::wheel::{EntryPoint, OpenedWheel, ScriptKind};
+use winst_python::scripts::{self, ScriptFile};
+use winst_python::target::Target;
+use winst_wheel::archive::check_member_name;
+use winst_wheel::error::WheelError;
+use winst_wheel::{EntryPoint, OpenedWheel, ScriptKind};
 
 /// The `target` record plugins receive.
 pub fn wit_target(target: &Target) -> wit::Target {
@@ -74,7 +74,7 @@ pub fn wit_wheel(id: usize, w: &OpenedWheel) -> wit::Wheel {
                 hash: w
                     .record
                     .get(&m.name)
-                    .and_then(|r| r.hash.as_ref().map(crate::wheel::record::format_hash)),
+                    .and_then(|r| r.hash.as_ref().map(winst_wheel::record::format_hash)),
                 executable: m.executable,
             })
             .collect(),
@@ -193,7 +193,7 @@ pub struct EditableOverride {
 /// Whether a wheel is a PEP 660 editable wheel, by the conventions of the common backends
 /// (setuptools' `__editable__*`, scikit-build/pdm's `_editable_impl_*`, hatchling's `_<name>.pth`).
 pub fn is_editable(w: &OpenedWheel) -> bool {
-    let hatch = format!("_{}.pth", crate::name::escape(w.name()));
+    let hatch = format!("_{}.pth", winst_wheel::name::escape(w.name()));
     w.archive.members.iter().any(|m| {
         !m.name.contains('/')
             && (m.name.starts_with("__editable__")
@@ -308,7 +308,7 @@ pub fn extra_files(
         for f in files {
             let wheel = wheels
                 .iter()
-                .position(|w| crate::name::normalize(w.name()) == crate::name::normalize(&f.project))
+                .position(|w| winst_wheel::name::normalize(w.name()) == winst_wheel::name::normalize(&f.project))
                 .ok_or_else(|| {
                     anyhow!(
                         "plugin {plugin} (post-install) returned a file for `{}`, which this install does not contain",
@@ -316,7 +316,7 @@ pub fn extra_files(
                     )
                 })?;
             let path = f.file.name;
-            let reserved = crate::wheel::dist_info::RESERVED;
+            let reserved = winst_wheel::dist_info::RESERVED;
             if let Err(rule) = check_member_name(&path) {
                 bail!(
                     "plugin {plugin} (post-install) asked to write `{}` into {}: {rule}",

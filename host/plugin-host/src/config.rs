@@ -162,7 +162,7 @@ pub struct InstallSettings {
     pub limits: LimitSettings,
 }
 
-/// Overrides of [`crate::wheel::limits::Limits`]; sizes are strings like `"512MiB"` or numbers.
+/// Overrides of [`winst_wheel::limits::Limits`]; sizes are strings like `"512MiB"` or numbers.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct LimitSettings {
@@ -197,11 +197,11 @@ impl LimitSettings {
     }
 
     /// Applies these settings to `limits`.
-    pub fn apply(&self, limits: &mut crate::wheel::limits::Limits) -> Result<()> {
+    pub fn apply(&self, limits: &mut winst_wheel::limits::Limits) -> Result<()> {
         let size = |v: &toml::Value, key: &str| -> Result<u64> {
             match v {
                 toml::Value::Integer(n) if *n >= 0 => Ok(*n as u64),
-                toml::Value::String(s) => crate::wheel::limits::parse_size(s)
+                toml::Value::String(s) => winst_wheel::limits::parse_size(s)
                     .map_err(|e| anyhow::anyhow!("[install.limits] {key}: {e}")),
                 _ => bail!("[install.limits] {key}: expected a size like \"512MiB\""),
             }

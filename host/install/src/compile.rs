@@ -15,7 +15,7 @@
 //! first compiled for, which CPython's source loader corrects on import (`_imp._fix_co_filename`).
 //! A file that does not compile (a syntax error) is a warning and gets no `.pyc`, as with pip.
 //!
-//! Not here: writing sources ([`crate::write`]) or RECORD ([`crate::record`]).
+//! Not here: writing sources ([`crate::write`]) or RECORD ([`crate::dist_info`]).
 
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -27,8 +27,8 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 use sha2::Digest as _;
 
+use crate::dist_info::StagedExtra;
 use crate::plan::Plan;
-use crate::record::StagedExtra;
 use crate::roots::{DirHandles, RootId, split_parent};
 use crate::txn::Temp;
 use crate::write::{Staged, Written};
@@ -138,7 +138,7 @@ fn magic_bytes(hex: &str) -> Option<[u8; 4]> {
 pub fn compile(
     plan: &Plan,
     staged: &mut Staged,
-    interpreter: &crate::interpreter::Interpreter,
+    interpreter: &winst_python::interpreter::Interpreter,
     cache: Option<&Path>,
     jobs: usize,
     progress: &crate::progress::Progress,

@@ -4,7 +4,7 @@
 //! gets a cheap clone that reads with positional I/O (`pread`), so several members of one archive
 //! inflate in parallel. Member names are checked here for what no wheel may contain (absolute
 //! paths, `..`, backslashes, control characters, links, encryption). Not here: what the members
-//! mean (that is [`crate::wheel`]).
+//! mean (that is [`crate`]).
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -150,7 +150,7 @@ impl Archive {
         };
         let zip =
             ZipArchive::new(reader).map_err(|e| (None, format!("not a valid zip archive: {e}")))?;
-        super::layout::check(
+        super::container::check(
             &file,
             len,
             zip.comment().len(),

@@ -20,15 +20,15 @@ use sha2::Digest as _;
 use zip::ZipArchive;
 
 use crate::cache::{Entry, Staging, Stamp, Stored, WheelCache, link_at};
-use crate::error::WheelError;
 use crate::plan::{FileOp, Plan, Removal, Source};
 use crate::roots::{DirHandles, RootId, Roots, split_parent};
-use crate::scripts::fix_shebang_bytes;
 use crate::txn::{CommitStats, Temp, Transaction};
-use crate::wheel::OpenedWheel;
-use crate::wheel::archive::PosReader;
-use crate::wheel::record::Algorithm;
-use crate::wheel::record::{Hasher, RecordHash, format_sha256};
+use winst_python::scripts::fix_shebang_bytes;
+use winst_wheel::OpenedWheel;
+use winst_wheel::archive::PosReader;
+use winst_wheel::error::WheelError;
+use winst_wheel::record::Algorithm;
+use winst_wheel::record::{Hasher, RecordHash, format_sha256};
 
 const BUF_SIZE: usize = 256 << 10;
 

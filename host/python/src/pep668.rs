@@ -37,7 +37,7 @@ impl std::fmt::Display for ExternallyManaged {
             if line.is_empty() {
                 writeln!(f)?;
             } else {
-                writeln!(f, "  {}", crate::error::printable(line))?;
+                writeln!(f, "  {}", winst_wheel::error::printable(line))?;
             }
         }
         write!(
