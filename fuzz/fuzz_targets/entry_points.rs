@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use libfuzzer_sys::fuzz_target;
-use winst::wheel::entry_points::{self, is_identifier};
+use winst_wheel::entry_points::{self, is_identifier};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use winst::wheel::metadata::{CoreMetadata, Headers, SUPPORTED_WHEEL_VERSION, WheelInfo};
+use winst_wheel::metadata::{CoreMetadata, Headers, SUPPORTED_WHEEL_VERSION, WheelInfo};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -34,8 +34,8 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(m.classifiers, h.get_all("classifier").collect::<Vec<_>>());
         assert_eq!(m.requires_python.as_deref(), h.get("REQUIRES-PYTHON"));
         // What open() does with the name and version next.
-        let _ = winst::name::is_valid_project_name(&m.name);
-        let _ = winst::name::normalize(&m.name);
-        let _ = winst::name::version_key(&m.version);
+        let _ = winst_wheel::name::is_valid_project_name(&m.name);
+        let _ = winst_wheel::name::normalize(&m.name);
+        let _ = winst_wheel::name::version_key(&m.version);
     }
 });

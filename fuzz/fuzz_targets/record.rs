@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use winst::wheel::record::{self, Algorithm, RecordHash};
+use winst_wheel::record::{self, Algorithm, RecordHash};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

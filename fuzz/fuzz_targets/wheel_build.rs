@@ -9,8 +9,8 @@ use std::io::{Cursor, Write as _};
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use winst::wheel::DATA_KEYS;
-use winst::wheel::record::{Algorithm, Hasher, format_row, format_sha256};
+use winst_wheel::DATA_KEYS;
+use winst_wheel::record::{Algorithm, Hasher, format_row, format_sha256};
 use zip::CompressionMethod;
 use zip::write::SimpleFileOptions;
 
@@ -105,7 +105,7 @@ fn sha256(bytes: &[u8]) -> String {
 }
 
 fn sha512(bytes: &[u8]) -> String {
-    use winst::wheel::record::{RecordHash, format_hash};
+    use winst_wheel::record::{RecordHash, format_hash};
     let mut h = Hasher::new(Algorithm::Sha512);
     h.update(bytes);
     format_hash(&RecordHash {
@@ -120,7 +120,7 @@ fn build(spec: &Spec) -> Option<(String, Vec<u8>)> {
     let version = spec.version.get(&VERSIONS);
     let tags = spec.tags.clone().unwrap_or_else(|| "py3-none-any".into());
     let file_stem = if spec.escape_file_name {
-        winst::name::escape(&name)
+        winst_wheel::name::escape(&name)
     } else {
         name.clone()
     };
@@ -131,7 +131,7 @@ fn build(spec: &Spec) -> Option<(String, Vec<u8>)> {
     let dist_info = spec
         .dist_info_name
         .clone()
-        .unwrap_or_else(|| format!("{}-{version}.dist-info", winst::name::escape(&name)));
+        .unwrap_or_else(|| format!("{}-{version}.dist-info", winst_wheel::name::escape(&name)));
     let data_dir = format!(
         "{}.data",
         dist_info.strip_suffix(".dist-info").unwrap_or(&dist_info)

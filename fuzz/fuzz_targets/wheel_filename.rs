@@ -5,8 +5,8 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use winst::tags::SupportedTags;
-use winst::wheel::WheelFilename;
+use winst_python::tags::SupportedTags;
+use winst_wheel::WheelFilename;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(name) = std::str::from_utf8(data) else {
@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
         "parsed {w:?} does not re-render to the input"
     );
     assert_eq!(WheelFilename::parse(&rendered).as_ref(), Ok(&w));
-    assert!(winst::name::is_valid_project_name(&w.name));
+    assert!(winst_wheel::name::is_valid_project_name(&w.name));
     assert!(!w.python.is_empty() && !w.abi.is_empty() && !w.platform.is_empty());
     assert_eq!(
         w.tags().count(),
@@ -42,9 +42,9 @@ fuzz_target!(|data: &[u8]| {
         TAGS.get_or_init(|| SupportedTags::for_interpreter(&winst_fuzz::fake_target().interpreter));
     let _ = w.tags().any(|(p, a, pl)| tags.is_supported(p, a, pl));
     // Escaping the name for a dist-info directory must give a valid project name again.
-    let escaped = winst::name::escape(&w.name);
+    let escaped = winst_wheel::name::escape(&w.name);
     assert!(
-        winst::name::is_valid_project_name(&escaped),
+        winst_wheel::name::is_valid_project_name(&escaped),
         "escape({}) = {escaped}",
         w.name
     );

@@ -8,12 +8,12 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use winst::installed::InstalledDist;
-use winst::interpreter::{Interpreter, Libc, PREFIX_PLACEHOLDER, SchemePaths};
-use winst::plan::{self, Plan, PlanOptions};
-use winst::scripts::ScriptFile;
-use winst::target::{self, Layout, Target};
-use winst::wheel::{self, OpenOptions, OpenedWheel};
+use winst_python::installed::InstalledDist;
+use winst_python::interpreter::{Interpreter, Libc, PREFIX_PLACEHOLDER, SchemePaths};
+use winst_install::plan::{self, Plan, PlanOptions};
+use winst_python::scripts::ScriptFile;
+use winst_python::target::{self, Layout, Target};
+use winst_wheel::{self as wheel, OpenOptions, OpenedWheel};
 
 /// A per-process scratch directory, in memory (`/dev/shm`) when there is one.
 pub fn scratch_dir() -> &'static Path {
@@ -179,10 +179,10 @@ pub fn check_opened(w: &OpenedWheel, options: OpenOptions) {
     assert_eq!(w.data_dir, format!("{stem}.data"));
     assert_eq!(
         w.normalized_name(),
-        winst::name::normalize(&w.filename.name),
+        winst_wheel::name::normalize(&w.filename.name),
         "accepted a wheel whose METADATA Name does not match its file name"
     );
-    assert!(winst::name::is_valid_project_name(w.name()));
+    assert!(winst_wheel::name::is_valid_project_name(w.name()));
     for m in &w.archive.members {
         // archive.rs: every member name follows these rules.
         if let Err(rule) = wheel::archive::check_member_name(&m.name) {
@@ -268,7 +268,7 @@ fn plan_variants(w: &OpenedWheel, open: OpenOptions) {
 
     // 2. Replacing an older version of itself, whose RECORD lists an old file, a file the new
     //    version also has, the generated dist-info files, and a path outside the environment.
-    let escaped = winst::name::escape(w.name());
+    let escaped = winst_wheel::name::escape(w.name());
     let old_dist_info = site.join(format!("{escaped}-0.0.0.dist-info"));
     let mut old_files = vec![
         old_dist_info.join("RECORD"),

@@ -3,7 +3,7 @@
 //!
 //! Follow `winst install` from the command line to the disk:
 //!
-//! 1. [`cli`] parses the arguments and finds the target environment (`winst_python::discover`,
+//! 1. [`args`] parses the arguments and [`commands`] runs the command; it and finds the target environment (`winst_python::discover`,
 //!    `winst_python::target`), refusing an externally managed one (`winst_python::pep668`).
 //! 2. [`install::install`] runs the pipeline, plain data between the stages:
 //!    **open** (`winst_wheel::OpenedWheel::open`), **check** (policy plugins,
@@ -16,13 +16,14 @@
 //!
 //! What winst is not: a resolver or a downloader. It installs exactly the wheels it is given.
 
+mod args;
 mod check;
-mod cli;
-mod install;
+mod commands;
+mod pipeline;
 mod report;
 mod show;
 mod ui;
 
 fn main() -> std::process::ExitCode {
-    cli::main()
+    commands::main()
 }

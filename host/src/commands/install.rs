@@ -1,0 +1,129 @@
+//! `winst install`: from arguments to the install pipeline ([`crate::pipeline`]) and back to
+//! the summary, the JSON report or the dry-run listing.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+
+use super::open_env;
+use crate::args::InstallArgs;
+use crate::pipeline::{self, InstallOptions};
+use crate::ui::{self, Paint, progress};
+use winst_plugin_host::{PluginConfig, PluginHost};
+
+/// Turns the arguments into wheel paths: files as given, directories expanded to their wheels.
+fn expand_wheel_args(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for arg in args {
+        let meta = std::fs::metadata(arg).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => anyhow::anyhow!(
+                "{}: no such file or directory; check the path (winst installs wheel files you \
+                 already have; it does not download)",
+                arg.display()
+            ),
+            _ => anyhow::anyhow!("cannot read {}: {e}", arg.display()),
+        })?;
+        if meta.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(arg)
+                .with_context(|| format!("cannot list {}", arg.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "whl") && p.is_file())
+                .collect();
+            if found.is_empty() {
+                bail!(
+                    "{} contains no .whl files; put the wheels there (for example with \
+                     `python -m pip download --only-binary=:all: --dest {} NAME`) or pass them \
+                     by path",
+                    arg.display(),
+                    arg.display()
+                );
+            }
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(arg.clone());
+        }
+    }
+    let mut absolute = Vec::with_capacity(out.len());
+    for p in out {
+        let abs =
+            std::path::absolute(&p).with_context(|| format!("cannot resolve {}", p.display()))?;
+        if !absolute.contains(&abs) {
+            absolute.push(abs);
+        }
+    }
+    Ok(absolute)
+}
+
+pub(crate) fn run(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()> {
+    if let Some(jobs) = args.jobs {
+        if jobs == 0 {
+            bail!("--jobs must be at least 1");
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs)
+            .build_global()
+            .context("cannot start the worker threads")?;
+    }
+    let wheels = expand_wheel_args(&args.wheels)?;
+    let target = args.env.resolve()?;
+    // Like pip, a `--dry-run` report (`--json`) may look at a protected environment.
+    if !(args.dry_run && args.json) {
+        args.pep668.check(&target)?;
+    }
+    let limits = args.untrusted.limits(&plugin_config.install)?;
+    if limits.is_some() && args.no_verify_record {
+        bail!(
+            "--no-verify-record cannot be used in untrusted mode: RECORD is what proves the files"
+        );
+    }
+    let plugins = if limits.is_some() {
+        let mut tightened = plugin_config.clone();
+        for p in &mut tightened.plugins {
+            p.limits = p.limits.untrusted();
+        }
+        PluginHost::load(&tightened)?
+    } else {
+        PluginHost::load(plugin_config)?
+    };
+    let cache = args.cache.open()?;
+    let _lock = open_env(&target)?;
+    let progress = progress::Progress::new();
+    let display = progress::Display::start(&progress);
+    let report = pipeline::install(
+        &target,
+        &InstallOptions {
+            wheels,
+            dry_run: args.dry_run,
+            allow_overwrite: args.allow_overwrite,
+            verify_record: !args.no_verify_record,
+            limits,
+            plugins: &plugins,
+            cache: cache.as_ref(),
+            compile: args.compile,
+            progress: &progress,
+        },
+    );
+    // The bar goes before anything else is printed, on success and on error alike.
+    display.finish();
+    let mut report = report?;
+    // Warnings about the install itself come before the summary; unmet requirements of the
+    // environment after it, as uv prints them.
+    for w in &report.warnings {
+        ui::warn(w);
+    }
+    let install_warnings = report.warnings.len();
+    crate::check::add_to_report(&target, &mut report);
+    ui::summary::log_details(&report);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else if args.dry_run {
+        print!("{}", ui::summary::install(&report, Paint::stdout()));
+    } else if ui::settings().verbosity >= 0 {
+        ui::write_stderr(&ui::summary::install(&report, Paint::stderr()));
+    }
+    for w in &report.warnings[install_warnings..] {
+        ui::warn(w);
+    }
+    Ok(())
+}
