@@ -130,7 +130,7 @@ pub fn open_modes() -> [OpenOptions; 2] {
     [
         OpenOptions {
             verify_record: true,
-            limits: Some(wheel::limits::Limits::default()),
+            limits: Some(wheel::limits::UntrustedLimits::default()),
         },
         OpenOptions {
             verify_record: false,

@@ -13,7 +13,7 @@ use crate::ui::ColorChoice;
 use winst_install::cache::{LinkMode, WheelCache};
 use winst_plugin_host::config::{InstallSettings, LimitSettings};
 use winst_python::target::{Layout, Target};
-use winst_wheel::limits::Limits;
+use winst_wheel::limits::UntrustedLimits;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -366,7 +366,7 @@ pub(crate) fn size_arg(text: &str) -> Result<u64, String> {
 impl UntrustedArgs {
     /// The limits in effect: `None` unless untrusted mode is on (flag or `[install]` config);
     /// config first, then flags.
-    pub(crate) fn limits(&self, settings: &InstallSettings) -> Result<Option<Limits>> {
+    pub(crate) fn limits(&self, settings: &InstallSettings) -> Result<Option<UntrustedLimits>> {
         let any_flag = self.max_total_size.is_some()
             || self.max_member_size.is_some()
             || self.max_ratio.is_some()
@@ -400,7 +400,7 @@ impl UntrustedArgs {
             allow_pth: self.allow_pth.then_some(true),
             allow_executable: self.allow_executable.then_some(true),
         });
-        let mut limits = Limits::default();
+        let mut limits = UntrustedLimits::default();
         layered.apply(&mut limits)?;
         Ok(Some(limits))
     }

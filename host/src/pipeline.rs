@@ -38,7 +38,7 @@ pub struct InstallOptions<'a> {
     pub allow_overwrite: bool,
     pub verify_record: bool,
     /// Untrusted mode's limits, when it is on.
-    pub limits: Option<winst_wheel::limits::Limits>,
+    pub limits: Option<winst_wheel::limits::UntrustedLimits>,
     pub plugins: &'a PluginHost,
     /// The unpacked-wheel cache, unless disabled.
     pub cache: Option<&'a WheelCache>,
@@ -372,10 +372,7 @@ fn installed_projects(
             name: wheel.name().to_string(),
             version: wheel.version().to_string(),
             wheel: wheel.file_name.clone(),
-            wheel_sha256: staged.wheel_hashes[w]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect(),
+            wheel_sha256: hex::encode(staged.wheel_hashes[w]),
             dist_info: plan.wheels[w].dist_info.clone(),
             files: plan
                 .files

@@ -43,7 +43,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use cap_std::ambient_authority;
-use cap_std::fs::{Dir, OpenOptions, OpenOptionsExt as _};
+use cap_std::fs::Dir;
+
+use crate::roots::create_file;
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
@@ -90,7 +92,7 @@ impl LinkMode {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Stored {
     pub size: u64,
-    #[serde(with = "hex32")]
+    #[serde(with = "hex::serde")]
     pub sha256: [u8; 32],
     pub executable: bool,
     /// The cached file's inode as it was when the entry was filled (see the module doc).
@@ -213,7 +215,7 @@ impl WheelCache {
         let meta = file.metadata()?;
         let stat = StatKey::of(&meta);
         let path_hash = sha2::Sha256::digest(path.as_os_str().as_encoded_bytes());
-        let index = format!("index/{}.json", hex(&path_hash[..16]));
+        let index = format!("index/{}.json", hex::encode(&path_hash[..16]));
         if trust_stat
             && let Ok(bytes) = self.dir.read(&index)
             && let Ok(known) = serde_json::from_slice::<IndexEntry>(&bytes)
@@ -242,14 +244,14 @@ impl WheelCache {
 
     /// Whether the cache has an entry (complete or damaged) under `key`.
     pub fn has_entry(&self, key: &[u8; 32]) -> bool {
-        self.dir.exists(hex(key))
+        self.dir.exists(hex::encode(key))
     }
 
     /// The complete entry for a wheel, if there is one. `None` as well when the manifest cannot
     /// be read or parsed, or was filled from a wheel with another file name than `wheel` (an
     /// index or manifest that does not belong to this wheel).
     pub fn lookup(&self, key: &[u8; 32], wheel: &str) -> Option<Entry> {
-        let name = hex(key);
+        let name = hex::encode(key);
         let bytes = self.dir.read(format!("{name}/manifest.json")).ok()?;
         let manifest: Manifest = serde_json::from_slice(&bytes).ok()?;
         if manifest.wheel != wheel {
@@ -269,7 +271,11 @@ impl WheelCache {
     /// Starts building the entry for a wheel, with the directories its members need.
     pub fn begin(&self, key: &[u8; 32], wheel: &str, dirs: &BTreeSet<String>) -> Option<Staging> {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let tmp = format!(".tmp-{}-{n}-{}", std::process::id(), &hex(key)[..16]);
+        let tmp = format!(
+            ".tmp-{}-{n}-{}",
+            std::process::id(),
+            &hex::encode(key)[..16]
+        );
         let built = (|| -> io::Result<Dir> {
             self.dir.create_dir(&tmp)?;
             self.dir.create_dir(format!("{tmp}/files"))?;
@@ -328,7 +334,7 @@ impl WheelCache {
             }
         }
         let src = src_dir.open(src_name)?;
-        let out = create_new(dest_dir, dest_name, executable)?;
+        let out = create_file(dest_dir, dest_name, executable)?;
         self.clone_or_copy(
             &src.into_std(),
             &out.into_std(),
@@ -346,7 +352,7 @@ impl WheelCache {
         let mut kept = Vec::new();
         for (src, member, stored) in files {
             let done = std::fs::File::open(src).and_then(|src| {
-                let out = create_new(&staging.files_dir, member, stored.executable)?.into_std();
+                let out = create_file(&staging.files_dir, member, stored.executable)?.into_std();
                 self.clone_or_copy(&src, &out, true)?;
                 out.metadata()
             });
@@ -370,7 +376,11 @@ impl WheelCache {
     pub fn evict(&self, key: &[u8; 32]) {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let doomed = format!(".tmp-{}-{n}-evicted", std::process::id());
-        if self.dir.rename(hex(key), &self.dir, &doomed).is_ok() {
+        if self
+            .dir
+            .rename(hex::encode(key), &self.dir, &doomed)
+            .is_ok()
+        {
             let _ = self.dir.remove_dir_all(&doomed);
         }
     }
@@ -405,7 +415,10 @@ impl WheelCache {
                 self.dir
                     .write(format!("{}/manifest.json", staging.tmp), bytes)
             })
-            .and_then(|()| self.dir.rename(&staging.tmp, &self.dir, hex(&staging.key)));
+            .and_then(|()| {
+                self.dir
+                    .rename(&staging.tmp, &self.dir, hex::encode(&staging.key))
+            });
         // When the rename fails (another process finished first), dropping removes ours.
         staging.done = done.is_ok();
     }
@@ -457,15 +470,6 @@ pub fn link_at(src_dir: &Dir, src_name: &str, dest_dir: &Dir, dest_name: &str) -
     .map_err(io::Error::from)
 }
 
-fn create_new(dir: &Dir, rel: &str, executable: bool) -> io::Result<cap_std::fs::File> {
-    let mut options = OpenOptions::new();
-    options
-        .write(true)
-        .create_new(true)
-        .mode(if executable { 0o777 } else { 0o666 });
-    dir.open_with(rel, &options)
-}
-
 fn is_unsupported(e: &io::Error) -> bool {
     matches!(
         e.raw_os_error(),
@@ -505,31 +509,6 @@ impl StatKey {
 #[derive(Serialize, Deserialize)]
 struct IndexEntry {
     stat: StatKey,
-    #[serde(with = "hex32")]
+    #[serde(with = "hex::serde")]
     sha256: [u8; 32],
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-mod hex32 {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&super::hex(v))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
-        let text = String::deserialize(d)?;
-        let mut out = [0u8; 32];
-        if text.len() != 64 || !text.is_ascii() {
-            return Err(serde::de::Error::custom("expected 64 hex digits"));
-        }
-        for (i, byte) in out.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&text[i * 2..i * 2 + 2], 16)
-                .map_err(serde::de::Error::custom)?;
-        }
-        Ok(out)
-    }
 }

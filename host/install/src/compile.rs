@@ -268,7 +268,7 @@ pub fn compile(
         .with_max_len(1)
         .map(|job| {
             let dir = cache_dir.as_ref()?;
-            let file = std::fs::read(dir.join(crate::cache::hex(&job.sha256))).ok()?;
+            let file = std::fs::read(dir.join(hex::encode(job.sha256))).ok()?;
             Some(write_pyc(job, cached_body(&job.sha256, &file)?))
         })
         .collect();
@@ -393,7 +393,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Stores a compiled body in the bytecode cache (atomically; failures ignored).
 fn store(dir: &Path, sha256: &[u8; 32], body: &[u8]) {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let name = crate::cache::hex(sha256);
+    let name = hex::encode(sha256);
     let tmp = dir.join(format!(
         ".tmp-{}-{}",
         std::process::id(),

@@ -41,7 +41,7 @@ pub struct StagedExtra {
 
 /// The default `direct_url.json` of a wheel installed from a local file (PEP 610 archive_info).
 pub fn archive_direct_url(wheel_path: &std::path::Path, sha256: &[u8; 32]) -> String {
-    let hex: String = sha256.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = hex::encode(sha256);
     json!({
         "archive_info": {"hash": format!("sha256={hex}"), "hashes": {"sha256": hex}},
         "url": file_url(wheel_path),

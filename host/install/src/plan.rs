@@ -129,7 +129,7 @@ pub struct PlanOptions<'a> {
     /// Per wheel: how an editable wheel is laid out (from the editable plugin).
     pub editable: &'a [Option<EditableLayout>],
     /// Untrusted mode's rules, when it is on.
-    pub untrusted: Option<&'a winst_wheel::limits::Limits>,
+    pub untrusted: Option<&'a winst_wheel::limits::UntrustedLimits>,
 }
 
 /// Files Python runs at every interpreter start when they sit in site-packages.

@@ -11,7 +11,18 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use cap_std::ambient_authority;
-use cap_std::fs::Dir;
+use cap_std::fs::{Dir, OpenOptions, OpenOptionsExt as _};
+
+/// Creates a new file `rel` (a path below `dir`) for writing, failing if it exists: mode 0o777
+/// for an executable and 0o666 otherwise, less the umask (as pip and `zipfile` leave files).
+pub(crate) fn create_file(dir: &Dir, rel: &str, executable: bool) -> io::Result<cap_std::fs::File> {
+    let mut options = OpenOptions::new();
+    options
+        .write(true)
+        .create_new(true)
+        .mode(if executable { 0o777 } else { 0o666 });
+    dir.open_with(rel, &options)
+}
 
 /// Index of a root in [`Roots`].
 pub type RootId = usize;

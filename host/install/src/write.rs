@@ -14,14 +14,14 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use anyhow::{Context, Result, anyhow};
-use cap_std::fs::{Dir, OpenOptions, OpenOptionsExt as _};
+use cap_std::fs::Dir;
 use rayon::prelude::*;
 use sha2::Digest as _;
 use zip::ZipArchive;
 
 use crate::cache::{Entry, Staging, Stamp, Stored, WheelCache, link_at};
 use crate::plan::{FileOp, Plan, Removal, Source};
-use crate::roots::{DirHandles, RootId, Roots, split_parent};
+use crate::roots::{DirHandles, RootId, Roots, create_file, split_parent};
 use crate::txn::{CommitStats, Temp, Transaction};
 use winst_python::scripts::fix_shebang_bytes;
 use winst_wheel::OpenedWheel;
@@ -127,15 +127,6 @@ pub fn member_dirs(plan: &Plan, wheels: &[OpenedWheel], w: usize) -> BTreeSet<St
         .filter_map(|f| plain_member(&wheels[w], f))
         .filter_map(|(m, _)| m.rsplit_once('/').map(|(d, _)| d.to_string()))
         .collect()
-}
-
-fn open_new(dir: &Dir, rel: &str, executable: bool) -> io::Result<cap_std::fs::File> {
-    let mut options = OpenOptions::new();
-    options
-        .write(true)
-        .create_new(true)
-        .mode(if executable { 0o777 } else { 0o666 });
-    dir.open_with(rel, &options)
 }
 
 /// Per-worker state: one archive reader per wheel, and a buffer.
@@ -578,7 +569,7 @@ fn write_one(
     let dest_path = || roots.absolute(op.root, &op.rel);
     let mut out = match tmp {
         Some(tmp) => Some(
-            open_new(roots.dir(op.root)?, tmp, op.executable)
+            create_file(roots.dir(op.root)?, tmp, op.executable)
                 .with_context(|| format!("cannot create {}", dest_path().display()))?,
         ),
         None => None,
@@ -652,7 +643,7 @@ fn write_one(
             if let (Some(v), Some(expected)) = (verify, expected) {
                 let actual = v.finish();
                 if actual != expected.digest {
-                    let actual_hex: String = actual.iter().map(|b| format!("{b:02x}")).collect();
+                    let actual_hex = hex::encode(&actual);
                     return Err(WheelError::member(
                         &wheel.file_name,
                         &op.origin,
@@ -717,7 +708,7 @@ impl Staged {
             false,
         )?;
         let roots = &self.txn.roots;
-        let mut f = open_new(roots.dir(root)?, &tmp, false)
+        let mut f = create_file(roots.dir(root)?, &tmp, false)
             .with_context(|| format!("cannot create {}", roots.absolute(root, rel).display()))?;
         f.write_all(bytes)
             .with_context(|| format!("cannot write {}", roots.absolute(root, rel).display()))?;

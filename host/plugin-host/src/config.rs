@@ -70,7 +70,7 @@ impl Role {
 
 /// Resource bounds for every call into a plugin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Limits {
+pub struct SandboxLimits {
     /// Fuel per call: roughly, wasm instructions.
     pub fuel: u64,
     /// Linear memory cap per call, bytes.
@@ -79,9 +79,9 @@ pub struct Limits {
     pub read_bytes: u64,
 }
 
-impl Default for Limits {
+impl Default for SandboxLimits {
     fn default() -> Self {
-        Limits {
+        SandboxLimits {
             fuel: 2_000_000_000,
             memory_bytes: 128 << 20,
             read_bytes: 16 << 20,
@@ -89,11 +89,11 @@ impl Default for Limits {
     }
 }
 
-impl Limits {
+impl SandboxLimits {
     /// The tighter bounds of untrusted mode: a quarter of the fuel, at most 64 MiB of memory and
     /// 4 MiB of member reads per call.
-    pub fn untrusted(self) -> Limits {
-        Limits {
+    pub fn untrusted(self) -> SandboxLimits {
+        SandboxLimits {
             fuel: self.fuel / 4,
             memory_bytes: self.memory_bytes.min(64 << 20),
             read_bytes: self.read_bytes.min(4 << 20),
@@ -115,7 +115,7 @@ pub struct PluginSpec {
     pub name: String,
     pub source: PluginSource,
     pub roles: Vec<Role>,
-    pub limits: Limits,
+    pub limits: SandboxLimits,
     /// The plugin's configuration table as JSON text.
     pub config_json: String,
     /// Where this entry came from (`built-in`, a file path, `--plugin`).
@@ -162,7 +162,7 @@ pub struct InstallSettings {
     pub limits: LimitSettings,
 }
 
-/// Overrides of [`winst_wheel::limits::Limits`]; sizes are strings like `"512MiB"` or numbers.
+/// Overrides of [`winst_wheel::limits::UntrustedLimits`]; sizes are strings like `"512MiB"` or numbers.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct LimitSettings {
@@ -197,7 +197,7 @@ impl LimitSettings {
     }
 
     /// Applies these settings to `limits`.
-    pub fn apply(&self, limits: &mut winst_wheel::limits::Limits) -> Result<()> {
+    pub fn apply(&self, limits: &mut winst_wheel::limits::UntrustedLimits) -> Result<()> {
         let size = |v: &toml::Value, key: &str| -> Result<u64> {
             match v {
                 toml::Value::Integer(n) if *n >= 0 => Ok(*n as u64),
@@ -276,7 +276,7 @@ impl PluginConfig {
             name: name.to_string(),
             source: PluginSource::Builtin(bytes),
             roles: vec![role],
-            limits: Limits::default(),
+            limits: SandboxLimits::default(),
             config_json: "{}".to_string(),
             origin: "built-in".to_string(),
         };
@@ -315,7 +315,7 @@ impl PluginConfig {
                 name: stem(file),
                 source: PluginSource::File(std::path::absolute(file)?),
                 roles,
-                limits: Limits::default(),
+                limits: SandboxLimits::default(),
                 config_json: "{}".to_string(),
                 origin: "--plugin".to_string(),
             });
@@ -389,8 +389,8 @@ impl PluginConfig {
             if roles.is_empty() {
                 bail!("{} ({name}): `roles` is empty", what());
             }
-            let defaults = Limits::default();
-            let limits = Limits {
+            let defaults = SandboxLimits::default();
+            let limits = SandboxLimits {
                 fuel: entry.fuel.unwrap_or(defaults.fuel),
                 memory_bytes: entry
                     .memory_mb

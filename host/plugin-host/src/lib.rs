@@ -21,5 +21,5 @@ pub mod config;
 pub mod hooks;
 pub mod runtime;
 
-pub use config::{Limits, PluginConfig, PluginSource, PluginSpec, Role};
+pub use config::{PluginConfig, PluginSource, PluginSpec, Role, SandboxLimits};
 pub use runtime::{PLUGIN_LOG_TARGET, PluginHost};

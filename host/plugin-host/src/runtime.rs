@@ -197,7 +197,7 @@ fn cache_path(engine: &Engine, bytes: &[u8]) -> Option<PathBuf> {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut h);
     let digest = sha2::Sha256::digest(bytes);
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let hex = hex::encode(&digest[..16]);
     Some(
         winst_python::interpreter::cache_dir()?
             .join("plugins")
@@ -393,6 +393,21 @@ impl PluginHost {
         self.plugins.iter().map(|l| &l.spec)
     }
 
+    /// One call of one plugin in one role: a fresh store within the plugin's limits, then `call`
+    /// with the role's pre-instantiated component. A trap, an exhausted budget or a missing
+    /// export becomes an error naming the plugin, the role and the cause.
+    fn call<T>(
+        &self,
+        loaded: &Loaded,
+        role: Role,
+        wheels: Option<Arc<[OpenedWheel]>>,
+        call: impl FnOnce(&PreByRole, &mut Store<CallState>) -> wasmtime::Result<T>,
+    ) -> Result<T> {
+        let pre = self.pre(loaded, role)?;
+        let mut store = self.store(&loaded.spec, wheels)?;
+        call(&pre, &mut store).map_err(|e| Self::failure(&loaded.spec, role, &store, e))
+    }
+
     /// Generates launchers for a wheel's entry points with the scripts plugin: one instance for
     /// all of them.
     pub fn generate_scripts(
@@ -407,22 +422,20 @@ impl PluginHost {
             .loaded(Role::Scripts)
             .last()
             .context("no plugin serves the scripts role, so console scripts cannot be written")?;
-        let PreByRole::Scripts(pre) = self.pre(loaded, Role::Scripts)? else {
-            unreachable!("pre() returns the role asked for");
-        };
-        let mut store = self.store(&loaded.spec, None)?;
-        let instance = pre
-            .instantiate(&mut store)
-            .map_err(|e| Self::failure(&loaded.spec, Role::Scripts, &store, e))?;
-        let mut out = Vec::with_capacity(entries.len());
-        for entry in entries {
-            let r = instance
-                .winst_plugin_scripts()
-                .call_generate(&mut store, entry, target)
-                .map_err(|e| Self::failure(&loaded.spec, Role::Scripts, &store, e))?;
-            out.push(r);
-        }
-        Ok(out)
+        self.call(loaded, Role::Scripts, None, |pre, store| {
+            let PreByRole::Scripts(pre) = pre else {
+                unreachable!("pre() returns the role asked for");
+            };
+            let instance = pre.instantiate(&mut *store)?;
+            entries
+                .iter()
+                .map(|entry| {
+                    instance
+                        .winst_plugin_scripts()
+                        .call_generate(&mut *store, entry, target)
+                })
+                .collect()
+        })
     }
 
     /// Runs every policy plugin on one wheel, in order. Returns the verdicts with the plugin name.
@@ -434,17 +447,14 @@ impl PluginHost {
     ) -> Result<Vec<(String, wit::Verdict)>> {
         let mut out = Vec::new();
         for loaded in self.loaded(Role::Policy) {
-            let PreByRole::Policy(pre) = self.pre(loaded, Role::Policy)? else {
-                unreachable!("pre() returns the role asked for");
-            };
-            let mut store = self.store(&loaded.spec, Some(wheels.clone()))?;
-            let verdict = pre
-                .instantiate(&mut store)
-                .and_then(|i| {
-                    i.winst_plugin_policy()
-                        .call_check(&mut store, wheel, target)
-                })
-                .map_err(|e| Self::failure(&loaded.spec, Role::Policy, &store, e))?;
+            let verdict = self.call(loaded, Role::Policy, Some(wheels.clone()), |pre, store| {
+                let PreByRole::Policy(pre) = pre else {
+                    unreachable!("pre() returns the role asked for");
+                };
+                pre.instantiate(&mut *store)?
+                    .winst_plugin_policy()
+                    .call_check(store, wheel, target)
+            })?;
             out.push((loaded.spec.name.clone(), verdict));
         }
         Ok(out)
@@ -463,17 +473,14 @@ impl PluginHost {
     ) -> Result<Vec<(String, Vec<wit::ExtraFile>)>> {
         let mut out = Vec::new();
         for loaded in self.loaded(Role::PostInstall) {
-            let PreByRole::PostInstall(pre) = self.pre(loaded, Role::PostInstall)? else {
-                unreachable!("pre() returns the role asked for");
-            };
-            let mut store = self.store(&loaded.spec, None)?;
-            let result = pre
-                .instantiate(&mut store)
-                .and_then(|i| {
-                    i.winst_plugin_post_install()
-                        .call_after_install(&mut store, projects, target)
-                })
-                .map_err(|e| Self::failure(&loaded.spec, Role::PostInstall, &store, e))?;
+            let result = self.call(loaded, Role::PostInstall, None, |pre, store| {
+                let PreByRole::PostInstall(pre) = pre else {
+                    unreachable!("pre() returns the role asked for");
+                };
+                pre.instantiate(&mut *store)?
+                    .winst_plugin_post_install()
+                    .call_after_install(store, projects, target)
+            })?;
             match result {
                 Ok(files) => out.push((loaded.spec.name.clone(), files)),
                 Err(reason) => bail!(
@@ -496,17 +503,14 @@ impl PluginHost {
             .loaded(Role::Editable)
             .last()
             .context("no plugin serves the editable role")?;
-        let PreByRole::Editable(pre) = self.pre(loaded, Role::Editable)? else {
-            unreachable!("pre() returns the role asked for");
-        };
-        let mut store = self.store(&loaded.spec, None)?;
-        let result = pre
-            .instantiate(&mut store)
-            .and_then(|i| {
-                i.winst_plugin_editable()
-                    .call_layout(&mut store, wheel, target)
-            })
-            .map_err(|e| Self::failure(&loaded.spec, Role::Editable, &store, e))?;
+        let result = self.call(loaded, Role::Editable, None, |pre, store| {
+            let PreByRole::Editable(pre) = pre else {
+                unreachable!("pre() returns the role asked for");
+            };
+            pre.instantiate(&mut *store)?
+                .winst_plugin_editable()
+                .call_layout(store, wheel, target)
+        })?;
         result.map_err(|reason| {
             anyhow!(
                 "plugin {} could not lay out the editable wheel {}: {reason}",

@@ -211,7 +211,7 @@ pub fn cache_dir() -> Option<PathBuf> {
 
 fn cache_file(python: &Path) -> Option<PathBuf> {
     let digest = sha2::Sha256::digest(python.as_os_str().as_encoded_bytes());
-    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    let hex = hex::encode(&digest[..12]);
     Some(
         cache_dir()?
             .join("interpreters")
@@ -323,7 +323,7 @@ impl VenvTemplate {
         ))
         .ok()?;
         let digest = sha2::Sha256::digest(&identity);
-        let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        let hex = hex::encode(&digest[..12]);
         let file = cache_dir()?
             .join("interpreters")
             .join(format!("venv-v4-{hex}.json"));

@@ -46,7 +46,7 @@ pub struct OpenOptions {
     /// Check that RECORD lists every member with a hash (and later, that the hashes match).
     pub verify_record: bool,
     /// Untrusted mode's limits and stricter rules, when it is on.
-    pub limits: Option<limits::Limits>,
+    pub limits: Option<limits::UntrustedLimits>,
 }
 
 /// A wheel with its metadata parsed and its member list checked.

@@ -15,7 +15,7 @@ use super::Archive;
 /// The limits of untrusted mode. Sizes in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
-pub struct Limits {
+pub struct UntrustedLimits {
     /// All members of one wheel, uncompressed.
     pub max_total_size: u64,
     /// One member, uncompressed.
@@ -36,9 +36,9 @@ pub struct Limits {
     pub allow_executable: bool,
 }
 
-impl Default for Limits {
+impl Default for UntrustedLimits {
     fn default() -> Self {
-        Limits {
+        UntrustedLimits {
             max_total_size: 2 << 30,
             max_member_size: 512 << 20,
             max_ratio: 100,
@@ -108,7 +108,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 /// A broken limit: the member it is about (if any) and the rule.
 pub type LimitError = (Option<String>, String);
 
-impl Limits {
+impl UntrustedLimits {
     /// Checks the archive's declared sizes, counts and paths, before anything is read.
     pub fn check_archive(&self, archive: &Archive) -> Result<(), LimitError> {
         let over = |what: &str, value: String, limit: String, flag: &str| {
