@@ -318,7 +318,8 @@ fn plan_variants(w: &OpenedWheel, open: OpenOptions) {
 }
 
 fn run_plan(wheels: &[OpenedWheel], target: &Target, installed: &[InstalledDist], o: &PlanOptions) {
-    match plan::plan(wheels, target, installed, o) {
+    let env = plan::DiskView::new(&target.scheme.purelib);
+    match plan::plan(wheels, target, installed, &env, o) {
         Ok(p) => {
             if debug() {
                 eprintln!(

@@ -140,10 +140,12 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     let lap = Instant::now();
     let scheme = &target.scheme;
     let installed = installed::scan(&[&scheme.purelib, &scheme.platlib]);
+    let env = plan::DiskView::new(&scheme.purelib);
     let mut plan = plan::plan(
         &wheels,
         target,
         &installed,
+        &env,
         &PlanOptions {
             allow_overwrite: options.allow_overwrite,
             verify_record: options.verify_record,

@@ -1,0 +1,491 @@
+//! Passes 2 to 4 of the planner: the rules files of an install must follow, among themselves and
+//! against what the environment already holds. Each pass is a function of plain data (file
+//! operations, their absolute destinations, the installed projects, an [`EnvView`]) and returns
+//! the first broken rule as a [`WheelError`] naming the wheel, the member and the rule.
+//!
+//! Not here: where files go (pass 1, [`super::mapping`]) or what to remove (pass 5,
+//! [`super::removals`]).
+
+use std::collections::{HashMap, HashSet};
+use std::os::unix::ffi::OsStrExt as _;
+use std::path::{Path, PathBuf};
+
+use winst_python::installed::InstalledDist;
+use winst_wheel::OpenedWheel;
+use winst_wheel::error::WheelError;
+use winst_wheel::limits::UntrustedLimits;
+
+use super::{EnvView, FileOp, WheelPlan};
+
+/// What a file will contain, as (sha256, size); an error when a member cannot be read.
+pub(crate) type Contents<'a> = dyn Fn(&FileOp) -> Result<(Vec<u8>, u64), WheelError> + 'a;
+
+/// Two wheels of one install must be different projects.
+pub(crate) fn distinct_projects(wheels: &[OpenedWheel]) -> Result<(), WheelError> {
+    let mut seen: HashMap<String, &OpenedWheel> = HashMap::new();
+    for w in wheels {
+        if let Some(other) = seen.insert(w.normalized_name(), w) {
+            return Err(WheelError::new(
+                &w.file_name,
+                format!(
+                    "{} is given twice ({} and {}); pass one wheel per project",
+                    w.name(),
+                    other.file_name,
+                    w.file_name
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Files Python runs at every interpreter start when they sit in site-packages.
+fn runs_at_startup(name: &str) -> bool {
+    name.ends_with(".pth") || name == "sitecustomize.py" || name == "usercustomize.py"
+}
+
+/// Pass 2: no file may be named like winst's journal and temporaries (`.winst-*`), and in
+/// untrusted mode no file Python runs at start-up (`*.pth`, `sitecustomize.py`,
+/// `usercustomize.py`) may land in `lib_dirs` (purelib, platlib) unless `allow_pth`.
+pub(crate) fn names(
+    files: &[FileOp],
+    abs_paths: &[PathBuf],
+    wheel_names: &[&str],
+    lib_dirs: &[&Path],
+    untrusted: Option<&UntrustedLimits>,
+) -> Result<(), WheelError> {
+    for (f, abs) in files.iter().zip(abs_paths) {
+        let name = abs.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with(".winst-") {
+            return Err(WheelError::member(
+                wheel_names[f.wheel],
+                &f.origin,
+                format!(
+                    "installs {}: names starting with `.winst-` are reserved for winst's journal \
+                     and temporary files",
+                    abs.display()
+                ),
+            ));
+        }
+        if let Some(limits) = untrusted
+            && !limits.allow_pth
+            && runs_at_startup(name)
+            && abs.parent().is_some_and(|p| lib_dirs.contains(&p))
+        {
+            return Err(WheelError::member(
+                wheel_names[f.wheel],
+                &f.origin,
+                format!(
+                    "installs {}, which Python runs at every interpreter start; refused in \
+                     untrusted mode (--allow-pth lets it in)",
+                    abs.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The key two paths must share to be one file: their bytes, lowercased on a filesystem that
+/// ignores case. Keys borrow from the destinations (and their folded copies), so that keying
+/// tens of thousands of files allocates nothing per file.
+pub(crate) struct PathKeys<'a> {
+    fold: bool,
+    abs_paths: &'a [PathBuf],
+    /// Each file's folded key, when the filesystem ignores case.
+    folded: &'a [Vec<u8>],
+    /// The first file at each key (filled by [`inside`]).
+    by_key: HashMap<&'a [u8], usize>,
+}
+
+impl<'a> PathKeys<'a> {
+    /// `folded` is [`PathKeys::fold_all`] of `abs_paths` when `case_insensitive`, else empty.
+    pub(crate) fn new(
+        abs_paths: &'a [PathBuf],
+        folded: &'a [Vec<u8>],
+        case_insensitive: bool,
+    ) -> PathKeys<'a> {
+        PathKeys {
+            fold: case_insensitive,
+            abs_paths,
+            folded,
+            by_key: HashMap::with_capacity(abs_paths.len()),
+        }
+    }
+
+    /// The folded keys of `abs_paths` (for a filesystem that ignores case).
+    pub(crate) fn fold_all(abs_paths: &[PathBuf]) -> Vec<Vec<u8>> {
+        abs_paths.iter().map(|p| fold_case(p)).collect()
+    }
+
+    fn key_at(&self, i: usize) -> &'a [u8] {
+        if self.fold {
+            &self.folded[i]
+        } else {
+            self.abs_paths[i].as_os_str().as_bytes()
+        }
+    }
+
+    /// The key of any absolute path.
+    pub(crate) fn key_of(&self, p: &Path) -> Vec<u8> {
+        if self.fold {
+            fold_case(p)
+        } else {
+            p.as_os_str().as_bytes().to_vec()
+        }
+    }
+
+    /// Whether a file of this install lands at `p`'s key.
+    pub(crate) fn planned(&self, p: &Path) -> bool {
+        self.by_key.contains_key(self.key_of(p).as_slice())
+    }
+}
+
+fn fold_case(p: &Path) -> Vec<u8> {
+    p.to_string_lossy().to_lowercase().into_bytes()
+}
+
+/// Pass 3a: conflicts inside the install. Two files at one key must be the same path (not a
+/// case variant on a case-insensitive filesystem), from different wheels, with the same
+/// contents; the later one is then marked `shadowed` (read and verified, not written).
+pub(crate) fn inside(
+    files: &mut [FileOp],
+    abs_paths: &[PathBuf],
+    keys: &mut PathKeys,
+    wheel_names: &[&str],
+    contents: &Contents,
+) -> Result<(), WheelError> {
+    for i in 0..files.len() {
+        let abs = &abs_paths[i];
+        let key = keys.key_at(i);
+        let Some(&first) = keys.by_key.get(key) else {
+            keys.by_key.insert(key, i);
+            continue;
+        };
+        let (a, b) = (&files[first], &files[i]);
+        let other = &abs_paths[first];
+        if other != abs {
+            return Err(WheelError::member(
+                wheel_names[b.wheel],
+                &b.origin,
+                format!(
+                    "installs {} and {} installs {}: they differ only in case, and the target \
+                     filesystem ignores case",
+                    abs.display(),
+                    a.origin,
+                    other.display()
+                ),
+            ));
+        }
+        if a.wheel == b.wheel {
+            return Err(WheelError::member(
+                wheel_names[b.wheel],
+                &b.origin,
+                format!("writes {} which {} also writes", abs.display(), a.origin),
+            ));
+        }
+        if contents(a)? != contents(b)? {
+            return Err(WheelError::member(
+                wheel_names[b.wheel],
+                &b.origin,
+                format!(
+                    "installs {} with different contents than {} ({}); refusing to let one \
+                     overwrite the other",
+                    abs.display(),
+                    wheel_names[a.wheel],
+                    a.origin
+                ),
+            ));
+        }
+        files[i].shadowed = true;
+    }
+    Ok(())
+}
+
+/// Pass 3b: no file may land where another file of the install needs a directory.
+pub(crate) fn file_where_directory(
+    files: &[FileOp],
+    abs_paths: &[PathBuf],
+    wheel_names: &[&str],
+) -> Result<(), WheelError> {
+    let mut planned_dirs: HashSet<&[u8]> = HashSet::new();
+    for abs in abs_paths {
+        let mut p = abs.as_os_str().as_bytes();
+        while let Some(slash) = p.iter().rposition(|&b| b == b'/') {
+            p = &p[..slash];
+            if !planned_dirs.insert(p) {
+                break;
+            }
+        }
+    }
+    for (f, abs) in files.iter().zip(abs_paths) {
+        if planned_dirs.contains(abs.as_os_str().as_bytes()) {
+            return Err(WheelError::member(
+                wheel_names[f.wheel],
+                &f.origin,
+                format!(
+                    "installs a file at {} where another file of this install needs a directory",
+                    abs.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Who owns each file the installed projects list: the projects this install does not replace
+/// own theirs; the files of replaced projects are known apart.
+pub(crate) struct Owners<'a> {
+    pub(crate) owner: HashMap<&'a Path, &'a InstalledDist>,
+    pub(crate) replaced_files: HashSet<&'a Path>,
+}
+
+impl<'a> Owners<'a> {
+    pub(crate) fn new(installed: &'a [InstalledDist], wheels: &'a [WheelPlan]) -> Owners<'a> {
+        let replaced: HashSet<&Path> = wheels
+            .iter()
+            .flat_map(|p| p.replaces.iter().map(|d| d.dist_info.as_path()))
+            .collect();
+        let mut owner = HashMap::new();
+        for dist in installed {
+            if replaced.contains(dist.dist_info.as_path()) {
+                continue;
+            }
+            for file in dist.files.iter().flatten() {
+                owner.insert(file.as_path(), dist);
+            }
+        }
+        let replaced_files = wheels
+            .iter()
+            .flat_map(|p| p.replaces.iter())
+            .flat_map(|d| d.files.iter().flatten())
+            .map(PathBuf::as_path)
+            .collect();
+        Owners {
+            owner,
+            replaced_files,
+        }
+    }
+}
+
+/// Pass 4a: no file may overwrite a file another installed project owns, unless it writes the
+/// very same bytes (as when two projects ship one shared file). `--allow-overwrite` skips it.
+pub(crate) fn ownership(
+    files: &[FileOp],
+    abs_paths: &[PathBuf],
+    owners: &Owners,
+    wheel_names: &[&str],
+    env: &dyn EnvView,
+    contents: &Contents,
+) -> Result<(), WheelError> {
+    if owners.owner.is_empty() {
+        return Ok(());
+    }
+    for (f, abs) in files.iter().zip(abs_paths).filter(|(f, _)| !f.shadowed) {
+        let Some(dist) = owners.owner.get(abs.as_path()) else {
+            continue;
+        };
+        let same = contents(f)
+            .ok()
+            .zip(env.file_identity(abs))
+            .is_some_and(|(a, b)| a == b);
+        if !same {
+            return Err(WheelError::member(
+                wheel_names[f.wheel],
+                &f.origin,
+                format!(
+                    "would overwrite {}, which belongs to the installed project {} (pass \
+                     --allow-overwrite to replace it anyway)",
+                    abs.display(),
+                    dist.spec()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Pass 4b: the files that would replace something on disk that no installed project lists
+/// (the venv's own `bin/python`, `pyvenv.cfg`, leftovers), by index. The caller refuses them in
+/// untrusted mode and warns otherwise.
+pub(crate) fn unowned_existing(
+    files: &[FileOp],
+    abs_paths: &[PathBuf],
+    owners: &Owners,
+    env: &dyn EnvView,
+) -> Vec<usize> {
+    (0..files.len())
+        .filter(|&i| !files[i].shadowed)
+        .filter(|&i| {
+            let abs = abs_paths[i].as_path();
+            !owners.owner.contains_key(abs)
+                && !owners.replaced_files.contains(abs)
+                && env.exists(abs)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{MemView, contents, installed, op, wheel_plan};
+    use super::*;
+
+    fn abs(files: &[FileOp]) -> Vec<PathBuf> {
+        files
+            .iter()
+            .map(|f| PathBuf::from(format!("/site/{}", f.rel)))
+            .collect()
+    }
+
+    const NAMES: &[&str] = &["a-1.0-py3-none-any.whl", "b-1.0-py3-none-any.whl"];
+
+    fn rule(e: WheelError) -> String {
+        e.to_string()
+    }
+
+    #[test]
+    fn winst_names_are_reserved() {
+        let files = [op(0, 0, "pkg/.winst-journal", b"x")];
+        let e = names(&files, &abs(&files), NAMES, &[Path::new("/site")], None).unwrap_err();
+        assert!(rule(e).contains("reserved for winst's journal"));
+        let files = [op(0, 0, "pkg/winst-journal", b"x")];
+        names(&files, &abs(&files), NAMES, &[Path::new("/site")], None).unwrap();
+    }
+
+    #[test]
+    fn startup_files_in_site_packages_are_refused_only_when_untrusted() {
+        let site = [Path::new("/site")];
+        let strict = UntrustedLimits::default();
+        let allowing = UntrustedLimits {
+            allow_pth: true,
+            ..UntrustedLimits::default()
+        };
+        for name in ["evil.pth", "sitecustomize.py", "usercustomize.py"] {
+            let files = [op(0, 0, name, b"import os")];
+            let a = abs(&files);
+            let e = names(&files, &a, NAMES, &site, Some(&strict)).unwrap_err();
+            assert!(
+                rule(e).contains("Python runs at every interpreter start"),
+                "{name}"
+            );
+            names(&files, &a, NAMES, &site, None).unwrap();
+            names(&files, &a, NAMES, &site, Some(&allowing)).unwrap();
+        }
+        // Deeper in a package, a .pth is data.
+        let files = [op(0, 0, "pkg/data.pth", b"x")];
+        names(&files, &abs(&files), NAMES, &site, Some(&strict)).unwrap();
+    }
+
+    fn run_inside(files: &mut [FileOp], fold: bool) -> Result<(), WheelError> {
+        let a = abs(files);
+        let folded = if fold {
+            PathKeys::fold_all(&a)
+        } else {
+            Vec::new()
+        };
+        let mut keys = PathKeys::new(&a, &folded, fold);
+        inside(files, &a, &mut keys, NAMES, &contents)
+    }
+
+    #[test]
+    fn one_wheel_writing_a_path_twice_is_refused() {
+        let mut files = [op(0, 0, "pkg/x.py", b"1"), op(0, 0, "pkg/x.py", b"1")];
+        assert!(rule(run_inside(&mut files, false).unwrap_err()).contains("also writes"));
+    }
+
+    #[test]
+    fn two_wheels_may_share_a_path_only_with_the_same_bytes() {
+        let mut files = [op(0, 0, "shared/x.py", b"1"), op(1, 0, "shared/x.py", b"1")];
+        run_inside(&mut files, false).unwrap();
+        assert!(
+            !files[0].shadowed && files[1].shadowed,
+            "the second is not written"
+        );
+        let mut files = [op(0, 0, "shared/x.py", b"1"), op(1, 0, "shared/x.py", b"2")];
+        let e = rule(run_inside(&mut files, false).unwrap_err());
+        assert!(
+            e.contains("with different contents than a-1.0-py3-none-any.whl"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn case_variants_collide_only_on_a_case_insensitive_filesystem() {
+        let mut files = [
+            op(0, 0, "pkg/Readme.txt", b"1"),
+            op(1, 0, "pkg/README.txt", b"1"),
+        ];
+        run_inside(&mut files, false).unwrap();
+        assert!(!files[1].shadowed);
+        let e = rule(run_inside(&mut files, true).unwrap_err());
+        assert!(e.contains("differ only in case"), "{e}");
+    }
+
+    #[test]
+    fn a_file_where_a_directory_is_needed_is_refused() {
+        let files = [op(0, 0, "pkg/mod", b"1"), op(1, 0, "pkg/mod/x.py", b"1")];
+        let e = rule(file_where_directory(&files, &abs(&files), NAMES).unwrap_err());
+        assert!(e.contains("needs a directory"), "{e}");
+        let files = [op(0, 0, "pkg/mod.py", b"1"), op(1, 0, "pkg/mod/x.py", b"1")];
+        file_where_directory(&files, &abs(&files), NAMES).unwrap();
+    }
+
+    #[test]
+    fn another_projects_file_is_overwritten_only_with_its_own_bytes() {
+        let other = [installed("other", "2.0", "/site", &["/site/shared.py"])];
+        let plans = [wheel_plan("a-1.0.dist-info", Vec::new())];
+        let owners = Owners::new(&other, &plans);
+        let env = MemView {
+            files: [(PathBuf::from("/site/shared.py"), b"same".to_vec())].into(),
+            ..MemView::default()
+        };
+        let files = [op(0, 0, "shared.py", b"same")];
+        ownership(&files, &abs(&files), &owners, NAMES, &env, &contents).unwrap();
+        let files = [op(0, 0, "shared.py", b"changed")];
+        let e = rule(ownership(&files, &abs(&files), &owners, NAMES, &env, &contents).unwrap_err());
+        assert!(
+            e.contains("belongs to the installed project other==2.0"),
+            "{e}"
+        );
+        assert!(e.contains("--allow-overwrite"), "{e}");
+    }
+
+    #[test]
+    fn a_replaced_versions_files_belong_to_no_one() {
+        let old = installed("a", "0.9", "/site", &["/site/a.py"]);
+        let plans = [wheel_plan("a-1.0.dist-info", vec![old.clone()])];
+        let all = [old];
+        let owners = Owners::new(&all, &plans);
+        assert!(owners.owner.is_empty());
+        let env = MemView {
+            files: [(PathBuf::from("/site/a.py"), b"old".to_vec())].into(),
+            ..MemView::default()
+        };
+        let files = [op(0, 0, "a.py", b"new")];
+        ownership(&files, &abs(&files), &owners, NAMES, &env, &contents).unwrap();
+        assert!(unowned_existing(&files, &abs(&files), &owners, &env).is_empty());
+    }
+
+    #[test]
+    fn existing_files_no_project_lists_are_found() {
+        let owners = Owners::new(&[], &[]);
+        let env = MemView {
+            files: [(PathBuf::from("/site/leftover.py"), b"x".to_vec())].into(),
+            ..MemView::default()
+        };
+        let mut files = [
+            op(0, 0, "leftover.py", b"y"),
+            op(0, 0, "new.py", b"y"),
+            op(1, 0, "leftover.py", b"y"),
+        ];
+        files[2].shadowed = true;
+        assert_eq!(unowned_existing(&files, &abs(&files), &owners, &env), [0]);
+    }
+
+    #[test]
+    fn path_keys_fold_case_only_when_asked() {
+        let p = PathBuf::from("/site/A.py");
+        assert_eq!(PathKeys::new(&[], &[], false).key_of(&p), b"/site/A.py");
+        assert_eq!(PathKeys::new(&[], &[], true).key_of(&p), b"/site/a.py");
+    }
+}

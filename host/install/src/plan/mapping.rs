@@ -1,0 +1,328 @@
+//! Pass 1 of the planner: where each member of each wheel goes, and the files winst generates
+//! (launchers from the scripts plugin, editable layouts from the editable plugin).
+//!
+//! Members of `{name}.data/<key>/` go to the scheme directory of `<key>` (headers under a
+//! directory named for the project); everything else to purelib or platlib by
+//! `Root-Is-Purelib`. The wheel's own `RECORD` is replaced by the installed one, and its
+//! `INSTALLER`, `REQUESTED` and `direct_url.json` are skipped with a warning: the installer
+//! writes those. Not here: any check between files (later passes).
+
+use winst_python::installed::InstalledDist;
+use winst_python::scripts;
+use winst_wheel::error::WheelError;
+use winst_wheel::{self as wheel, OpenedWheel, dist_info};
+
+use super::{FileOp, PlanOptions, SchemeRoots, Source, WheelPlan, relative_path};
+use crate::roots::{RootId, Roots};
+
+/// The files and per-wheel plans of an install, before any check.
+pub(crate) struct Mapped {
+    pub files: Vec<FileOp>,
+    pub wheels: Vec<WheelPlan>,
+    pub warnings: Vec<String>,
+}
+
+/// Where one member goes: its root, its path there, and whether it is a script (from
+/// `.data/scripts`). `None` for members that are not installed as they are: directories, the
+/// wheel's RECORD, and the dist-info files the installer writes (the second value of the error
+/// side says which, for a warning).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Destination {
+    File {
+        root: RootId,
+        rel: String,
+        script: bool,
+    },
+    /// Not installed, silently (a directory entry, RECORD, an unknown `.data` key refused when
+    /// the wheel was opened).
+    Skip,
+    /// Not installed: the installer writes this dist-info file itself.
+    InstallerWritten,
+}
+
+/// The naming facts of one wheel that decide destinations.
+pub(crate) struct WheelNames<'a> {
+    pub dist_info: &'a str,
+    pub data_dir: &'a str,
+    /// The project name as headers are installed under (`-` for `_`, as pip does).
+    pub header_name: String,
+    pub lib_root: RootId,
+}
+
+/// Where member `name` goes (see [`Destination`]).
+pub(crate) fn destination(
+    name: &str,
+    is_dir: bool,
+    w: &WheelNames,
+    ids: SchemeRoots,
+) -> Destination {
+    if is_dir || name.strip_prefix(w.dist_info) == Some("/RECORD") {
+        return Destination::Skip;
+    }
+    if let Some(file) = name
+        .strip_prefix(w.dist_info)
+        .and_then(|rest| rest.strip_prefix('/'))
+        && matches!(
+            file,
+            dist_info::INSTALLER | dist_info::REQUESTED | dist_info::DIRECT_URL
+        )
+    {
+        return Destination::InstallerWritten;
+    }
+    let Some(rest) = name
+        .strip_prefix(w.data_dir)
+        .and_then(|rest| rest.strip_prefix('/'))
+    else {
+        return Destination::File {
+            root: w.lib_root,
+            rel: name.to_string(),
+            script: false,
+        };
+    };
+    let (key, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let (root, rel, script) = match key {
+        "purelib" => (ids.purelib, path.to_string(), false),
+        "platlib" => (ids.platlib, path.to_string(), false),
+        "scripts" => (ids.scripts, path.to_string(), true),
+        "headers" => (ids.headers, format!("{}/{path}", w.header_name), false),
+        "data" => (ids.data, path.to_string(), false),
+        // Unknown keys were refused when the wheel was opened.
+        _ => return Destination::Skip,
+    };
+    Destination::File { root, rel, script }
+}
+
+/// Maps every wheel's members and generated files (pass 1).
+pub(crate) fn map(
+    wheels: &[OpenedWheel],
+    roots: &Roots,
+    ids: SchemeRoots,
+    installed: &[InstalledDist],
+    options: &PlanOptions,
+) -> Result<Mapped, WheelError> {
+    let mut mapped = Mapped {
+        files: Vec::new(),
+        wheels: Vec::with_capacity(wheels.len()),
+        warnings: Vec::new(),
+    };
+    for (w, wheel) in wheels.iter().enumerate() {
+        let plan = map_wheel(w, wheel, roots, ids, installed, options, &mut mapped)?;
+        mapped.wheels.push(plan);
+    }
+    Ok(mapped)
+}
+
+fn map_wheel(
+    w: usize,
+    wheel: &OpenedWheel,
+    roots: &Roots,
+    ids: SchemeRoots,
+    installed: &[InstalledDist],
+    options: &PlanOptions,
+    out: &mut Mapped,
+) -> Result<WheelPlan, WheelError> {
+    let lib_root = if wheel.wheel_info.root_is_purelib {
+        ids.purelib
+    } else {
+        ids.platlib
+    };
+    let lib_path = roots.path(lib_root).to_path_buf();
+    // The path the installed RECORD lists: relative to the purelib/platlib root.
+    let record_path = |root: RootId, rel: &str| -> String {
+        if root == lib_root {
+            rel.to_string()
+        } else {
+            relative_path(&lib_path, &roots.absolute(root, rel))
+        }
+    };
+    let names = WheelNames {
+        dist_info: &wheel.dist_info,
+        data_dir: &wheel.data_dir,
+        header_name: wheel.filename.name.replace('_', "-"),
+        lib_root,
+    };
+    let editable = options.editable.get(w).and_then(Option::as_ref);
+    for m in &wheel.archive.members {
+        let (root, rel, script) = match destination(&m.name, m.is_dir, &names, ids) {
+            Destination::File { root, rel, script } => (root, rel, script),
+            Destination::Skip => continue,
+            Destination::InstallerWritten => {
+                out.warnings.push(format!(
+                    "{}: ignoring {}: the installer writes that file",
+                    wheel.file_name, m.name
+                ));
+                continue;
+            }
+        };
+        if editable.is_some_and(|e| e.drop.contains(&m.name)) {
+            continue;
+        }
+        let expected = if options.verify_record && !wheel::is_record_or_signature(wheel, &m.name) {
+            wheel.record.get(&m.name).and_then(|row| row.hash.clone())
+        } else {
+            None
+        };
+        out.files.push(FileOp {
+            wheel: w,
+            source: Source::Member {
+                index: m.index,
+                size: m.size,
+                expected,
+                fix_shebang: script,
+            },
+            record_path: record_path(root, &rel),
+            root,
+            rel,
+            executable: m.executable || script,
+            origin: m.name.clone(),
+            shadowed: false,
+        });
+    }
+    for (path, contents) in editable.map(|e| e.files.as_slice()).unwrap_or(&[]) {
+        out.files.push(FileOp {
+            wheel: w,
+            source: Source::Generated(contents.as_slice().into()),
+            record_path: path.clone(),
+            root: lib_root,
+            rel: path.clone(),
+            executable: false,
+            origin: format!("editable layout file {path}"),
+            shadowed: false,
+        });
+    }
+    let mut script_names = Vec::new();
+    let launchers = options.launchers.get(w).map(Vec::as_slice).unwrap_or(&[]);
+    for (ep, generated) in wheel.entry_points.iter().zip(launchers) {
+        scripts::validate_generated(generated).map_err(|rule| {
+            WheelError::member(
+                &wheel.file_name,
+                format!("{}/entry_points.txt", wheel.dist_info),
+                format!("script `{}`: {rule}", ep.name),
+            )
+        })?;
+        for f in generated {
+            script_names.push(f.name.clone());
+            out.files.push(FileOp {
+                wheel: w,
+                source: Source::Generated(f.contents.as_slice().into()),
+                record_path: record_path(ids.scripts, &f.name),
+                root: ids.scripts,
+                rel: f.name.clone(),
+                executable: f.executable,
+                origin: format!("launcher for entry point `{}`", ep.name),
+                shadowed: false,
+            });
+        }
+    }
+    Ok(WheelPlan {
+        lib_root,
+        lib_path,
+        dist_info: wheel.dist_info.clone(),
+        replaces: installed
+            .iter()
+            .filter(|d| d.normalized == wheel.normalized_name())
+            .cloned()
+            .collect(),
+        scripts: script_names,
+        requested: options.requested,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IDS: SchemeRoots = SchemeRoots {
+        purelib: 0,
+        platlib: 1,
+        scripts: 2,
+        data: 3,
+        headers: 4,
+    };
+
+    fn names(lib_root: RootId) -> WheelNames<'static> {
+        WheelNames {
+            dist_info: "demo_pkg-1.0.dist-info",
+            data_dir: "demo_pkg-1.0.data",
+            header_name: "demo-pkg".to_string(),
+            lib_root,
+        }
+    }
+
+    fn file(root: RootId, rel: &str, script: bool) -> Destination {
+        Destination::File {
+            root,
+            rel: rel.to_string(),
+            script,
+        }
+    }
+
+    #[test]
+    fn plain_members_go_to_the_lib_root_of_root_is_purelib() {
+        let n = names(IDS.purelib);
+        assert_eq!(
+            destination("demo/__init__.py", false, &n, IDS),
+            file(IDS.purelib, "demo/__init__.py", false)
+        );
+        let n = names(IDS.platlib);
+        assert_eq!(
+            destination("demo/_speedups.so", false, &n, IDS),
+            file(IDS.platlib, "demo/_speedups.so", false)
+        );
+        assert_eq!(
+            destination("demo_pkg-1.0.dist-info/METADATA", false, &n, IDS),
+            file(IDS.platlib, "demo_pkg-1.0.dist-info/METADATA", false)
+        );
+    }
+
+    #[test]
+    fn data_keys_go_to_their_scheme_directories() {
+        let n = names(IDS.purelib);
+        let d = |m: &str| destination(m, false, &n, IDS);
+        assert_eq!(
+            d("demo_pkg-1.0.data/purelib/a.py"),
+            file(IDS.purelib, "a.py", false)
+        );
+        assert_eq!(
+            d("demo_pkg-1.0.data/platlib/b.so"),
+            file(IDS.platlib, "b.so", false)
+        );
+        assert_eq!(
+            d("demo_pkg-1.0.data/scripts/tool"),
+            file(IDS.scripts, "tool", true)
+        );
+        assert_eq!(
+            d("demo_pkg-1.0.data/data/share/x"),
+            file(IDS.data, "share/x", false)
+        );
+        // Headers go under the project's name, with `-` for `_` as pip does.
+        assert_eq!(
+            d("demo_pkg-1.0.data/headers/api.h"),
+            file(IDS.headers, "demo-pkg/api.h", false)
+        );
+        assert_eq!(d("demo_pkg-1.0.data/unknown/x"), Destination::Skip);
+    }
+
+    #[test]
+    fn record_directories_and_installer_files_are_not_installed_as_they_are() {
+        let n = names(IDS.purelib);
+        let d = |m: &str, dir: bool| destination(m, dir, &n, IDS);
+        assert_eq!(d("demo_pkg-1.0.dist-info/RECORD", false), Destination::Skip);
+        assert_eq!(d("demo/", true), Destination::Skip);
+        for f in ["INSTALLER", "REQUESTED", "direct_url.json"] {
+            assert_eq!(
+                d(&format!("demo_pkg-1.0.dist-info/{f}"), false),
+                Destination::InstallerWritten
+            );
+        }
+        // The same names elsewhere are ordinary files.
+        assert_eq!(
+            d("demo/INSTALLER", false),
+            file(IDS.purelib, "demo/INSTALLER", false)
+        );
+        assert_eq!(
+            d("demo_pkg-1.0.dist-info.bak/RECORD", false),
+            file(IDS.purelib, "demo_pkg-1.0.dist-info.bak/RECORD", false)
+        );
+    }
+}

@@ -1,0 +1,255 @@
+//! Pass 5 of the planner: what an upgrade removes, and the directories the writes need.
+//!
+//! A replaced version's files that no file of this install lands on, and that no other installed
+//! project lists, are removed at commit; so is its dist-info directory when the new one is named
+//! differently. The dist-info files the installer writes replace their old copies and are never
+//! in the list. Files a RECORD lists outside the environment's directories are never removed
+//! (a warning says so). Not here: checks on the new files ([`super::checks`]).
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::PathBuf;
+
+use winst_wheel::dist_info;
+use winst_wheel::error::WheelError;
+
+use super::checks::{Owners, PathKeys};
+use super::{FileOp, Removal, WheelPlan};
+use crate::roots::{RootId, Roots};
+
+/// Files and dist-info directories of replaced versions to remove at commit.
+pub(crate) struct Removals {
+    /// Sorted by (root, path), no duplicates.
+    pub removals: Vec<Removal>,
+    pub stale_dist_infos: Vec<Removal>,
+}
+
+/// The removals of the replaced versions (see the module doc). A replaced version without a
+/// RECORD cannot be removed safely: an error naming the wheel that would replace it.
+pub(crate) fn removals(
+    wheels: &[WheelPlan],
+    roots: &Roots,
+    keys: &PathKeys,
+    owners: &Owners,
+    wheel_names: &[&str],
+    warnings: &mut Vec<String>,
+) -> Result<Removals, WheelError> {
+    let mut removals = Vec::new();
+    for (w, wp) in wheels.iter().enumerate() {
+        for dist in &wp.replaces {
+            let Some(old_files) = &dist.files else {
+                return Err(WheelError::new(
+                    wheel_names[w],
+                    format!(
+                        "cannot replace the installed {}: it has no RECORD, so its files are \
+                         unknown (remove {} by hand)",
+                        dist.spec(),
+                        dist.dist_info.display()
+                    ),
+                ));
+            };
+            for old in old_files {
+                if keys.planned(old) || owners.owner.contains_key(old.as_path()) {
+                    continue;
+                }
+                match roots.locate(old) {
+                    Some((root, rel)) => removals.push(Removal {
+                        root,
+                        rel,
+                        wheel: w,
+                    }),
+                    None => warnings.push(format!(
+                        "not removing {} listed by the installed {}: it is outside the \
+                         environment's directories",
+                        old.display(),
+                        dist.spec()
+                    )),
+                }
+            }
+        }
+    }
+    // The generated dist-info files replace old ones of the same name; do not remove them.
+    let generated: HashSet<PathBuf> = wheels
+        .iter()
+        .flat_map(|wp| {
+            dist_info::INSTALLER_WRITTEN
+                .map(|n| roots.absolute(wp.lib_root, &format!("{}/{n}", wp.dist_info)))
+        })
+        .collect();
+    removals.retain(|r| !generated.contains(&roots.absolute(r.root, &r.rel)));
+    removals.sort_by(|a, b| (a.root, &a.rel).cmp(&(b.root, &b.rel)));
+    removals.dedup_by(|a, b| a.root == b.root && a.rel == b.rel);
+    let mut stale_dist_infos = Vec::new();
+    for (w, wp) in wheels.iter().enumerate() {
+        let new_dist_info = roots.absolute(wp.lib_root, &wp.dist_info);
+        for dist in wp.replaces.iter().filter(|d| d.dist_info != new_dist_info) {
+            if let Some((root, rel)) = roots.locate(&dist.dist_info) {
+                stale_dist_infos.push(Removal {
+                    root,
+                    rel,
+                    wheel: w,
+                });
+            }
+        }
+    }
+    Ok(Removals {
+        removals,
+        stale_dist_infos,
+    })
+}
+
+fn parent_rel(rel: &str) -> Option<&str> {
+    rel.rsplit_once('/').map(|(p, _)| p)
+}
+
+/// The directories the written files and the new dist-info directories need, per root,
+/// parents before children (by depth, then root, then path).
+pub(crate) fn directories(files: &[FileOp], wheels: &[WheelPlan]) -> Vec<(RootId, String)> {
+    let mut dirs: BTreeSet<(RootId, String)> = BTreeSet::new();
+    for f in files.iter().filter(|f| !f.shadowed) {
+        let mut rel = f.rel.as_str();
+        while let Some(parent) = parent_rel(rel) {
+            if !dirs.insert((f.root, parent.to_string())) {
+                break;
+            }
+            rel = parent;
+        }
+    }
+    for wp in wheels {
+        dirs.insert((wp.lib_root, wp.dist_info.clone()));
+    }
+    let mut dirs: Vec<(RootId, String)> = dirs.into_iter().collect();
+    dirs.sort_by_cached_key(|(root, rel)| (rel.matches('/').count(), *root, rel.clone()));
+    dirs
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::super::testing::{installed, op, wheel_plan};
+    use super::*;
+
+    const NAMES: &[&str] = &["a-2.0-py3-none-any.whl"];
+
+    fn roots() -> Roots {
+        let mut r = Roots::default();
+        r.add(Path::new("/site"));
+        r.add(Path::new("/env/bin"));
+        r
+    }
+
+    fn run(
+        files: &[FileOp],
+        wheels: &[WheelPlan],
+        installed: &[winst_python::installed::InstalledDist],
+    ) -> (Result<Removals, WheelError>, Vec<String>) {
+        let roots = roots();
+        let abs: Vec<PathBuf> = files
+            .iter()
+            .map(|f| roots.absolute(f.root, &f.rel))
+            .collect();
+        let mut keys = PathKeys::new(&abs, &[], false);
+        let mut files = files.to_vec();
+        super::super::checks::inside(&mut files, &abs, &mut keys, NAMES, &|_| Ok((Vec::new(), 0)))
+            .unwrap();
+        let owners = Owners::new(installed, wheels);
+        let mut warnings = Vec::new();
+        let r = removals(wheels, &roots, &keys, &owners, NAMES, &mut warnings);
+        (r, warnings)
+    }
+
+    fn rels(r: &[Removal]) -> Vec<&str> {
+        r.iter().map(|r| r.rel.as_str()).collect()
+    }
+
+    #[test]
+    fn an_upgrade_removes_only_what_the_new_version_does_not_write() {
+        let old = installed(
+            "a",
+            "1.0",
+            "/site",
+            &[
+                "/site/a/__init__.py",
+                "/site/a/gone.py",
+                "/site/a-1.0.dist-info/METADATA",
+                "/site/a-1.0.dist-info/INSTALLER",
+                "/env/bin/a-old",
+                "/site/shared.py",
+            ],
+        );
+        let other = installed("other", "1.0", "/site", &["/site/shared.py"]);
+        let wheels = [wheel_plan("a-2.0.dist-info", vec![old.clone()])];
+        let files = [op(0, 0, "a/__init__.py", b"new")];
+        let (r, warnings) = run(&files, &wheels, &[old, other]);
+        let r = r.unwrap();
+        assert_eq!(
+            rels(&r.removals),
+            [
+                "a-1.0.dist-info/INSTALLER",
+                "a-1.0.dist-info/METADATA",
+                "a/gone.py",
+                "a-old"
+            ],
+            "kept: the rewritten __init__.py and the file `other` also lists"
+        );
+        assert_eq!(rels(&r.stale_dist_infos), ["a-1.0.dist-info"]);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn the_installer_written_files_of_the_same_dist_info_are_not_removed() {
+        let old = installed(
+            "a",
+            "2.0",
+            "/site",
+            &[
+                "/site/a-2.0.dist-info/INSTALLER",
+                "/site/a-2.0.dist-info/RECORD",
+            ],
+        );
+        let wheels = [wheel_plan("a-2.0.dist-info", vec![old.clone()])];
+        let (r, _) = run(&[], &wheels, &[old]);
+        let r = r.unwrap();
+        assert!(r.removals.is_empty(), "{:?}", rels(&r.removals));
+        assert!(
+            r.stale_dist_infos.is_empty(),
+            "same name: replaced in place"
+        );
+    }
+
+    #[test]
+    fn files_outside_the_environment_are_never_removed() {
+        let old = installed("a", "1.0", "/site", &["/etc/passwd", "/site/a.py"]);
+        let wheels = [wheel_plan("a-2.0.dist-info", vec![old.clone()])];
+        let (r, warnings) = run(&[], &wheels, &[old]);
+        assert_eq!(rels(&r.unwrap().removals), ["a.py"]);
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].contains("not removing /etc/passwd"),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn a_version_without_record_cannot_be_replaced() {
+        let mut old = installed("a", "1.0", "/site", &[]);
+        old.files = None;
+        let wheels = [wheel_plan("a-2.0.dist-info", vec![old.clone()])];
+        let e = run(&[], &wheels, &[old]).0.err().unwrap().to_string();
+        assert!(e.contains("it has no RECORD"), "{e}");
+    }
+
+    #[test]
+    fn directories_come_parents_first_and_skip_shadowed_files() {
+        let mut files = vec![
+            op(0, 0, "pkg/sub/deep/x.py", b"1"),
+            op(0, 1, "tool", b"1"),
+            op(0, 0, "other/y.py", b"1"),
+        ];
+        files[2].shadowed = true;
+        let wheels = [wheel_plan("a-2.0.dist-info", Vec::new())];
+        let dirs = directories(&files, &wheels);
+        let names: Vec<&str> = dirs.iter().map(|(_, d)| d.as_str()).collect();
+        assert_eq!(names, ["a-2.0.dist-info", "pkg", "pkg/sub", "pkg/sub/deep"]);
+    }
+}
