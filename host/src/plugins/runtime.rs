@@ -20,6 +20,7 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, ResourceLimiter, Store};
 
 use super::config::{PluginConfig, PluginSource, PluginSpec, Role};
+use super::hooks::sanitize;
 use crate::wheel::OpenedWheel;
 
 /// Generated bindings for `wit/plugin.wit`.
@@ -54,12 +55,16 @@ pub use bindings::base::winst::plugin::types as wit;
 /// Longest log line a plugin may write, and how many lines per call.
 const MAX_LOG_LINE: usize = 4096;
 const MAX_LOG_LINES: usize = 200;
+/// The wasm stack of every call.
+const MAX_WASM_STACK: usize = 1 << 20;
 
 /// What one call's store holds.
 struct CallState {
     plugin: Arc<str>,
+    role: Role,
     config_json: Arc<str>,
     wheels: Option<Arc<[OpenedWheel]>>,
+    read_limit: u64,
     read_budget: u64,
     memory_limit: u64,
     memory_denied: bool,
@@ -92,30 +97,39 @@ impl ResourceLimiter for CallState {
 
 impl Host for CallState {
     fn log(&mut self, level: Level, message: String) {
-        self.logs += 1;
-        if self.logs > MAX_LOG_LINES {
-            return;
-        }
-        let mut message = message;
-        if message.len() > MAX_LOG_LINE {
-            let mut cut = MAX_LOG_LINE;
-            while !message.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            message.truncate(cut);
-            message.push('…');
-        }
-        let message: String = message
-            .chars()
-            .map(|c| if c.is_control() && c != '\n' { '?' } else { c })
-            .collect();
         let level = match level {
             Level::Debug => log::Level::Debug,
             Level::Info => log::Level::Info,
             Level::Warn => log::Level::Warn,
             Level::Error => log::Level::Error,
         };
-        crate::ui::plugin_log(level, &self.plugin, &message);
+        // Each line of a message counts, and each is printed under the plugin's name, so a
+        // plugin can neither exceed the cap with newlines nor print lines that look like winst's.
+        for line in message.split('\n') {
+            self.logs += 1;
+            if self.logs > MAX_LOG_LINES {
+                if self.logs == MAX_LOG_LINES + 1 {
+                    crate::ui::warn(format_args!(
+                        "plugin {} logged more than {MAX_LOG_LINES} lines in its {} hook; the rest were dropped",
+                        self.plugin,
+                        self.role.as_str()
+                    ));
+                }
+                return;
+            }
+            let mut cut = line.len().min(MAX_LOG_LINE);
+            while !line.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let mut shown: String = line[..cut]
+                .chars()
+                .map(|c| if c.is_control() { '?' } else { c })
+                .collect();
+            if cut < line.len() {
+                shown.push('…');
+            }
+            crate::ui::plugin_log(level, &self.plugin, &shown);
+        }
     }
 
     fn config(&mut self) -> String {
@@ -136,13 +150,19 @@ impl Host for CallState {
             .iter()
             .find(|m| m.name == path && !m.is_dir)
             .ok_or_else(|| format!("{} has no member {path}", w.file_name))?;
-        let limit = max_bytes.min(self.read_budget);
-        if member.size > limit {
+        if member.size > max_bytes {
             return Err(format!(
-                "{path} is {} bytes, more than the {limit} bytes this plugin may read",
+                "{path} is {} bytes, more than the {max_bytes} bytes the plugin asked for at most (max-bytes)",
                 member.size
             ));
         }
+        if member.size > self.read_budget {
+            return Err(format!(
+                "{path} is {} bytes, more than the {} bytes left of the {} bytes this plugin may read per call (read_limit_mb)",
+                member.size, self.read_budget, self.read_limit
+            ));
+        }
+        let limit = max_bytes.min(self.read_budget);
         let bytes = w.archive.read_small(member.index, limit)?;
         self.read_budget -= bytes.len() as u64;
         Ok(bytes)
@@ -185,7 +205,7 @@ pub struct PluginHost {
 fn engine() -> Result<Engine> {
     let mut config = wasmtime::Config::new();
     config.consume_fuel(true);
-    config.max_wasm_stack(1 << 20);
+    config.max_wasm_stack(MAX_WASM_STACK);
     Engine::new(&config).map_err(|e| anyhow!("cannot start the plugin engine: {e}"))
 }
 
@@ -329,14 +349,17 @@ impl PluginHost {
     fn store(
         &self,
         spec: &PluginSpec,
+        role: Role,
         wheels: Option<Arc<[OpenedWheel]>>,
     ) -> Result<Store<CallState>> {
         let mut store = Store::new(
             &self.engine,
             CallState {
                 plugin: spec.name.as_str().into(),
+                role,
                 config_json: spec.config_json.as_str().into(),
                 wheels,
+                read_limit: spec.limits.read_bytes,
                 read_budget: spec.limits.read_bytes,
                 memory_limit: spec.limits.memory_bytes,
                 memory_denied: false,
@@ -368,6 +391,11 @@ impl PluginHost {
                 "it tried to use more than its memory limit ({} MiB)",
                 limits.memory_bytes >> 20
             )
+        } else if e.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::StackOverflow) {
+            format!(
+                "it overflowed its wasm stack ({} MiB)",
+                MAX_WASM_STACK >> 20
+            )
         } else {
             format!("it trapped: {e}")
         };
@@ -382,6 +410,11 @@ impl PluginHost {
         self.plugins
             .iter()
             .filter(move |l| l.spec.roles.contains(&role))
+    }
+
+    /// The name of the plugin serving an exclusive role (`scripts`, `editable`).
+    pub fn serving(&self, role: Role) -> Option<&str> {
+        self.loaded(role).last().map(|l| l.spec.name.as_str())
     }
 
     /// The specs of the loaded plugins.
@@ -406,7 +439,7 @@ impl PluginHost {
         let PreByRole::Scripts(pre) = self.pre(loaded, Role::Scripts)? else {
             unreachable!("pre() returns the role asked for");
         };
-        let mut store = self.store(&loaded.spec, None)?;
+        let mut store = self.store(&loaded.spec, Role::Scripts, None)?;
         let instance = pre
             .instantiate(&mut store)
             .map_err(|e| Self::failure(&loaded.spec, Role::Scripts, &store, e))?;
@@ -433,7 +466,7 @@ impl PluginHost {
             let PreByRole::Policy(pre) = self.pre(loaded, Role::Policy)? else {
                 unreachable!("pre() returns the role asked for");
             };
-            let mut store = self.store(&loaded.spec, Some(wheels.clone()))?;
+            let mut store = self.store(&loaded.spec, Role::Policy, Some(wheels.clone()))?;
             let verdict = pre
                 .instantiate(&mut store)
                 .and_then(|i| {
@@ -462,7 +495,7 @@ impl PluginHost {
             let PreByRole::PostInstall(pre) = self.pre(loaded, Role::PostInstall)? else {
                 unreachable!("pre() returns the role asked for");
             };
-            let mut store = self.store(&loaded.spec, None)?;
+            let mut store = self.store(&loaded.spec, Role::PostInstall, None)?;
             let result = pre
                 .instantiate(&mut store)
                 .and_then(|i| {
@@ -475,7 +508,7 @@ impl PluginHost {
                 Err(reason) => bail!(
                     "plugin {} failed the install in its post-install hook: {}",
                     loaded.spec.name,
-                    reason
+                    sanitize(&reason)
                 ),
             }
         }
@@ -495,7 +528,7 @@ impl PluginHost {
         let PreByRole::Editable(pre) = self.pre(loaded, Role::Editable)? else {
             unreachable!("pre() returns the role asked for");
         };
-        let mut store = self.store(&loaded.spec, None)?;
+        let mut store = self.store(&loaded.spec, Role::Editable, None)?;
         let result = pre
             .instantiate(&mut store)
             .and_then(|i| {
@@ -505,9 +538,10 @@ impl PluginHost {
             .map_err(|e| Self::failure(&loaded.spec, Role::Editable, &store, e))?;
         result.map_err(|reason| {
             anyhow!(
-                "plugin {} could not lay out the editable wheel {}: {reason}",
+                "plugin {} could not lay out the editable wheel {}: {}",
                 loaded.spec.name,
-                wheel.name
+                wheel.name,
+                sanitize(&reason)
             )
         })
     }
