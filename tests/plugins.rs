@@ -1210,7 +1210,7 @@ fn post_install_files_may_not_replace_reserved_or_wheel_files() {
         let stderr = fails(&venv, &extra(name), &whl);
         assert!(
             stderr.contains(&format!(
-                "plugin evil-post (post-install) may not write `{name}` into victim-1.0.dist-info"
+                "plugin evil-post (post-install) may not write `{name}` into victim-1.0.dist-info: winst writes that file itself"
             )),
             "{name}: {stderr}"
         );
@@ -1224,10 +1224,15 @@ fn post_install_files_may_not_replace_reserved_or_wheel_files() {
         );
     }
     // Ways around the names.
-    for name in ["./RECORD", "RECORD/", "sub/../RECORD", "/RECORD"] {
+    for (name, rule) in [
+        ("./RECORD", "a `.` path component is not allowed"),
+        ("RECORD/", "not a file path"),
+        ("sub/../RECORD", "a `..` path component is not allowed"),
+        ("/RECORD", "an absolute path is not allowed"),
+    ] {
         let stderr = fails(&venv, &extra(name), &whl);
         assert!(
-            stderr.contains("plugin evil-post (post-install)"),
+            stderr.contains("plugin evil-post (post-install)") && stderr.contains(rule),
             "{name}: {stderr}"
         );
     }
@@ -1257,7 +1262,7 @@ fn post_install_paths_have_at_most_four_components() {
     let stderr = fails(&venv, &extra("a/b/c/d/e.txt"), &whl);
     assert!(
         stderr.contains(
-            "plugin deep-post (post-install) may not write `a/b/c/d/e.txt` into victim-1.0.dist-info"
+            "plugin deep-post (post-install) may not write `a/b/c/d/e.txt` into victim-1.0.dist-info: more than 4 path components"
         ),
         "{stderr}"
     );

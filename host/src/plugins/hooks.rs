@@ -333,12 +333,18 @@ pub fn extra_files(
                     wheels[wheel].dist_info
                 );
             }
-            if reserved.contains(&path.as_str())
-                || path.ends_with('/')
-                || path.split('/').count() > 4
-            {
+            let rule = if reserved.contains(&path.as_str()) {
+                Some("winst writes that file itself")
+            } else if path.ends_with('/') {
+                Some("not a file path")
+            } else if path.split('/').count() > 4 {
+                Some("more than 4 path components")
+            } else {
+                None
+            };
+            if let Some(rule) = rule {
                 bail!(
-                    "plugin {plugin} (post-install) may not write `{path}` into {}",
+                    "plugin {plugin} (post-install) may not write `{path}` into {}: {rule}",
                     wheels[wheel].dist_info
                 );
             }

@@ -36,10 +36,13 @@ impl Guest for HostileWasi {
             .into_iter()
             .map(|(key, _)| key)
             .collect();
-        Verdict::Deny(format!(
+        let found = format!(
             "{}: escaped the sandbox: preopened directories {dirs:?}, environment {env:?}",
             wheel.name
-        ))
+        );
+        // Through winst's own host interface too, so the component imports it like any plugin.
+        winst::plugin::host::log(winst::plugin::host::Level::Warn, &found);
+        Verdict::Deny(found)
     }
 }
 
