@@ -835,6 +835,36 @@ fn fuel_bounds_each_call_as_configured() {
 }
 
 #[test]
+fn a_scripts_plugin_has_one_fuel_budget_per_wheel() {
+    // One instance writes all of a wheel's launchers, so its entry points share one budget:
+    // 1,000,000 counts (about 21M fuel) per launcher fit 50M fuel twice, not three times.
+    let wheels = wheel_dir();
+    let with_entries = |name: &str, n: usize| {
+        let eps: String = (0..n)
+            .map(|i| format!("{name}-{i} = {name}:main\n"))
+            .collect();
+        pkg(name, "1.0")
+            .entry_points(&format!("[console_scripts]\n{eps}"))
+            .build(wheels.path())
+    };
+    let entry = hostile_entry(
+        "spinning-scripts",
+        "scripts",
+        "fuel = 50_000_000",
+        "mode = \"spin\", count = 1_000_000",
+    );
+    let venv = Venv::new();
+    let stderr = fails(&venv, &entry, &with_entries("three", 3));
+    assert!(
+        stderr.contains("plugin spinning-scripts failed in its scripts hook: it ran out of its CPU budget (50000000 fuel per call)"),
+        "{stderr}"
+    );
+    let stderr = passes(&venv, &entry, &with_entries("two", 2));
+    assert_eq!(info_lines(&stderr, "spinning-scripts").len(), 2, "{stderr}");
+    assert!(venv.bin("two-0").is_file() && venv.bin("two-1").is_file());
+}
+
+#[test]
 fn memory_mb_caps_each_call_as_configured() {
     // The hostile plugin starts with about 1.1 MiB of linear memory (its 1 MiB shadow stack and
     // data); `alloc` adds `bytes` on top. As a post-install plugin, it fails the install after
