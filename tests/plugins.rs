@@ -1,6 +1,7 @@
 //! Plugins through real components: the default scripts plugin, policy and post-install chains,
-//! configuration precedence, the compiled-code cache, editable layouts, and a hostile plugin
-//! that tries to break out of its sandbox.
+//! configuration precedence, the compiled-code cache, editable layouts, and hostile plugins that
+//! cross every bound of the sandbox (fuel, memory, stack, reads, logs, reasons) and of plugin
+//! output (launcher names, post-install and editable files), or import WASI.
 
 mod support;
 
@@ -381,26 +382,84 @@ fn hostile(venv: &Venv, mode: &str, extra: &str, whl: &Path) -> (std::process::O
     (out, start.elapsed())
 }
 
+/// A TOML string literal for `s` (a JSON string is a valid TOML basic string).
+fn toml_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap()
+}
+
+/// A `[[plugin]]` entry for the hostile plugin named `name` serving `role`, with extra `fields`
+/// (`fuel = 1000`...) and `config` (the inside of the config table, `mode = "spin", count = 3`).
+fn hostile_entry(name: &str, role: &str, fields: &str, config: &str) -> String {
+    plugin_entry(
+        name,
+        "hostile",
+        &format!("roles = [\"{role}\"]\n{fields}\nconfig = {{ {config} }}"),
+    )
+}
+
+/// Runs `winst install --config <winst.toml with entries>` of `whl` into `venv`.
+fn install_with(venv: &Venv, entries: &str, whl: &Path) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config_file(dir.path(), entries);
+    venv.install(&[&"--config", &cfg, &whl])
+}
+
+/// Expects `install_with` to succeed; returns stderr.
+fn passes(venv: &Venv, entries: &str, whl: &Path) -> String {
+    let out = install_with(venv, entries, whl);
+    let (stdout, stderr) = text(&out);
+    assert!(
+        out.status.success(),
+        "expected success:\n{stdout}\n{stderr}"
+    );
+    stderr
+}
+
+/// Expects `install_with` to be refused and leave `venv` as it was; returns stderr.
+fn fails(venv: &Venv, entries: &str, whl: &Path) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config_file(dir.path(), entries);
+    refused(venv, &[&"--config", &cfg, &whl])
+}
+
+/// The lines of `stderr` that plugin `name` logged at info level, without the prefix.
+fn info_lines<'a>(stderr: &'a str, name: &str) -> Vec<&'a str> {
+    let prefix = format!("info: plugin {name}: ");
+    stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix(prefix.as_str()))
+        .collect()
+}
+
 #[test]
-fn a_plugin_cannot_read_host_files() {
+fn a_plugin_that_imports_wasi_is_refused_at_load() {
+    // hostile-wasi imports wasi:filesystem/preopens and wasi:cli/environment (with their real
+    // WASI 0.2.0 types) besides winst's host interface, and denies with the directories and
+    // environment it was given. winst must refuse to instantiate it at all.
     let venv = Venv::new();
     let wheels = wheel_dir();
     let whl = pkg("victim", "1.0").build(wheels.path());
-    let secret = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(secret.path(), "top secret").unwrap();
-    let before = venv.snapshot();
-    let (out, _) = hostile(
+    let entry = plugin_entry("wasi-policy", "hostile-wasi", "roles = [\"policy\"]");
+    let stderr = fails(&venv, &entry, &whl);
+    assert!(
+        stderr.contains("plugin wasi-policy cannot serve the policy role: its imports cannot be satisfied (plugins may import only winst's host interface)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("wasi:"), "names the WASI import: {stderr}");
+    assert!(!stderr.contains("escaped the sandbox"), "{stderr}");
+    // Dry runs call policies too: the same refusal, before any call.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config_file(dir.path(), &entry);
+    let out = venv.install(&[&"--dry-run", &"--config", &cfg, &whl]);
+    assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
+    assert!(text(&out).1.contains("its imports cannot be satisfied"));
+    // The control: the same role and wheel with a component that imports only `host` runs.
+    let stderr = passes(
         &venv,
-        "read-file",
-        &format!(", path = \"{}\"", secret.path().display()),
+        &hostile_entry("host-only", "policy", "", "mode = \"log\", text = \"ran\""),
         &whl,
     );
-    let (_, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(1));
-    // The plugin reports what happened: its read failed.
-    assert!(stderr.contains("read failed"), "{stderr}");
-    assert!(!stderr.contains("read 10 bytes"), "{stderr}");
-    assert_same_tree(&before, &venv.snapshot());
+    assert_eq!(info_lines(&stderr, "host-only"), ["ran"], "{stderr}");
 }
 
 #[test]
@@ -605,11 +664,30 @@ fn editable_static_mode_writes_a_plain_path_pth() {
 // ---------------------------------------------------------------------------------------------
 // The example policies on real wheels from the pinned corpus
 
+/// Whether a prerequisite of a test holds. Under `CI=true` a missing one fails the test;
+/// elsewhere the test prints `SKIPPED: ...` and returns. (Stands in for
+/// `support::prerequisite` until that lands here.)
+fn prerequisite(ok: bool, what: &str) -> bool {
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "a prerequisite is missing under CI=true: {what}"
+        );
+        eprintln!("SKIPPED: {what}");
+    }
+    ok
+}
+
 #[test]
 fn license_policy_on_real_wheels() {
-    let Some(corpus) = corpus::wheels("plugins") else {
+    let corpus = corpus::wheels("license_policy_on_real_wheels");
+    if !prerequisite(
+        corpus.is_some(),
+        "the pinned wheel corpus could not be fetched",
+    ) {
         return;
-    };
+    }
+    let corpus = corpus.expect("checked by prerequisite");
     // mutagen says `License-Expression: GPL-2.0-or-later`; six has only `License: MIT` and the
     // MIT trove classifier, which the plugin falls back to.
     let gpl = corpus::wheel(&corpus, "mutagen");
@@ -663,9 +741,14 @@ fn license_policy_on_real_wheels() {
 
 #[test]
 fn pth_policy_on_real_setuptools() {
-    let Some(corpus) = corpus::wheels("plugins") else {
+    let corpus = corpus::wheels("pth_policy_on_real_setuptools");
+    if !prerequisite(
+        corpus.is_some(),
+        "the pinned wheel corpus could not be fetched",
+    ) {
         return;
-    };
+    }
+    let corpus = corpus.expect("checked by prerequisite");
     // setuptools ships distutils-precedence.pth, which runs code at every interpreter start.
     let setuptools = corpus::wheel(&corpus, "setuptools");
     let venv = Venv::new();
@@ -711,4 +794,624 @@ fn a_plugin_configured_as_a_policy_it_does_not_implement_fails_closed() {
         stderr.contains("refused by policy plugin not-a-policy: anything 1.0: this plugin is configured for the policy role but does not implement it"),
         "{stderr}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every bound of the sandbox and of plugin output, crossed by the hostile plugin. Each setting
+// (`fuel`, `memory_mb`, `read_limit_mb`) is shown to move the bound: just under passes, just
+// over fails.
+
+#[test]
+fn fuel_bounds_each_call_as_configured() {
+    // Measured on the committed hostile.wasm: `spin` costs 21 fuel per count, plus about 18,000
+    // for the call itself. 1,000,000 counts need about 21.0M fuel: 10% less fails, 10% more
+    // passes, and twice the work needs twice the fuel.
+    let venv = Venv::new();
+    let wheels = wheel_dir();
+    let whl = pkg("victim", "1.0").build(wheels.path());
+    let spin = |fuel: u64, count: u64| {
+        hostile_entry(
+            "spinner",
+            "policy",
+            &format!("fuel = {fuel}"),
+            &format!("mode = \"spin\", count = {count}"),
+        )
+    };
+    let stderr = fails(&venv, &spin(19_000_000, 1_000_000), &whl);
+    assert!(
+        stderr.contains("plugin spinner failed in its policy hook: it ran out of its CPU budget (19000000 fuel per call)"),
+        "{stderr}"
+    );
+    let stderr = passes(&venv, &spin(23_000_000, 1_000_000), &whl);
+    assert_eq!(
+        info_lines(&stderr, "spinner"),
+        ["spun 1000000 times"],
+        "{stderr}"
+    );
+    let venv = Venv::new();
+    let stderr = fails(&venv, &spin(23_000_000, 2_000_000), &whl);
+    assert!(stderr.contains("(23000000 fuel per call)"), "{stderr}");
+    passes(&venv, &spin(46_000_000, 2_000_000), &whl);
+}
+
+#[test]
+fn a_scripts_plugin_has_one_fuel_budget_per_wheel() {
+    // One instance writes all of a wheel's launchers, so its entry points share one budget:
+    // 1,000,000 counts (about 21M fuel) per launcher fit 50M fuel twice, not three times.
+    let wheels = wheel_dir();
+    let with_entries = |name: &str, n: usize| {
+        let eps: String = (0..n)
+            .map(|i| format!("{name}-{i} = {name}:main\n"))
+            .collect();
+        pkg(name, "1.0")
+            .entry_points(&format!("[console_scripts]\n{eps}"))
+            .build(wheels.path())
+    };
+    let entry = hostile_entry(
+        "spinning-scripts",
+        "scripts",
+        "fuel = 50_000_000",
+        "mode = \"spin\", count = 1_000_000",
+    );
+    let venv = Venv::new();
+    let stderr = fails(&venv, &entry, &with_entries("three", 3));
+    assert!(
+        stderr.contains("plugin spinning-scripts failed in its scripts hook: it ran out of its CPU budget (50000000 fuel per call)"),
+        "{stderr}"
+    );
+    let stderr = passes(&venv, &entry, &with_entries("two", 2));
+    assert_eq!(info_lines(&stderr, "spinning-scripts").len(), 2, "{stderr}");
+    assert!(venv.bin("two-0").is_file() && venv.bin("two-1").is_file());
+}
+
+#[test]
+fn memory_mb_caps_each_call_as_configured() {
+    // The hostile plugin starts with about 1.1 MiB of linear memory (its 1 MiB shadow stack and
+    // data); `alloc` adds `bytes` on top. As a post-install plugin, it fails the install after
+    // everything was written, and nothing of it may stay.
+    let venv = Venv::new();
+    let wheels = wheel_dir();
+    let whl = pkg("victim", "1.0").build(wheels.path());
+    let alloc = |mb: u64, bytes: u64| {
+        hostile_entry(
+            "hungry",
+            "post-install",
+            &format!("memory_mb = {mb}"),
+            &format!("mode = \"alloc\", bytes = {bytes}"),
+        )
+    };
+    let stderr = fails(&venv, &alloc(8, 15 << 19), &whl); // 7.5 MiB + 1.1 MiB > 8 MiB
+    assert!(
+        stderr.contains("plugin hungry failed in its post-install hook: it tried to use more than its memory limit (8 MiB)"),
+        "{stderr}"
+    );
+    let stderr = passes(&venv, &alloc(8, 13 << 19), &whl); // 6.5 MiB + 1.1 MiB < 8 MiB
+    assert_eq!(
+        info_lines(&stderr, "hungry"),
+        [format!("allocated {} bytes", 13 << 19)],
+        "{stderr}"
+    );
+    let venv = Venv::new();
+    passes(&venv, &alloc(9, 15 << 19), &whl);
+    // The cap counts the memory a component starts with: 1 MiB is not enough to instantiate it.
+    let stderr = fails(&venv, &alloc(1, 0), &whl);
+    assert!(
+        stderr.contains("plugin hungry failed in its post-install hook: it tried to use more than its memory limit (1 MiB)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_wasm_stack_is_bounded() {
+    let venv = Venv::new();
+    let wheels = wheel_dir();
+    let whl = pkg("victim", "1.0").build(wheels.path());
+    let recurse = |count: u64| {
+        hostile_entry(
+            "deep",
+            "policy",
+            "",
+            &format!("mode = \"recurse\", count = {count}"),
+        )
+    };
+    let stderr = passes(&venv, &recurse(1000), &whl);
+    assert_eq!(
+        info_lines(&stderr, "deep"),
+        ["recursed 1000 calls deep"],
+        "{stderr}"
+    );
+    let venv = Venv::new();
+    // Ten million frames are far more than 1 MiB, and far less than the fuel budget.
+    let stderr = fails(&venv, &recurse(10_000_000), &whl);
+    assert!(
+        stderr.contains(
+            "plugin deep failed in its policy hook: it overflowed its wasm stack (1 MiB)"
+        ),
+        "{stderr}"
+    );
+    // One line: the cause, not a wasm backtrace.
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
+
+/// A wheel with members `big/a.bin` and `big/b.bin` of 512 KiB each and `big/c.bin` of 1 byte.
+fn readable_wheel(dir: &Path) -> PathBuf {
+    pkg("victim", "1.0")
+        .file("big/a.bin", vec![b'a'; 512 << 10])
+        .file("big/b.bin", vec![b'b'; 512 << 10])
+        .file("big/c.bin", "c")
+        .build(dir)
+}
+
+#[test]
+fn read_limit_mb_bounds_what_a_call_reads_in_total() {
+    let venv = Venv::new();
+    let wheels = wheel_dir();
+    let whl = readable_wheel(wheels.path());
+    let read = |limit_mb: u64, paths: &[&str]| {
+        let paths: Vec<String> = paths.iter().map(|p| toml_str(p)).collect();
+        hostile_entry(
+            "reader",
+            "policy",
+            &format!("read_limit_mb = {limit_mb}"),
+            &format!("mode = \"read\", paths = [{}]", paths.join(", ")),
+        )
+    };
+    // Exactly 1 MiB in two reads fits a 1 MiB limit.
+    let stderr = passes(&venv, &read(1, &["big/a.bin", "big/b.bin"]), &whl);
+    assert_eq!(
+        info_lines(&stderr, "reader"),
+        ["read 1048576 bytes"],
+        "{stderr}"
+    );
+    let venv = Venv::new();
+    // One byte more does not; the budget is per call, across reads.
+    let stderr = fails(
+        &venv,
+        &read(1, &["big/a.bin", "big/b.bin", "big/c.bin"]),
+        &whl,
+    );
+    assert!(
+        stderr.contains("refused by policy plugin reader: read-member failed: big/c.bin is 1 bytes, more than the 0 bytes left of the 1048576 bytes this plugin may read per call (read_limit_mb)"),
+        "{stderr}"
+    );
+    // A 2 MiB limit lets the same reads through.
+    let stderr = passes(
+        &venv,
+        &read(2, &["big/a.bin", "big/b.bin", "big/c.bin"]),
+        &whl,
+    );
+    assert_eq!(
+        info_lines(&stderr, "reader"),
+        ["read 1048577 bytes"],
+        "{stderr}"
+    );
+}
+
+#[test]
+fn read_member_max_bytes_is_a_bound() {
+    let venv = Venv::new();
+    let wheels = wheel_dir();
+    let whl = readable_wheel(wheels.path());
+    let read = |max: u64| {
+        hostile_entry(
+            "reader",
+            "policy",
+            "",
+            &format!("mode = \"read\", paths = [\"big/a.bin\"], max_bytes = {max}"),
+        )
+    };
+    let stderr = fails(&venv, &read((512 << 10) - 1), &whl);
+    assert!(
+        stderr.contains("refused by policy plugin reader: read-member failed: big/a.bin is 524288 bytes, more than the 524287 bytes the plugin asked for at most (max-bytes)"),
+        "{stderr}"
+    );
+    let stderr = passes(&venv, &read(512 << 10), &whl);
+    assert_eq!(
+        info_lines(&stderr, "reader"),
+        ["read 524288 bytes"],
+        "{stderr}"
+    );
+}
+
+#[test]
+fn plugin_logs_are_capped_at_200_lines_per_call() {
+    let venv = Venv::new();
+    let wheels = wheel_dir();
+    let whl = pkg("victim", "1.0").build(wheels.path());
+    let log = |count: u64, text: &str| {
+        hostile_entry(
+            "noisy",
+            "policy",
+            "",
+            &format!("mode = \"log\", count = {count}, text = {}", toml_str(text)),
+        )
+    };
+    let stderr = passes(&venv, &log(200, "line"), &whl);
+    assert_eq!(info_lines(&stderr, "noisy").len(), 200, "{stderr}");
+    let venv = Venv::new();
+    let stderr = passes(&venv, &log(201, "line"), &whl);
+    assert_eq!(info_lines(&stderr, "noisy").len(), 200, "{stderr}");
+    assert!(
+        stderr.contains(
+            "plugin noisy logged more than 200 lines in its policy hook; the rest were dropped"
+        ),
+        "{stderr}"
+    );
+    // Newlines inside a message count as lines, and every line carries the plugin's name: a
+    // plugin cannot print lines that look like winst's own.
+    let venv = Venv::new();
+    let stderr = passes(
+        &venv,
+        &log(100, "one\nerror: forged by the plugin\nthree"),
+        &whl,
+    );
+    assert_eq!(info_lines(&stderr, "noisy").len(), 200, "{stderr}");
+    assert!(!stderr.lines().any(|l| l.starts_with("error:")), "{stderr}");
+    let winst_lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.starts_with("info: plugin noisy: "))
+        .collect();
+    assert_eq!(winst_lines.len(), 3, "{winst_lines:?}");
+    assert!(
+        winst_lines[0].starts_with("warning: plugin noisy logged more than 200 lines"),
+        "{winst_lines:?}"
+    );
+    assert!(
+        winst_lines[1].starts_with("Installed 1 package"),
+        "{winst_lines:?}"
+    );
+    assert_eq!(winst_lines[2], " + victim==1.0");
+}
+
+#[test]
+fn plugin_log_lines_are_cut_at_4096_bytes() {
+    let venv = Venv::new();
+    let wheels = wheel_dir();
+    let whl = pkg("victim", "1.0").build(wheels.path());
+    let log = |text: &str, repeat: usize| {
+        hostile_entry(
+            "noisy",
+            "policy",
+            "",
+            &format!(
+                "mode = \"log\", text = {}, repeat = {repeat}",
+                toml_str(text)
+            ),
+        )
+    };
+    let stderr = passes(&venv, &log("x", 4096), &whl);
+    assert_eq!(info_lines(&stderr, "noisy"), ["x".repeat(4096)], "{stderr}");
+    let stderr = passes(&venv, &log("x", 4097), &whl);
+    assert_eq!(
+        info_lines(&stderr, "noisy"),
+        [format!("{}…", "x".repeat(4096))],
+        "{stderr}"
+    );
+    // A cut in the middle of a character backs up to the character before it: 1365 `€` are
+    // 4095 bytes, the next one would end at 4098.
+    let stderr = passes(&venv, &log("€", 2000), &whl);
+    assert_eq!(
+        info_lines(&stderr, "noisy"),
+        [format!("{}…", "€".repeat(1365))],
+        "{stderr}"
+    );
+    // Control characters are replaced, so a plugin cannot drive the terminal.
+    let stderr = passes(&venv, &log("\u{1b}[2Jcleared\u{7}", 1), &whl);
+    assert_eq!(info_lines(&stderr, "noisy"), ["?[2Jcleared?"], "{stderr}");
+}
+
+/// A run of `c` of exactly `n` characters appears in `s`, and no longer run.
+fn has_run_of(s: &str, c: char, n: usize) -> bool {
+    let mut longest = 0;
+    let mut run = 0;
+    for x in s.chars() {
+        run = if x == c { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    longest == n
+}
+
+#[test]
+fn plugin_reasons_are_cut_at_2000_characters() {
+    let venv = Venv::new();
+    let wheels = wheel_dir();
+    let whl = pkg("victim", "1.0").build(wheels.path());
+    let reason = |mode: &str, role: &str, repeat: usize| {
+        hostile_entry(
+            "wordy",
+            role,
+            "",
+            &format!("mode = \"{mode}\", text = \"ü\", repeat = {repeat}"),
+        )
+    };
+    // A deny: exactly 2000 characters are kept, of 2000 or of 5000 (characters, not bytes).
+    let stderr = fails(&venv, &reason("deny", "policy", 2000), &whl);
+    assert!(
+        stderr.contains("refused by policy plugin wordy: üü"),
+        "{stderr}"
+    );
+    assert!(has_run_of(&stderr, 'ü', 2000), "{stderr}");
+    let stderr = fails(&venv, &reason("deny", "policy", 5000), &whl);
+    assert!(has_run_of(&stderr, 'ü', 2000), "{stderr}");
+    // A warning.
+    let stderr = passes(&venv, &reason("warn", "policy", 5000), &whl);
+    assert!(stderr.contains("policy plugin wordy: üü"), "{stderr}");
+    assert!(has_run_of(&stderr, 'ü', 2000), "{stderr}");
+    // A post-install failure.
+    let venv = Venv::new();
+    let stderr = fails(&venv, &reason("post-fail", "post-install", 5000), &whl);
+    assert!(
+        stderr.contains("plugin wordy failed the install in its post-install hook: üü"),
+        "{stderr}"
+    );
+    assert!(has_run_of(&stderr, 'ü', 2000), "{stderr}");
+    // An editable layout failure, with a control character that must not reach the terminal.
+    let project = tempfile::tempdir().unwrap();
+    let ed = editable_wheel(wheels.path(), &project.path().join("src"));
+    let stderr = fails(
+        &venv,
+        &hostile_entry(
+            "wordy",
+            "editable",
+            "",
+            "mode = \"editable-fail\", text = \"\\u001b[2Jü\", repeat = 3000",
+        ),
+        &ed,
+    );
+    // Control characters become spaces (and the reason is trimmed).
+    assert!(
+        stderr.contains("plugin wordy could not lay out the editable wheel edpkg: [2Jü [2Jü"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
+    // 2000 characters: 400 times `\e[2Jü`.
+    assert_eq!(stderr.matches("[2Jü").count(), 400, "{stderr}");
+}
+
+#[test]
+fn post_install_files_are_capped_at_64_mib_in_total() {
+    // Two post-install plugins: the bound is on what they return together.
+    let venv = Venv::new();
+    let wheels = wheel_dir();
+    let whl = pkg("victim", "1.0").build(wheels.path());
+    let extra = |name: &str, path: &str, bytes: usize| {
+        hostile_entry(
+            name,
+            "post-install",
+            "",
+            &format!("mode = \"extra\", path = \"{path}\", bytes = {bytes}"),
+        )
+    };
+    let half = 32 << 20;
+    let stderr = fails(
+        &venv,
+        &(extra("post-a", "a.bin", half) + &extra("post-b", "b.bin", half + 1)),
+        &whl,
+    );
+    assert!(
+        stderr.contains("plugin post-b (post-install) returned more than the 64 MiB (67108864 bytes) all post-install plugins together may return"),
+        "{stderr}"
+    );
+    passes(
+        &venv,
+        &(extra("post-a", "a.bin", half) + &extra("post-b", "b.bin", half)),
+        &whl,
+    );
+    let di = venv.site_packages().join("victim-1.0.dist-info");
+    assert_eq!(
+        std::fs::metadata(di.join("a.bin")).unwrap().len(),
+        half as u64
+    );
+    assert_eq!(
+        std::fs::metadata(di.join("b.bin")).unwrap().len(),
+        half as u64
+    );
+    let record = std::fs::read_to_string(di.join("RECORD")).unwrap();
+    assert!(
+        record.contains("victim-1.0.dist-info/b.bin,sha256="),
+        "{record}"
+    );
+}
+
+#[test]
+fn post_install_files_may_not_replace_reserved_or_wheel_files() {
+    let venv = Venv::new();
+    let wheels = wheel_dir();
+    let whl = pkg("victim", "1.0")
+        .file("victim-1.0.dist-info/licenses/LICENSE", "MIT\n")
+        .entry_points("[console_scripts]\nvictim = victim:main\n")
+        .build(wheels.path());
+    let extra = |path: &str| {
+        hostile_entry(
+            "evil-post",
+            "post-install",
+            "",
+            &format!("mode = \"extra\", path = {}", toml_str(path)),
+        )
+    };
+    for name in [
+        "RECORD",
+        "INSTALLER",
+        "REQUESTED",
+        "direct_url.json",
+        "METADATA",
+        "WHEEL",
+    ] {
+        let stderr = fails(&venv, &extra(name), &whl);
+        assert!(
+            stderr.contains(&format!(
+                "plugin evil-post (post-install) may not write `{name}` into victim-1.0.dist-info: winst writes that file itself"
+            )),
+            "{name}: {stderr}"
+        );
+    }
+    // Files the wheel already has.
+    for name in ["licenses/LICENSE", "entry_points.txt"] {
+        let stderr = fails(&venv, &extra(name), &whl);
+        assert!(
+            stderr.contains(&format!("plugin evil-post (post-install) asked to write victim-1.0.dist-info/{name}, which already exists")),
+            "{name}: {stderr}"
+        );
+    }
+    // Ways around the names.
+    for (name, rule) in [
+        ("./RECORD", "a `.` path component is not allowed"),
+        ("RECORD/", "not a file path"),
+        ("sub/../RECORD", "a `..` path component is not allowed"),
+        ("/RECORD", "an absolute path is not allowed"),
+    ] {
+        let stderr = fails(&venv, &extra(name), &whl);
+        assert!(
+            stderr.contains("plugin evil-post (post-install)") && stderr.contains(rule),
+            "{name}: {stderr}"
+        );
+    }
+    // The same plugin writing a name of its own works, and the reserved files are winst's.
+    passes(&venv, &extra("notes/RECORD"), &whl);
+    let di = venv.site_packages().join("victim-1.0.dist-info");
+    assert_eq!(std::fs::read(di.join("notes/RECORD")).unwrap(), b"xxxxxxx");
+    assert_eq!(
+        std::fs::read_to_string(di.join("INSTALLER")).unwrap(),
+        "winst\n"
+    );
+}
+
+#[test]
+fn post_install_paths_have_at_most_four_components() {
+    let venv = Venv::new();
+    let wheels = wheel_dir();
+    let whl = pkg("victim", "1.0").build(wheels.path());
+    let extra = |path: &str| {
+        hostile_entry(
+            "deep-post",
+            "post-install",
+            "",
+            &format!("mode = \"extra\", path = \"{path}\""),
+        )
+    };
+    let stderr = fails(&venv, &extra("a/b/c/d/e.txt"), &whl);
+    assert!(
+        stderr.contains(
+            "plugin deep-post (post-install) may not write `a/b/c/d/e.txt` into victim-1.0.dist-info: more than 4 path components"
+        ),
+        "{stderr}"
+    );
+    passes(&venv, &extra("a/b/c/d.txt"), &whl);
+    let di = venv.site_packages().join("victim-1.0.dist-info");
+    assert!(di.join("a/b/c/d.txt").is_file());
+    let record = std::fs::read_to_string(di.join("RECORD")).unwrap();
+    assert!(
+        record.contains("victim-1.0.dist-info/a/b/c/d.txt,sha256="),
+        "{record}"
+    );
+}
+
+#[test]
+fn launcher_names_follow_the_rules() {
+    let wheels = wheel_dir();
+    let whl = pkg("victim", "1.0")
+        .entry_points("[console_scripts]\nvictim = victim:main\n")
+        .build(wheels.path());
+    let named = |text: &str, repeat: usize| {
+        hostile_entry(
+            "evil-scripts",
+            "scripts",
+            "",
+            &format!(
+                "mode = \"script-name\", text = {}, repeat = {repeat}",
+                toml_str(text)
+            ),
+        )
+    };
+    let venv = Venv::new();
+    let refusals = [
+        ("", 1, "a script name must be 1 to 200 characters"),
+        ("x", 201, "a script name must be 1 to 200 characters"),
+        (".hidden", 1, "must not start with a dot"),
+        ("..", 1, "must not start with a dot"),
+        ("a/b", 1, "contains `/`"),
+        ("a\\b", 1, "contains `\\\\`"),
+        ("a b", 1, "contains ` `"),
+        ("a\u{1b}b", 1, "contains `\\u{1b}`"),
+    ];
+    for (text, repeat, rule) in refusals {
+        let stderr = fails(&venv, &named(text, repeat), &whl);
+        assert!(
+            stderr.contains(
+                "script `victim`: the scripts plugin evil-scripts generated an invalid file name"
+            ),
+            "{text:?}: {stderr}"
+        );
+        assert!(stderr.contains(rule), "{text:?}: {stderr}");
+    }
+    // At the bound, and every allowed character.
+    passes(&venv, &named("x", 200), &whl);
+    assert!(venv.bin(&"x".repeat(200)).is_file());
+    let venv = Venv::new();
+    passes(&venv, &named("ok.Name+1-x_y", 1), &whl);
+    assert!(venv.bin("ok.Name+1-x_y").is_file());
+}
+
+#[test]
+fn editable_layouts_are_checked() {
+    let wheels = wheel_dir();
+    let project = tempfile::tempdir().unwrap();
+    let whl = editable_wheel(wheels.path(), &project.path().join("src"));
+    let layout = |mode: &str, field: &str| {
+        hostile_entry(
+            "evil-editable",
+            "editable",
+            "",
+            &format!("mode = \"{mode}\", {field}"),
+        )
+    };
+    let venv = Venv::new();
+    for (path, rule) in [
+        ("../escape.pth", "a `..` path component is not allowed"),
+        ("/tmp/escape.pth", "an absolute path is not allowed"),
+        (
+            "edpkg-0.1.dist-info/RECORD",
+            "not a file path under site-packages outside the dist-info",
+        ),
+        (
+            "other-1.0.dist-info/evil.txt",
+            "not a file path under site-packages outside the dist-info",
+        ),
+        (
+            "dir/",
+            "not a file path under site-packages outside the dist-info",
+        ),
+        ("", "an empty member name"),
+    ] {
+        let stderr = fails(
+            &venv,
+            &layout("editable-file", &format!("path = {}", toml_str(path))),
+            &whl,
+        );
+        assert!(
+            stderr.contains(&format!(
+                "the editable plugin evil-editable asked to write `{path}`: {rule}"
+            )),
+            "{path}: {stderr}"
+        );
+    }
+    let stderr = fails(&venv, &layout("editable-url", "text = \"{not json\""), &whl);
+    assert!(
+        stderr.contains(
+            "the editable plugin evil-editable returned a direct_url.json that is not JSON"
+        ),
+        "{stderr}"
+    );
+    // A layout that keeps to the rules is installed as asked.
+    passes(
+        &venv,
+        &layout("editable-file", "path = \"edpkg-src.pth\""),
+        &whl,
+    );
+    let sp = venv.site_packages();
+    assert_eq!(
+        std::fs::read_to_string(sp.join("edpkg-src.pth")).unwrap(),
+        "/tmp\n"
+    );
+    assert!(!sp.join("__editable__.edpkg-0.1.pth").exists());
 }

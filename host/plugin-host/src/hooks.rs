@@ -121,7 +121,7 @@ pub fn check(
 }
 
 /// Keeps a plugin's text printable and short.
-fn sanitize(s: &str) -> String {
+pub(super) fn sanitize(s: &str) -> String {
     let s: String = s
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -137,6 +137,7 @@ pub fn launchers(
     target: &Target,
 ) -> Result<Vec<Vec<Vec<ScriptFile>>>> {
     let t = wit_target(target);
+    let plugin = host.serving(Role::Scripts).unwrap_or_default();
     wheels
         .par_iter()
         .map(|w| -> Result<Vec<Vec<ScriptFile>>> {
@@ -153,7 +154,7 @@ pub fn launchers(
                             &w.file_name,
                             &member,
                             format!(
-                                "script `{}`: the scripts plugin refused it: {}",
+                                "script `{}`: the scripts plugin {plugin} refused it: {}",
                                 ep.name,
                                 sanitize(&rule)
                             ),
@@ -170,7 +171,7 @@ pub fn launchers(
                     WheelError::member(
                         &w.file_name,
                         &member,
-                        format!("script `{}`: the scripts plugin {rule}", ep.name),
+                        format!("script `{}`: the scripts plugin {plugin} {rule}", ep.name),
                     )
                 })?;
                 out.push(files);
@@ -210,6 +211,7 @@ pub fn editable(
     default_direct_url: impl Fn(usize) -> String + Sync,
 ) -> Result<Vec<Option<EditableOverride>>> {
     let t = wit_target(target);
+    let plugin = host.serving(Role::Editable).unwrap_or_default();
     wheels
         .par_iter()
         .enumerate()
@@ -266,7 +268,7 @@ pub fn editable(
                     })
                     .map_err(|rule| {
                         anyhow!(
-                            "{}: the editable plugin asked to write `{}`: {rule}",
+                            "{}: the editable plugin {plugin} asked to write `{}`: {rule}",
                             w.file_name,
                             path.escape_default()
                         )
@@ -274,7 +276,7 @@ pub fn editable(
             }
             if serde_json::from_str::<serde_json::Value>(&layout.direct_url).is_err() {
                 bail!(
-                    "{}: the editable plugin returned a direct_url.json that is not JSON",
+                    "{}: the editable plugin {plugin} returned a direct_url.json that is not JSON",
                     w.file_name
                 );
             }
@@ -324,12 +326,18 @@ pub fn extra_files(
                     wheels[wheel].dist_info
                 );
             }
-            if reserved.contains(&path.as_str())
-                || path.ends_with('/')
-                || path.split('/').count() > 4
-            {
+            let rule = if reserved.contains(&path.as_str()) {
+                Some("winst writes that file itself")
+            } else if path.ends_with('/') {
+                Some("not a file path")
+            } else if path.split('/').count() > 4 {
+                Some("more than 4 path components")
+            } else {
+                None
+            };
+            if let Some(rule) = rule {
                 bail!(
-                    "plugin {plugin} (post-install) may not write `{path}` into {}",
+                    "plugin {plugin} (post-install) may not write `{path}` into {}: {rule}",
                     wheels[wheel].dist_info
                 );
             }
@@ -347,7 +355,10 @@ pub fn extra_files(
             }
             total += f.file.contents.len();
             if total > MAX_EXTRA_BYTES {
-                bail!("post-install plugins returned more than {MAX_EXTRA_BYTES} bytes");
+                bail!(
+                    "plugin {plugin} (post-install) returned more than the {} MiB ({MAX_EXTRA_BYTES} bytes) all post-install plugins together may return",
+                    MAX_EXTRA_BYTES >> 20
+                );
             }
             out.push(ExtraFile {
                 wheel,

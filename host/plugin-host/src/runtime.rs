@@ -20,6 +20,7 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, ResourceLimiter, Store};
 
 use super::config::{PluginConfig, PluginSource, PluginSpec, Role};
+use super::hooks::sanitize;
 use winst_wheel::OpenedWheel;
 
 /// The `log` target of what plugins log through the host's `log` function. The logger shows
@@ -58,12 +59,16 @@ pub use bindings::base::winst::plugin::types as wit;
 /// Longest log line a plugin may write, and how many lines per call.
 const MAX_LOG_LINE: usize = 4096;
 const MAX_LOG_LINES: usize = 200;
+/// The wasm stack of every call.
+const MAX_WASM_STACK: usize = 1 << 20;
 
 /// What one call's store holds.
 struct CallState {
     plugin: Arc<str>,
+    role: Role,
     config_json: Arc<str>,
     wheels: Option<Arc<[OpenedWheel]>>,
+    read_limit: u64,
     read_budget: u64,
     memory_limit: u64,
     memory_denied: bool,
@@ -96,30 +101,39 @@ impl ResourceLimiter for CallState {
 
 impl Host for CallState {
     fn log(&mut self, level: Level, message: String) {
-        self.logs += 1;
-        if self.logs > MAX_LOG_LINES {
-            return;
-        }
-        let mut message = message;
-        if message.len() > MAX_LOG_LINE {
-            let mut cut = MAX_LOG_LINE;
-            while !message.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            message.truncate(cut);
-            message.push('…');
-        }
-        let message: String = message
-            .chars()
-            .map(|c| if c.is_control() && c != '\n' { '?' } else { c })
-            .collect();
         let level = match level {
             Level::Debug => log::Level::Debug,
             Level::Info => log::Level::Info,
             Level::Warn => log::Level::Warn,
             Level::Error => log::Level::Error,
         };
-        log::log!(target: PLUGIN_LOG_TARGET, level, "plugin {}: {message}", self.plugin);
+        // Each line of a message counts, and each is printed under the plugin's name, so a
+        // plugin can neither exceed the cap with newlines nor print lines that look like winst's.
+        for line in message.split('\n') {
+            self.logs += 1;
+            if self.logs > MAX_LOG_LINES {
+                if self.logs == MAX_LOG_LINES + 1 {
+                    log::warn!(
+                        "plugin {} logged more than {MAX_LOG_LINES} lines in its {} hook; the rest were dropped",
+                        self.plugin,
+                        self.role.as_str()
+                    );
+                }
+                return;
+            }
+            let mut cut = line.len().min(MAX_LOG_LINE);
+            while !line.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let mut shown: String = line[..cut]
+                .chars()
+                .map(|c| if c.is_control() { '?' } else { c })
+                .collect();
+            if cut < line.len() {
+                shown.push('…');
+            }
+            log::log!(target: PLUGIN_LOG_TARGET, level, "plugin {}: {shown}", self.plugin);
+        }
     }
 
     fn config(&mut self) -> String {
@@ -140,13 +154,19 @@ impl Host for CallState {
             .iter()
             .find(|m| m.name == path && !m.is_dir)
             .ok_or_else(|| format!("{} has no member {path}", w.file_name))?;
-        let limit = max_bytes.min(self.read_budget);
-        if member.size > limit {
+        if member.size > max_bytes {
             return Err(format!(
-                "{path} is {} bytes, more than the {limit} bytes this plugin may read",
+                "{path} is {} bytes, more than the {max_bytes} bytes the plugin asked for at most (max-bytes)",
                 member.size
             ));
         }
+        if member.size > self.read_budget {
+            return Err(format!(
+                "{path} is {} bytes, more than the {} bytes left of the {} bytes this plugin may read per call (read_limit_mb)",
+                member.size, self.read_budget, self.read_limit
+            ));
+        }
+        let limit = max_bytes.min(self.read_budget);
         let bytes = w.archive.read_small(member.index, limit)?;
         self.read_budget -= bytes.len() as u64;
         Ok(bytes)
@@ -189,7 +209,7 @@ pub struct PluginHost {
 fn engine() -> Result<Engine> {
     let mut config = wasmtime::Config::new();
     config.consume_fuel(true);
-    config.max_wasm_stack(1 << 20);
+    config.max_wasm_stack(MAX_WASM_STACK);
     Engine::new(&config).map_err(|e| anyhow!("cannot start the plugin engine: {e}"))
 }
 
@@ -333,14 +353,17 @@ impl PluginHost {
     fn store(
         &self,
         spec: &PluginSpec,
+        role: Role,
         wheels: Option<Arc<[OpenedWheel]>>,
     ) -> Result<Store<CallState>> {
         let mut store = Store::new(
             &self.engine,
             CallState {
                 plugin: spec.name.as_str().into(),
+                role,
                 config_json: spec.config_json.as_str().into(),
                 wheels,
+                read_limit: spec.limits.read_bytes,
                 read_budget: spec.limits.read_bytes,
                 memory_limit: spec.limits.memory_bytes,
                 memory_denied: false,
@@ -372,6 +395,11 @@ impl PluginHost {
                 "it tried to use more than its memory limit ({} MiB)",
                 limits.memory_bytes >> 20
             )
+        } else if e.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::StackOverflow) {
+            format!(
+                "it overflowed its wasm stack ({} MiB)",
+                MAX_WASM_STACK >> 20
+            )
         } else {
             format!("it trapped: {e}")
         };
@@ -386,6 +414,11 @@ impl PluginHost {
         self.plugins
             .iter()
             .filter(move |l| l.spec.roles.contains(&role))
+    }
+
+    /// The name of the plugin serving an exclusive role (`scripts`, `editable`).
+    pub fn serving(&self, role: Role) -> Option<&str> {
+        self.loaded(role).last().map(|l| l.spec.name.as_str())
     }
 
     /// The specs of the loaded plugins.
@@ -404,7 +437,7 @@ impl PluginHost {
         call: impl FnOnce(&PreByRole, &mut Store<CallState>) -> wasmtime::Result<T>,
     ) -> Result<T> {
         let pre = self.pre(loaded, role)?;
-        let mut store = self.store(&loaded.spec, wheels)?;
+        let mut store = self.store(&loaded.spec, role, wheels)?;
         call(&pre, &mut store).map_err(|e| Self::failure(&loaded.spec, role, &store, e))
     }
 
@@ -486,7 +519,7 @@ impl PluginHost {
                 Err(reason) => bail!(
                     "plugin {} failed the install in its post-install hook: {}",
                     loaded.spec.name,
-                    reason
+                    sanitize(&reason)
                 ),
             }
         }
@@ -513,9 +546,10 @@ impl PluginHost {
         })?;
         result.map_err(|reason| {
             anyhow!(
-                "plugin {} could not lay out the editable wheel {}: {reason}",
+                "plugin {} could not lay out the editable wheel {}: {}",
                 loaded.spec.name,
-                wheel.name
+                wheel.name,
+                sanitize(&reason)
             )
         })
     }
