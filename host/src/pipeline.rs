@@ -172,9 +172,15 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     }
     progress.start_writing(&per_wheel, plan.files.iter().map(|f| f.size_hint()).sum());
     let lap = Instant::now();
-    let cache_plan = options
-        .cache
-        .map(|cache| plan_cache(cache, &plan, &wheels, target, options.limits.is_some()));
+    let cache_plan = options.cache.map(|cache| {
+        write::plan_cache(
+            cache,
+            &plan,
+            &wheels,
+            target.state_dir(),
+            options.limits.is_some(),
+        )
+    });
     timings.cache_ms = ms(lap);
 
     let lap = Instant::now();
@@ -257,108 +263,6 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     report.from_cache = from_cache;
     report.compile = compile_stats;
     Ok(report)
-}
-
-/// Decides, per wheel, how the write stage uses the cache: wheels are keyed by their sha256 (in
-/// parallel), found entries are used, missing ones built.
-///
-/// `untrusted` installs hash every wheel file (no stat index) and never place files from the
-/// cache: they inflate and verify every member, and fill entries that are missing.
-fn plan_cache<'a>(
-    cache: &'a WheelCache,
-    plan: &plan::Plan,
-    wheels: &[OpenedWheel],
-    target: &Target,
-    untrusted: bool,
-) -> write::CachePlan<'a> {
-    let looked_up: Vec<Option<([u8; 32], bool)>> = wheels
-        .par_iter()
-        .with_max_len(1)
-        .map(|w| cache.wheel_key(&w.path, !untrusted).ok())
-        .collect();
-    let alongside = cache.link_mode == winst_install::cache::LinkMode::Hardlink
-        && cache.same_filesystem(target.state_dir());
-    let (keys, uses) = looked_up
-        .into_iter()
-        .enumerate()
-        .map(|(w, found)| {
-            let Some((key, from_index)) = found else {
-                return (None, write::CacheUse::None);
-            };
-            let choice = CacheChoice {
-                key,
-                from_index,
-                untrusted,
-                alongside,
-            };
-            match cache_use(cache, plan, wheels, w, choice) {
-                Some((key, usage)) => (Some(key), usage),
-                None => (None, write::CacheUse::None),
-            }
-        })
-        .unzip();
-    write::CachePlan {
-        cache,
-        wheels: uses,
-        stale: wheels.iter().map(|_| Default::default()).collect(),
-        keys,
-        placed: Default::default(),
-    }
-}
-
-/// What [`cache_use`] decides from: the wheel's key, whether it came from the stat index, whether
-/// the install is untrusted, and whether a new entry is filled by hard links while writing.
-struct CacheChoice {
-    key: [u8; 32],
-    from_index: bool,
-    untrusted: bool,
-    alongside: bool,
-}
-
-/// How one wheel uses the cache, with its confirmed key; `None` when its key cannot be had.
-/// A key read from the stat index is confirmed from the wheel's bytes before anything is filled
-/// under it (the index may be stale or damaged).
-fn cache_use(
-    cache: &WheelCache,
-    plan: &plan::Plan,
-    wheels: &[OpenedWheel],
-    w: usize,
-    choice: CacheChoice,
-) -> Option<([u8; 32], write::CacheUse)> {
-    let CacheChoice {
-        mut key,
-        from_index,
-        untrusted,
-        alongside,
-    } = choice;
-    let wheel = &wheels[w];
-    if !untrusted && let Some(entry) = cache.lookup(&key, &wheel.file_name) {
-        return Some((key, write::CacheUse::Hit(entry)));
-    }
-    if from_index {
-        let (confirmed, _) = cache.wheel_key(&wheel.path, false).ok()?;
-        if confirmed != key {
-            key = confirmed;
-            if !untrusted && let Some(entry) = cache.lookup(&key, &wheel.file_name) {
-                return Some((key, write::CacheUse::Hit(entry)));
-            }
-        }
-    }
-    if cache.has_entry(&key) {
-        if untrusted {
-            // Untrusted installs never read the cache, and only fill what is missing.
-            return Some((key, write::CacheUse::None));
-        }
-        // This wheel's entry, damaged (no readable manifest): replace it.
-        cache.evict(&key);
-    }
-    let dirs = write::member_dirs(plan, wheels, w);
-    let usage = match cache.begin(&key, &wheel.file_name, &dirs) {
-        Some(staging) if alongside => write::CacheUse::LinkAlongside(staging),
-        Some(staging) => write::CacheUse::CopyAfter(staging),
-        None => write::CacheUse::None,
-    };
-    Some((key, usage))
 }
 
 /// What post-install plugins learn about each project: its files as RECORD will list them.

@@ -96,20 +96,20 @@ pub struct Stored {
     pub sha256: [u8; 32],
     pub executable: bool,
     /// The cached file's inode as it was when the entry was filled (see the module doc).
-    pub stamp: Stamp,
+    pub(crate) stamp: Stamp,
 }
 
 /// What a cached file's inode looked like when it was cached: permission bits and modification
 /// time in nanoseconds since the epoch. Compared with the file's `stat` before every placement.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Stamp {
+pub(crate) struct Stamp {
     pub mode: u32,
     pub mtime_ns: i64,
 }
 
 impl Stamp {
     /// The stamp of `name` (a path below `dir`, not followed if it is a symbolic link).
-    pub fn of_at(dir: &Dir, name: &str) -> io::Result<Stamp> {
+    pub(crate) fn of_at(dir: &Dir, name: &str) -> io::Result<Stamp> {
         let st = rustix::fs::statat(dir, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)?;
         Ok(Stamp::of_stat(&st))
     }
@@ -150,7 +150,7 @@ pub struct Entry {
 
 impl Entry {
     /// The directory holding the member paths.
-    pub fn files_dir(&self) -> &Dir {
+    pub(crate) fn files_dir(&self) -> &Dir {
         &self.files_dir
     }
 }
@@ -169,7 +169,7 @@ pub struct WheelCache {
 
 /// How a file was placed from the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Placed {
+pub(crate) enum Placed {
     Linked,
     Cloned,
     Copied,
@@ -204,13 +204,13 @@ impl WheelCache {
     }
 
     /// Whether `path` is on the cache's filesystem (hard links possible).
-    pub fn same_filesystem(&self, path: &Path) -> bool {
+    pub(crate) fn same_filesystem(&self, path: &Path) -> bool {
         std::fs::metadata(path).is_ok_and(|m| m.dev() == self.dev)
     }
 
     /// The sha256 of a wheel file, from the stat index when `trust_stat` and the file has not
     /// changed since it was last hashed. The flag says whether it came from the index.
-    pub fn wheel_key(&self, path: &Path, trust_stat: bool) -> io::Result<([u8; 32], bool)> {
+    pub(crate) fn wheel_key(&self, path: &Path, trust_stat: bool) -> io::Result<([u8; 32], bool)> {
         let mut file = std::fs::File::open(path)?;
         let meta = file.metadata()?;
         let stat = StatKey::of(&meta);
@@ -243,14 +243,14 @@ impl WheelCache {
     }
 
     /// Whether the cache has an entry (complete or damaged) under `key`.
-    pub fn has_entry(&self, key: &[u8; 32]) -> bool {
+    pub(crate) fn has_entry(&self, key: &[u8; 32]) -> bool {
         self.dir.exists(hex::encode(key))
     }
 
     /// The complete entry for a wheel, if there is one. `None` as well when the manifest cannot
     /// be read or parsed, or was filled from a wheel with another file name than `wheel` (an
     /// index or manifest that does not belong to this wheel).
-    pub fn lookup(&self, key: &[u8; 32], wheel: &str) -> Option<Entry> {
+    pub(crate) fn lookup(&self, key: &[u8; 32], wheel: &str) -> Option<Entry> {
         let name = hex::encode(key);
         let bytes = self.dir.read(format!("{name}/manifest.json")).ok()?;
         let manifest: Manifest = serde_json::from_slice(&bytes).ok()?;
@@ -269,7 +269,12 @@ impl WheelCache {
     }
 
     /// Starts building the entry for a wheel, with the directories its members need.
-    pub fn begin(&self, key: &[u8; 32], wheel: &str, dirs: &BTreeSet<String>) -> Option<Staging> {
+    pub(crate) fn begin(
+        &self,
+        key: &[u8; 32],
+        wheel: &str,
+        dirs: &BTreeSet<String>,
+    ) -> Option<Staging> {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let tmp = format!(
             ".tmp-{}-{n}-{}",
@@ -308,7 +313,7 @@ impl WheelCache {
     /// Errors, placing nothing, when the file's size, mode or modification time differ from
     /// `stored` (it was changed after it was cached; the error's kind is
     /// [`io::ErrorKind::InvalidData`]), or when it cannot be read.
-    pub fn place(
+    pub(crate) fn place(
         &self,
         src_dir: &Dir,
         src_name: &str,
@@ -344,7 +349,7 @@ impl WheelCache {
 
     /// Fills a staging entry after the install: each source file (an installed file) cloned or
     /// copied in, and stamped. Files that fail are left out of the entry.
-    pub fn fill(
+    pub(crate) fn fill(
         &self,
         staging: &Staging,
         files: &[(PathBuf, String, Stored)],
@@ -373,7 +378,7 @@ impl WheelCache {
     /// Removes the entry of a wheel (one whose files were found changed), so that the next
     /// install fills it anew. A process placing files from it at the same time falls back to
     /// the wheel for the files it has not placed yet.
-    pub fn evict(&self, key: &[u8; 32]) {
+    pub(crate) fn evict(&self, key: &[u8; 32]) {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let doomed = format!(".tmp-{}-{n}-evicted", std::process::id());
         if self
@@ -404,7 +409,7 @@ impl WheelCache {
 
     /// Completes an entry: writes its manifest and renames it into place. Another process that
     /// finished the same entry first wins; ours is discarded.
-    pub fn finish(&self, mut staging: Staging, files: Vec<(String, Stored)>) {
+    pub(crate) fn finish(&self, mut staging: Staging, files: Vec<(String, Stored)>) {
         let manifest = Manifest {
             wheel: staging.wheel.clone(),
             files: files.into_iter().collect(),
@@ -451,7 +456,7 @@ impl Drop for Staging {
 
 impl Staging {
     /// The directory the member paths go in.
-    pub fn files_dir(&self) -> &Dir {
+    pub(crate) fn files_dir(&self) -> &Dir {
         &self.files_dir
     }
 }
@@ -459,7 +464,12 @@ impl Staging {
 /// Hard-links `src_name` in `src_dir` to `dest_name` in `dest_dir`. Either name may be a relative
 /// path below its directory when that side is the cache (winst's own tree); the environment's
 /// side is always one component relative to a handle opened beneath its root.
-pub fn link_at(src_dir: &Dir, src_name: &str, dest_dir: &Dir, dest_name: &str) -> io::Result<()> {
+pub(crate) fn link_at(
+    src_dir: &Dir,
+    src_name: &str,
+    dest_dir: &Dir,
+    dest_name: &str,
+) -> io::Result<()> {
     rustix::fs::linkat(
         src_dir,
         src_name,
@@ -479,10 +489,10 @@ fn is_unsupported(e: &io::Error) -> bool {
 
 /// The few errno values the fallbacks look at (Linux).
 mod libc_errno {
-    pub const EPERM: i32 = 1;
-    pub const EXDEV: i32 = 18;
-    pub const EMLINK: i32 = 31;
-    pub const EOPNOTSUPP: i32 = 95;
+    pub(crate) const EPERM: i32 = 1;
+    pub(crate) const EXDEV: i32 = 18;
+    pub(crate) const EMLINK: i32 = 31;
+    pub(crate) const EOPNOTSUPP: i32 = 95;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -18,7 +18,7 @@ use winst_wheel::{OpenedWheel, dist_info};
 pub const INSTALLER: &str = "winst";
 
 /// A `file://` URL for an absolute path, percent-encoding what a URL path cannot hold.
-pub fn file_url(path: &std::path::Path) -> String {
+pub(crate) fn file_url(path: &std::path::Path) -> String {
     let mut url = String::from("file://");
     for b in path.as_os_str().as_encoded_bytes() {
         match b {

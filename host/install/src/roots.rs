@@ -25,7 +25,7 @@ pub(crate) fn create_file(dir: &Dir, rel: &str, executable: bool) -> io::Result<
 }
 
 /// Index of a root in [`Roots`].
-pub type RootId = usize;
+pub(crate) type RootId = usize;
 
 /// The set of directories an install may touch.
 #[derive(Default)]
@@ -39,7 +39,7 @@ pub use winst_python::paths::normalize;
 /// Whether the filesystem holding `dir` ignores case (as macOS's and Windows' usually do, and
 /// ext4 directories with casefolding): `dir` with the case of its last cased component swapped
 /// names the same directory.
-pub fn case_insensitive(dir: &Path) -> bool {
+pub(crate) fn case_insensitive(dir: &Path) -> bool {
     use std::os::unix::fs::MetadataExt as _;
     let Ok(meta) = std::fs::metadata(dir) else {
         return false;
@@ -150,7 +150,7 @@ impl Roots {
     }
 
     /// Opens the root if it exists; returns whether it does.
-    pub fn open_existing(&mut self, id: RootId) -> Result<bool> {
+    pub(crate) fn open_existing(&mut self, id: RootId) -> Result<bool> {
         if self.dirs[id].is_some() {
             return Ok(true);
         }
@@ -174,7 +174,7 @@ impl Roots {
 }
 
 /// Splits `a/b/c` into (`a/b`, `c`); a top-level name has the parent `""`.
-pub fn split_parent(rel: &str) -> (&str, &str) {
+pub(crate) fn split_parent(rel: &str) -> (&str, &str) {
     rel.rsplit_once('/').unwrap_or(("", rel))
 }
 
@@ -182,7 +182,7 @@ pub fn split_parent(rel: &str) -> (&str, &str) {
 /// per-file operations (link, rename) name only a final component relative to an open directory:
 /// no path is resolved twice and nothing can lead outside the root.
 #[derive(Default)]
-pub struct DirHandles {
+pub(crate) struct DirHandles {
     map: std::collections::HashMap<(RootId, String), Dir>,
 }
 

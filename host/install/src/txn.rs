@@ -27,12 +27,12 @@ use serde::{Deserialize, Serialize};
 use crate::roots::{DirHandles, RootId, Roots, split_parent};
 
 /// The journal's file name in the environment's data directory.
-pub const JOURNAL: &str = ".winst-journal";
+pub(crate) const JOURNAL: &str = ".winst-journal";
 
 /// Why a path was moved aside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum StashKind {
+pub(crate) enum StashKind {
     /// A file a new one replaces.
     Replaced,
     /// A file of a replaced or uninstalled version that goes away.
@@ -43,7 +43,7 @@ pub enum StashKind {
 
 /// A path moved aside to `stash` (a sibling name) until the transaction ends.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Stash {
+pub(crate) struct Stash {
     pub root: RootId,
     pub rel: String,
     pub stash: String,
@@ -52,7 +52,7 @@ pub struct Stash {
 
 /// A new file written under a temporary name.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Temp {
+pub(crate) struct Temp {
     pub root: RootId,
     pub tmp: String,
     pub dest: String,
@@ -175,7 +175,7 @@ pub struct CommitStats {
 }
 
 /// A transaction on one environment. Dropping it before [`Transaction::commit`] rolls back.
-pub struct Transaction {
+pub(crate) struct Transaction {
     pub roots: Roots,
     journal: Journal,
     state: State,
@@ -191,7 +191,7 @@ pub struct Transaction {
 impl Transaction {
     /// Starts a transaction: creates the journal in `state_dir`, which must be locked
     /// ([`crate::lock::EnvLock`]) and recovered ([`recover`]).
-    pub fn begin(state_dir: &Path, roots: Roots, command: &str) -> Result<Transaction> {
+    pub(crate) fn begin(state_dir: &Path, roots: Roots, command: &str) -> Result<Transaction> {
         let path = state_dir.join(JOURNAL);
         let file = std::fs::OpenOptions::new()
             .create_new(true)
@@ -239,7 +239,7 @@ impl Transaction {
     }
 
     /// Opens root `id`; with `create`, creates it and its missing parents (journaled first).
-    pub fn open_root(&mut self, id: RootId, create: bool) -> Result<()> {
+    pub(crate) fn open_root(&mut self, id: RootId, create: bool) -> Result<()> {
         if !create {
             return self.roots.open_existing(id).map(|_| ());
         }
@@ -257,7 +257,7 @@ impl Transaction {
     /// Creates directories (parents before children) that do not exist yet, journaled first.
     /// A directory whose parent this transaction created is missing without a look at the disk,
     /// and each is made relative to its parent's handle (kept for [`Transaction::take_handles`]).
-    pub fn create_dirs(&mut self, dirs: &[(RootId, String)]) -> Result<()> {
+    pub(crate) fn create_dirs(&mut self, dirs: &[(RootId, String)]) -> Result<()> {
         let mut missing: Vec<(RootId, String)> = Vec::new();
         let mut missing_set: HashSet<(RootId, &str)> = HashSet::new();
         for (root, rel) in dirs {
@@ -317,7 +317,7 @@ impl Transaction {
     }
 
     /// The directory handles opened so far (see [`Transaction::create_dirs`]).
-    pub fn take_handles(&mut self) -> DirHandles {
+    pub(crate) fn take_handles(&mut self) -> DirHandles {
         std::mem::take(&mut self.handles)
     }
 
@@ -327,7 +327,7 @@ impl Transaction {
     /// any temporary (the journal lists it first), so writing it in place saves one rename per
     /// file: on an install into a fresh environment, nearly every file. `last` files (RECORD)
     /// always get a temporary: a dist-info with a RECORD is a complete install.
-    pub fn temp_name(&mut self, root: RootId, dest: &str, last: bool) -> String {
+    pub(crate) fn temp_name(&mut self, root: RootId, dest: &str, last: bool) -> String {
         if self.in_new_dir(root, dest) && !last {
             return dest.to_string();
         }
@@ -340,7 +340,7 @@ impl Transaction {
 
     /// Announces temporaries before they are created; `sync` makes the announcement durable
     /// (once, before the bulk of the writes).
-    pub fn add_temps(&mut self, temps: Vec<Temp>, sync: bool) -> Result<()> {
+    pub(crate) fn add_temps(&mut self, temps: Vec<Temp>, sync: bool) -> Result<()> {
         self.journal.log(&[Entry::Temps {
             temps: temps.clone(),
         }])?;
@@ -353,7 +353,7 @@ impl Transaction {
 
     /// Withdraws announced temporaries that were not created (e.g. a file that did not
     /// compile): the commit will not look for them.
-    pub fn withdraw_temps(&mut self, tmps: Vec<(RootId, String)>) -> Result<()> {
+    pub(crate) fn withdraw_temps(&mut self, tmps: Vec<(RootId, String)>) -> Result<()> {
         if tmps.is_empty() {
             return Ok(());
         }
@@ -490,7 +490,7 @@ impl Transaction {
     }
 
     /// Undoes everything and deletes the journal.
-    pub fn rollback(&mut self) {
+    pub(crate) fn rollback(&mut self) {
         if self.done {
             return;
         }

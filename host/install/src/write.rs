@@ -20,6 +20,7 @@ use sha2::Digest as _;
 use zip::ZipArchive;
 
 use crate::cache::{Entry, Staging, Stamp, Stored, WheelCache, link_at};
+pub use crate::cache_use::plan_cache;
 use crate::plan::{FileOp, Plan, Removal, Source};
 use crate::roots::{DirHandles, RootId, Roots, create_file, split_parent};
 use crate::txn::{CommitStats, Temp, Transaction};
@@ -120,7 +121,7 @@ fn plain_member<'a>(wheel: &'a OpenedWheel, op: &FileOp) -> Option<(&'a str, u64
 }
 
 /// The parent directories of the plain members of one wheel's plan, for a new cache entry.
-pub fn member_dirs(plan: &Plan, wheels: &[OpenedWheel], w: usize) -> BTreeSet<String> {
+pub(crate) fn member_dirs(plan: &Plan, wheels: &[OpenedWheel], w: usize) -> BTreeSet<String> {
     plan.files
         .iter()
         .filter(|f| f.wheel == w)
@@ -672,7 +673,7 @@ impl Staged {
     }
 
     /// The transaction, for stages that add files of their own.
-    pub fn txn_mut(&mut self) -> &mut Transaction {
+    pub(crate) fn txn_mut(&mut self) -> &mut Transaction {
         &mut self.txn
     }
     /// Creates `rel` and its missing parents inside `root`, journaled for rollback.

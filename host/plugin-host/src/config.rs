@@ -63,7 +63,7 @@ impl Role {
     }
 
     /// Whether one plugin serves this role at a time (as opposed to a chain).
-    pub fn is_exclusive(self) -> bool {
+    pub(crate) fn is_exclusive(self) -> bool {
         matches!(self, Role::Scripts | Role::Editable)
     }
 }
@@ -132,8 +132,8 @@ impl PluginSpec {
 }
 
 /// The default plugins, built from `plugins/` and committed in `plugins/dist/`.
-pub const DEFAULT_SCRIPTS: &[u8] = include_bytes!("../../../plugins/dist/scripts.wasm");
-pub const DEFAULT_EDITABLE: &[u8] = include_bytes!("../../../plugins/dist/editable.wasm");
+pub(crate) const DEFAULT_SCRIPTS: &[u8] = include_bytes!("../../../plugins/dist/scripts.wasm");
+pub(crate) const DEFAULT_EDITABLE: &[u8] = include_bytes!("../../../plugins/dist/editable.wasm");
 
 /// The plugins in effect, in order.
 #[derive(Debug, Clone, Default)]
@@ -253,7 +253,7 @@ struct PluginEntry {
 
 /// Roles a component declares in its `winst-roles` custom section (written by the SDK's
 /// `register_plugin!`), e.g. `policy,post-install`.
-pub fn declared_roles(component: &[u8]) -> Option<Vec<Role>> {
+pub(crate) fn declared_roles(component: &[u8]) -> Option<Vec<Role>> {
     for payload in wasmparser::Parser::new(0).parse_all(component) {
         if let Ok(wasmparser::Payload::CustomSection(section)) = payload
             && section.name() == "winst-roles"
@@ -271,7 +271,7 @@ pub fn declared_roles(component: &[u8]) -> Option<Vec<Role>> {
 
 impl PluginConfig {
     /// Just the built-in defaults.
-    pub fn defaults() -> PluginConfig {
+    pub(crate) fn defaults() -> PluginConfig {
         let builtin = |name: &str, bytes: &'static [u8], role: Role| PluginSpec {
             name: name.to_string(),
             source: PluginSource::Builtin(bytes),

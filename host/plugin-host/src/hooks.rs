@@ -51,7 +51,7 @@ fn wit_entry(ep: &EntryPoint) -> wit::EntryPoint {
 }
 
 /// The `wheel` record a policy plugin receives.
-pub fn wit_wheel(id: usize, w: &OpenedWheel) -> wit::Wheel {
+pub(crate) fn wit_wheel(id: usize, w: &OpenedWheel) -> wit::Wheel {
     wit::Wheel {
         id: id as u32,
         filename: w.file_name.clone(),
@@ -193,7 +193,7 @@ pub struct EditableOverride {
 
 /// Whether a wheel is a PEP 660 editable wheel, by the conventions of the common backends
 /// (setuptools' `__editable__*`, scikit-build/pdm's `_editable_impl_*`, hatchling's `_<name>.pth`).
-pub fn is_editable(w: &OpenedWheel) -> bool {
+pub(crate) fn is_editable(w: &OpenedWheel) -> bool {
     let hatch = format!("_{}.pth", winst_wheel::name::escape(w.name()));
     w.archive.members.iter().any(|m| {
         !m.name.contains('/')

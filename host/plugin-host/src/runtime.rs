@@ -267,7 +267,7 @@ impl PluginHost {
     }
 
     /// Loads only the plugins serving one of `roles`.
-    pub fn load_roles(config: &PluginConfig, roles: &[Role]) -> Result<PluginHost> {
+    pub(crate) fn load_roles(config: &PluginConfig, roles: &[Role]) -> Result<PluginHost> {
         let start = std::time::Instant::now();
         let engine = engine()?;
         let mut linker = Linker::new(&engine);
@@ -443,7 +443,7 @@ impl PluginHost {
 
     /// Generates launchers for a wheel's entry points with the scripts plugin: one instance for
     /// all of them.
-    pub fn generate_scripts(
+    pub(crate) fn generate_scripts(
         &self,
         entries: &[wit::EntryPoint],
         target: &wit::Target,
@@ -527,7 +527,7 @@ impl PluginHost {
     }
 
     /// Lays out an editable wheel with the editable plugin.
-    pub fn editable_layout(
+    pub(crate) fn editable_layout(
         &self,
         wheel: &wit::EditableWheel,
         target: &wit::Target,

@@ -22,7 +22,7 @@ use crate::interpreter::{self, Interpreter};
 
 /// What `--python` asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PythonRequest {
+pub(crate) enum PythonRequest {
     /// A path to an interpreter or a virtual environment directory.
     Path(PathBuf),
     /// An executable name to look up on `PATH`, such as `python3.11`.
@@ -33,7 +33,7 @@ pub enum PythonRequest {
 
 /// `3`, `3.11`, `3.11.4`, optionally `cpython` first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct VersionRequest {
+pub(crate) struct VersionRequest {
     pub major: u32,
     pub minor: Option<u32>,
     pub patch: Option<u32>,
@@ -180,7 +180,7 @@ pub struct Inputs {
 
 impl Inputs {
     /// The process's environment variables and current directory.
-    pub fn from_process() -> Result<Inputs> {
+    pub(crate) fn from_process() -> Result<Inputs> {
         let var = |name: &str| {
             std::env::var_os(name)
                 .filter(|v| !v.is_empty())
@@ -218,7 +218,7 @@ impl Inputs {
 }
 
 /// The interpreter of an environment directory: `bin/python`, else `bin/python3`.
-pub fn env_python(dir: &Path) -> Option<PathBuf> {
+pub(crate) fn env_python(dir: &Path) -> Option<PathBuf> {
     ["python", "python3"]
         .iter()
         .map(|n| dir.join("bin").join(n))

@@ -133,12 +133,12 @@ pub struct Interpreter {
 
 impl Interpreter {
     /// Whether the interpreter runs in a virtual environment.
-    pub fn is_venv(&self) -> bool {
+    pub(crate) fn is_venv(&self) -> bool {
         self.prefix != self.base_prefix
     }
 
     /// `3.11`
-    pub fn major_minor(&self) -> String {
+    pub(crate) fn major_minor(&self) -> String {
         format!("{}.{}", self.version.0, self.version.1)
     }
 

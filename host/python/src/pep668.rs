@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use crate::target::{Layout, Target};
 
 /// The marker file's name, in the stdlib directory.
-pub const MARKER: &str = "EXTERNALLY-MANAGED";
+pub(crate) const MARKER: &str = "EXTERNALLY-MANAGED";
 
 /// Why the environment must not be changed: the marker file and the text to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,7 +87,7 @@ pub fn check(target: &Target, allowed: bool) -> Result<(), ExternallyManaged> {
 }
 
 /// Reads the marker in `stdlib`, if there is one.
-pub fn marker_in(stdlib: &Path, prefix: &Path) -> Option<ExternallyManaged> {
+pub(crate) fn marker_in(stdlib: &Path, prefix: &Path) -> Option<ExternallyManaged> {
     let marker = stdlib.join(MARKER);
     if !marker.is_file() {
         return None;
@@ -137,7 +137,7 @@ fn error_keys(lang: Option<&str>) -> Vec<String> {
 /// The error text from a marker's `[externally-managed]` section, read as Python's
 /// `configparser` reads it (keys case-insensitive, `=` or `:`, indented continuation lines,
 /// full-line `#`/`;` comments).
-pub fn error_text(ini: &str, lang: Option<&str>) -> Option<String> {
+pub(crate) fn error_text(ini: &str, lang: Option<&str>) -> Option<String> {
     let section = parse_section(ini, "externally-managed")?;
     error_keys(lang).iter().find_map(|key| {
         let key = key.to_lowercase();

@@ -9,7 +9,7 @@ use crate::interpreter::Interpreter;
 use crate::tags::SupportedTags;
 
 /// A Python tag in words: `cp312` → `CPython 3.12`, `py3` → `Python 3`, `pp310` → `PyPy 3.10`.
-pub fn python_tag(tag: &str) -> String {
+pub(crate) fn python_tag(tag: &str) -> String {
     let (name, digits) = [
         ("cp", "CPython"),
         ("pp", "PyPy"),
@@ -33,7 +33,7 @@ pub fn python_tag(tag: &str) -> String {
 }
 
 /// A platform tag in words, without the tag itself.
-pub fn platform_tag(tag: &str) -> String {
+pub(crate) fn platform_tag(tag: &str) -> String {
     if tag == "any" {
         return "any platform".to_string();
     }

@@ -25,12 +25,12 @@ impl SupportedTags {
     }
 
     /// Whether some supported tag has this Python tag and ABI (on any platform).
-    pub fn supports_python(&self, python: &str, abi: &str) -> bool {
+    pub(crate) fn supports_python(&self, python: &str, abi: &str) -> bool {
         self.set.iter().any(|(p, a, _)| p == python && a == abi)
     }
 
     /// Whether some supported tag has this platform.
-    pub fn supports_platform(&self, platform: &str) -> bool {
+    pub(crate) fn supports_platform(&self, platform: &str) -> bool {
         self.set.iter().any(|(_, _, p)| p == platform)
     }
 

@@ -46,7 +46,7 @@ pub struct Target {
 
 /// Finds the interpreter to install for (see [`crate::discover`] for the order), as an absolute
 /// path (links not resolved: a venv's `bin/python` must stay itself).
-pub fn find_python(requested: Option<&Path>, layout: &Layout) -> Result<Found> {
+pub(crate) fn find_python(requested: Option<&Path>, layout: &Layout) -> Result<Found> {
     let inputs = discover::Inputs::from_process()?;
     discover::find(
         requested.map(Path::as_os_str),

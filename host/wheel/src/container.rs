@@ -20,7 +20,7 @@ const ZIP64_LOCATOR_SIG: u32 = 0x0706_4b50;
 const DESCRIPTOR_SIG: u32 = 0x0807_4b50;
 
 /// A layout error: the member it is about, if any, and the rule broken.
-pub type LayoutError = (Option<String>, String);
+pub(crate) type LayoutError = (Option<String>, String);
 
 fn u16_at(b: &[u8], i: usize) -> u16 {
     u16::from_le_bytes([b[i], b[i + 1]])

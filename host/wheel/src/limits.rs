@@ -57,7 +57,7 @@ impl Default for UntrustedLimits {
 const RATIO_FLOOR: u64 = 1 << 20;
 
 /// `1.5 GiB`-style rendering of a byte count.
-pub fn human(bytes: u64) -> String {
+pub(crate) fn human(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = bytes as f64;
     let mut unit = 0;
@@ -106,11 +106,11 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 }
 
 /// A broken limit: the member it is about (if any) and the rule.
-pub type LimitError = (Option<String>, String);
+pub(crate) type LimitError = (Option<String>, String);
 
 impl UntrustedLimits {
     /// Checks the archive's declared sizes, counts and paths, before anything is read.
-    pub fn check_archive(&self, archive: &Archive) -> Result<(), LimitError> {
+    pub(crate) fn check_archive(&self, archive: &Archive) -> Result<(), LimitError> {
         let over = |what: &str, value: String, limit: String, flag: &str| {
             format!("{what} {value}, over the untrusted limit of {limit} (--{flag})")
         };
@@ -212,7 +212,11 @@ impl UntrustedLimits {
 
     /// The stricter rule on what the members are: no executable bits outside the scripts
     /// directory. (Where files land, `.pth` files among them, is checked by the plan.)
-    pub fn check_members(&self, archive: &Archive, data_dir: &str) -> Result<(), LimitError> {
+    pub(crate) fn check_members(
+        &self,
+        archive: &Archive,
+        data_dir: &str,
+    ) -> Result<(), LimitError> {
         let scripts = format!("{data_dir}/scripts/");
         for m in archive.members.iter().filter(|m| !m.is_dir) {
             if !self.allow_executable && m.executable && !m.name.starts_with(&scripts) {

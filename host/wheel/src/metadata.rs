@@ -11,7 +11,7 @@ pub struct Headers {
 }
 
 /// The largest header block winst reads (the body, a long description, is not limited).
-pub const MAX_HEADER_BYTES: usize = 1 << 20;
+pub(crate) const MAX_HEADER_BYTES: usize = 1 << 20;
 
 impl Headers {
     /// Parses the header block. Errors name the line and what is wrong with it.

@@ -154,7 +154,7 @@ pub struct PlanOptions<'a> {
 }
 
 /// Relative path from directory `from` to `to` (both absolute and normalized), `/`-separated.
-pub fn relative_path(from: &Path, to: &Path) -> String {
+pub(crate) fn relative_path(from: &Path, to: &Path) -> String {
     let f: Vec<Component> = from.components().collect();
     let t: Vec<Component> = to.components().collect();
     let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();
