@@ -29,7 +29,7 @@ use sha2::Digest as _;
 
 use crate::dist_info::StagedExtra;
 use crate::plan::Plan;
-use crate::roots::{DirHandles, RootId, split_parent};
+use crate::roots::{DirHandles, RootId, Roots, split_parent};
 use crate::txn::Temp;
 use crate::write::{Staged, Written};
 
@@ -144,17 +144,70 @@ pub fn compile(
     progress: &crate::progress::Progress,
 ) -> Result<(Vec<StagedExtra>, Vec<String>, CompileStats)> {
     let python = interpreter.executable.as_path();
-    let cache_tag = interpreter.cache_tag.as_deref();
     let magic_hex = interpreter.magic.as_str();
-    let mut warnings = Vec::new();
-    let (Some(tag), Some(magic)) = (cache_tag, magic_bytes(magic_hex)) else {
-        warnings.push(format!(
+    let (Some(tag), Some(magic)) = (interpreter.cache_tag.as_deref(), magic_bytes(magic_hex))
+    else {
+        let warning = format!(
             "not compiling bytecode: {} has no bytecode cache tag",
             python.display()
-        ));
-        return Ok((Vec::new(), warnings, CompileStats::default()));
+        );
+        return Ok((Vec::new(), vec![warning], CompileStats::default()));
     };
-    let mut jobs_list: Vec<Job> = Vec::new();
+    let mut jobs_list = collect_jobs(plan, staged, tag);
+    if jobs_list.is_empty() {
+        return Ok((Vec::new(), Vec::new(), CompileStats::default()));
+    }
+    stage_pycs(staged, &mut jobs_list)?;
+    let cache_dir = cache.map(|c| cache_dir(c, magic_hex));
+    if let Some(dir) = &cache_dir {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let writer = PycWriter::open(staged.roots(), &jobs_list, magic)?;
+
+    progress.start_compiling(jobs_list.len());
+    // From the bytecode cache, in parallel.
+    let mut results: Vec<Option<Result<Written>>> = jobs_list
+        .par_iter()
+        .with_max_len(1)
+        .map(|job| {
+            let file = std::fs::read(cache_dir.as_ref()?.join(hex::encode(job.sha256))).ok()?;
+            Some(writer.write(job, cached_body(&job.sha256, &file)?))
+        })
+        .collect();
+    let mut misses: Vec<usize> = (0..jobs_list.len())
+        .filter(|&i| results[i].is_none())
+        .collect();
+    progress.compiled(jobs_list.len() - misses.len());
+    let mut stats = CompileStats {
+        from_cache: results.iter().filter(|r| matches!(r, Some(Ok(_)))).count(),
+        ..CompileStats::default()
+    };
+
+    // The rest by interpreter workers, largest first.
+    misses.sort_by_key(|&i| std::cmp::Reverse(jobs_list[i].size));
+    let pool = WorkerPool {
+        python,
+        jobs: &jobs_list,
+        writer: &writer,
+        cache_dir: cache_dir.as_deref(),
+        progress,
+    };
+    let compiled = pool.run(&misses, jobs);
+    stats.workers = compiled.workers;
+    for (i, r) in compiled.outs {
+        results[i] = Some(r);
+    }
+    crate::signals::check()?;
+
+    let (extras, warnings, withdrawn) = gather(&jobs_list, results, compiled.failures)?;
+    stats.compiled = extras.len();
+    staged.txn_mut().withdraw_temps(withdrawn)?;
+    Ok((extras, warnings, stats))
+}
+
+/// The `.py` files the install writes (not shadowed), with their `.pyc` paths.
+fn collect_jobs(plan: &Plan, staged: &Staged, tag: &str) -> Vec<Job> {
+    let mut jobs = Vec::new();
     for (i, op) in plan.files.iter().enumerate() {
         if op.shadowed {
             continue;
@@ -167,7 +220,7 @@ pub fn compile(
             continue;
         };
         let written = &staged.written[i];
-        jobs_list.push(Job {
+        jobs.push(Job {
             wheel: op.wheel,
             root: op.root,
             source_tmp: tmp.clone(),
@@ -179,20 +232,21 @@ pub fn compile(
             pyc_tmp: String::new(),
         });
     }
-    if jobs_list.is_empty() {
-        return Ok((Vec::new(), warnings, CompileStats::default()));
-    }
+    jobs
+}
 
-    // `__pycache__` directories, then every .pyc's temporary, journaled before anything is made.
-    let mut dirs: Vec<(RootId, String)> = jobs_list
+/// Creates the `__pycache__` directories and names every `.pyc`'s temporary, journaled before
+/// anything is made.
+fn stage_pycs(staged: &mut Staged, jobs: &mut [Job]) -> Result<()> {
+    let mut dirs: Vec<(RootId, String)> = jobs
         .iter()
         .filter_map(|j| j.pyc.rsplit_once('/').map(|(d, _)| (j.root, d.to_string())))
         .collect();
     dirs.sort();
     dirs.dedup();
     staged.txn_mut().create_dirs(&dirs)?;
-    let mut temps = Vec::with_capacity(jobs_list.len());
-    for j in &mut jobs_list {
+    let mut temps = Vec::with_capacity(jobs.len());
+    for j in jobs.iter_mut() {
         j.pyc_tmp = staged.txn_mut().temp_name(j.root, &j.pyc, false);
         temps.push(Temp {
             root: j.root,
@@ -201,31 +255,56 @@ pub fn compile(
             last: false,
         });
     }
-    staged.txn_mut().add_temps(temps, false)?;
+    staged.txn_mut().add_temps(temps, false)
+}
 
-    let cache_dir = cache.map(|c| cache_dir(c, magic_hex));
-    if let Some(dir) = &cache_dir {
-        let _ = std::fs::create_dir_all(dir);
+/// Writes `.pyc` files through handles on each source's and each `__pycache__` directory,
+/// opened once.
+struct PycWriter<'a> {
+    roots: &'a Roots,
+    handles: DirHandles,
+    magic: [u8; 4],
+}
+
+impl<'a> PycWriter<'a> {
+    fn open(roots: &'a Roots, jobs: &[Job], magic: [u8; 4]) -> Result<PycWriter<'a>> {
+        let mut handles = DirHandles::default();
+        for j in jobs {
+            handles.open(roots, j.root, split_parent(&j.source_tmp).0)?;
+            handles.open(roots, j.root, split_parent(&j.pyc_tmp).0)?;
+        }
+        Ok(PycWriter {
+            roots,
+            handles,
+            magic,
+        })
     }
-    let roots = staged.roots();
-    // Each source's and each `__pycache__` directory opened once.
-    let mut handles = DirHandles::default();
-    for j in &jobs_list {
-        handles.open(roots, j.root, split_parent(&j.source_tmp).0)?;
-        handles.open(roots, j.root, split_parent(&j.pyc_tmp).0)?;
-    }
-    let handles = &handles;
-    let in_dir = |root: RootId, rel: &'_ str| -> Result<(&cap_std::fs::Dir, String)> {
+
+    /// The directory handle of `rel`'s parent, and `rel`'s last component.
+    fn in_dir(&self, root: RootId, rel: &str) -> Result<(&cap_std::fs::Dir, String)> {
         let (parent, name) = split_parent(rel);
-        let dir = handles.get(root, parent).with_context(|| {
-            format!("{} was not opened", roots.absolute(root, parent).display())
+        let dir = self.handles.get(root, parent).with_context(|| {
+            format!(
+                "{} was not opened",
+                self.roots.absolute(root, parent).display()
+            )
         })?;
         Ok((dir, name.to_string()))
-    };
+    }
 
-    // Writes one .pyc: header for this source file, then the body.
-    let write_pyc = |job: &Job, body: &[u8]| -> Result<Written> {
-        let (src_dir, src_name) = in_dir(job.root, &job.source_tmp)?;
+    /// The source of a job, as it stands under its temporary name.
+    fn read_source(&self, job: &Job, buf: &mut Vec<u8>) -> Result<()> {
+        let (dir, name) = self.in_dir(job.root, &job.source_tmp)?;
+        dir.open(&name)
+            .and_then(|mut f| f.read_to_end(buf))
+            .map(|_| ())
+            .with_context(|| format!("cannot read {}", job.dest.display()))
+    }
+
+    /// Writes one `.pyc`: a header for this source file (magic, flags 0, its modification time
+    /// and size), then the body.
+    fn write(&self, job: &Job, body: &[u8]) -> Result<Written> {
+        let (src_dir, src_name) = self.in_dir(job.root, &job.source_tmp)?;
         let meta = src_dir
             .metadata(&src_name)
             .with_context(|| format!("cannot read {}", job.dest.display()))?;
@@ -235,122 +314,135 @@ pub fn compile(
             .and_then(|t| t.into_std().duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_secs());
         let mut pyc = Vec::with_capacity(16 + body.len());
-        pyc.extend_from_slice(&magic);
+        pyc.extend_from_slice(&self.magic);
         pyc.extend_from_slice(&0u32.to_le_bytes());
         pyc.extend_from_slice(&(mtime as u32).to_le_bytes());
         pyc.extend_from_slice(&(job.size as u32).to_le_bytes());
         pyc.extend_from_slice(body);
+        let shown = || self.roots.absolute(job.root, &job.pyc);
         let mut options = cap_std::fs::OpenOptions::new();
         options.write(true).create_new(true);
-        let (pyc_dir, pyc_name) = in_dir(job.root, &job.pyc_tmp)?;
-        let mut f = pyc_dir.open_with(&pyc_name, &options).with_context(|| {
-            format!(
-                "cannot create {}",
-                roots.absolute(job.root, &job.pyc).display()
-            )
-        })?;
-        f.write_all(&pyc).with_context(|| {
-            format!(
-                "cannot write {}",
-                roots.absolute(job.root, &job.pyc).display()
-            )
-        })?;
+        let (pyc_dir, pyc_name) = self.in_dir(job.root, &job.pyc_tmp)?;
+        let mut f = pyc_dir
+            .open_with(&pyc_name, &options)
+            .with_context(|| format!("cannot create {}", shown().display()))?;
+        f.write_all(&pyc)
+            .with_context(|| format!("cannot write {}", shown().display()))?;
         Ok(Written {
             sha256: sha2::Sha256::digest(&pyc).into(),
             size: pyc.len() as u64,
         })
-    };
+    }
+}
 
-    progress.start_compiling(jobs_list.len());
-    // From the bytecode cache, in parallel.
-    let cached: Vec<Option<Result<Written>>> = jobs_list
-        .par_iter()
-        .with_max_len(1)
-        .map(|job| {
-            let dir = cache_dir.as_ref()?;
-            let file = std::fs::read(dir.join(hex::encode(job.sha256))).ok()?;
-            Some(write_pyc(job, cached_body(&job.sha256, &file)?))
-        })
-        .collect();
-    let mut results: Vec<Option<Result<Written>>> = cached;
-    let mut misses: Vec<usize> = (0..jobs_list.len())
-        .filter(|&i| results[i].is_none())
-        .collect();
-    progress.compiled(jobs_list.len() - misses.len());
-    let mut stats = CompileStats {
-        from_cache: results.iter().filter(|r| matches!(r, Some(Ok(_)))).count(),
-        ..CompileStats::default()
-    };
+/// The interpreter workers' share of the jobs.
+struct WorkerPool<'a> {
+    python: &'a Path,
+    jobs: &'a [Job],
+    writer: &'a PycWriter<'a>,
+    cache_dir: Option<&'a Path>,
+    progress: &'a crate::progress::Progress,
+}
 
-    // The rest by interpreter workers, largest first.
-    misses.sort_by_key(|&i| std::cmp::Reverse(jobs_list[i].size));
-    let failures: Mutex<Vec<(usize, String)>> = Mutex::new(Vec::new());
-    if !misses.is_empty() {
-        let n = jobs.max(1).min(misses.len());
+/// What the workers did: `.pyc` files written (or the error writing one), sources that did not
+/// compile (with the reason), and how many workers started.
+#[derive(Default)]
+struct Compiled {
+    outs: Vec<(usize, Result<Written>)>,
+    failures: Vec<(usize, String)>,
+    workers: usize,
+}
+
+impl WorkerPool<'_> {
+    /// Compiles the jobs at `misses` (in that order) with up to `n` persistent interpreters,
+    /// each taking the next job when it is free; compiled bodies are written and cached.
+    fn run(&self, misses: &[usize], n: usize) -> Compiled {
+        if misses.is_empty() {
+            return Compiled::default();
+        }
+        let n = n.max(1).min(misses.len());
         let next = AtomicUsize::new(0);
-        let outs: Mutex<Vec<(usize, Result<Written>)>> = Mutex::new(Vec::new());
+        let outs = Mutex::new(Vec::new());
+        let failures = Mutex::new(Vec::new());
         let started = AtomicUsize::new(0);
         std::thread::scope(|scope| {
             for _ in 0..n {
                 scope.spawn(|| {
-                    let mut worker = match PyWorker::start(python) {
-                        Ok(w) => w,
-                        Err(_) => return,
+                    let Ok(mut worker) = PyWorker::start(self.python) else {
+                        return;
                     };
                     started.fetch_add(1, Ordering::Relaxed);
-                    let mut buf = Vec::new();
-                    loop {
-                        if crate::signals::interrupted() {
-                            break;
-                        }
-                        let k = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(&i) = misses.get(k) else { break };
-                        let job = &jobs_list[i];
-                        buf.clear();
-                        let read = in_dir(job.root, &job.source_tmp).and_then(|(d, name)| {
-                            d.open(&name)
-                                .and_then(|mut f| f.read_to_end(&mut buf))
-                                .map_err(anyhow::Error::from)
-                        });
-                        if let Err(e) = read {
-                            let e = e.context(format!("cannot read {}", job.dest.display()));
-                            lock(&outs).push((i, Err(e)));
-                            continue;
-                        }
-                        let compiled = worker.compile(&job.dest, &buf);
-                        progress.compiled(1);
-                        match compiled {
-                            Ok(Ok(body)) => {
-                                let w = write_pyc(job, &body);
-                                if w.is_ok()
-                                    && let Some(dir) = &cache_dir
-                                {
-                                    store(dir, &job.sha256, &body);
-                                }
-                                lock(&outs).push((i, w));
-                            }
-                            Ok(Err(message)) => lock(&failures).push((i, message)),
-                            Err(e) => {
-                                lock(&failures)
-                                    .push((i, format!("the interpreter worker failed: {e}")));
-                                break;
-                            }
-                        }
-                    }
+                    self.work(&mut worker, misses, &next, &outs, &failures);
                     worker.finish();
                 });
             }
         });
-        stats.workers = started.load(Ordering::Relaxed);
-        for (i, r) in outs.into_inner().unwrap_or_default() {
-            results[i] = Some(r);
+        Compiled {
+            outs: outs.into_inner().unwrap_or_default(),
+            failures: failures.into_inner().unwrap_or_default(),
+            workers: started.load(Ordering::Relaxed),
         }
     }
-    crate::signals::check()?;
 
+    /// One worker's loop: takes the next job until none is left, Ctrl-C, or the interpreter
+    /// fails.
+    fn work(
+        &self,
+        worker: &mut PyWorker,
+        misses: &[usize],
+        next: &AtomicUsize,
+        outs: &Mutex<Vec<(usize, Result<Written>)>>,
+        failures: &Mutex<Vec<(usize, String)>>,
+    ) {
+        let mut buf = Vec::new();
+        while !crate::signals::interrupted() {
+            let Some(&i) = misses.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                break;
+            };
+            let job = &self.jobs[i];
+            buf.clear();
+            if let Err(e) = self.writer.read_source(job, &mut buf) {
+                lock(outs).push((i, Err(e)));
+                continue;
+            }
+            let compiled = worker.compile(&job.dest, &buf);
+            self.progress.compiled(1);
+            match compiled {
+                Ok(Ok(body)) => {
+                    let w = self.writer.write(job, &body);
+                    if w.is_ok()
+                        && let Some(dir) = self.cache_dir
+                    {
+                        store(dir, &job.sha256, &body);
+                    }
+                    lock(outs).push((i, w));
+                }
+                Ok(Err(message)) => lock(failures).push((i, message)),
+                Err(e) => {
+                    lock(failures).push((i, format!("the interpreter worker failed: {e}")));
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// What compilation leaves: RECORD rows of the `.pyc` files written, warnings, and the
+/// temporaries of `.pyc` files that were never written (to withdraw from the transaction).
+type Gathered = (Vec<StagedExtra>, Vec<String>, Vec<(RootId, String)>);
+
+/// Turns the results into RECORD rows, warnings (sources that did not compile, or that no
+/// worker took), and the temporaries of `.pyc` files that were never written. The first error
+/// writing a `.pyc` fails the install.
+fn gather(
+    jobs: &[Job],
+    results: Vec<Option<Result<Written>>>,
+    mut failures: Vec<(usize, String)>,
+) -> Result<Gathered> {
     let mut withdrawn = Vec::new();
     let mut extras = Vec::new();
-    for (i, (job, result)) in jobs_list.iter().zip(results).enumerate() {
+    let mut warnings = Vec::new();
+    for (i, (job, result)) in jobs.iter().zip(results).enumerate() {
         match result {
             Some(Ok(written)) => extras.push(StagedExtra {
                 wheel: job.wheel,
@@ -360,11 +452,7 @@ pub fn compile(
             Some(Err(e)) => return Err(e),
             None => {
                 withdrawn.push((job.root, job.pyc_tmp.clone()));
-                if !failures
-                    .lock()
-                    .map(|f| f.iter().any(|(k, _)| *k == i))
-                    .unwrap_or(true)
-                {
+                if !failures.iter().any(|(k, _)| *k == i) {
                     warnings.push(format!(
                         "{} was not compiled: no interpreter worker could take it",
                         job.dest.display()
@@ -373,17 +461,14 @@ pub fn compile(
             }
         }
     }
-    let mut failures = failures.into_inner().unwrap_or_default();
     failures.sort();
     for (i, message) in failures {
         warnings.push(format!(
             "cannot compile {}: {message}",
-            jobs_list[i].dest.display()
+            jobs[i].dest.display()
         ));
     }
-    stats.compiled = extras.len();
-    staged.txn_mut().withdraw_temps(withdrawn)?;
-    Ok((extras, warnings, stats))
+    Ok((extras, warnings, withdrawn))
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
