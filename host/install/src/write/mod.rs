@@ -11,24 +11,27 @@
 use std::collections::BTreeSet;
 use std::io::{self, Read, Write};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, anyhow};
-use cap_std::fs::Dir;
 use rayon::prelude::*;
 use sha2::Digest as _;
 use zip::ZipArchive;
 
-use crate::cache::{Entry, Staging, Stamp, Stored, WheelCache, link_at};
+mod cached;
+
+use crate::cache::Stored;
 pub use crate::cache_use::plan_cache;
 use crate::plan::{FileOp, Plan, Removal, Source};
-use crate::roots::{DirHandles, RootId, Roots, create_file, split_parent};
+use crate::roots::{RootId, Roots, create_file};
 use crate::txn::{CommitStats, Temp, Transaction};
+pub(crate) use cached::member_dirs;
+pub use cached::{CacheFill, CachePlan, CacheUse, finish_cache};
+use cached::{CacheHandles, plain_member, write_cached};
 use winst_python::scripts::fix_shebang_bytes;
 use winst_wheel::OpenedWheel;
 use winst_wheel::archive::PosReader;
 use winst_wheel::error::WheelError;
-use winst_wheel::record::Algorithm;
 use winst_wheel::record::{Hasher, RecordHash, format_sha256};
 
 const BUF_SIZE: usize = 256 << 10;
@@ -57,94 +60,23 @@ pub struct Staged {
     pub temps: Vec<Option<String>>,
 }
 
-/// How the write stage uses the wheel cache for one wheel.
-pub enum CacheUse {
-    /// No cache, or nothing to do with it.
-    None,
-    /// The wheel's files are cached: place them by the link mode.
-    Hit(Entry),
-    /// Not cached; the cache is on the environment's filesystem: hard-link each file into the new
-    /// entry as it is written.
-    LinkAlongside(Staging),
-    /// Not cached; copy (or clone) the installed files into the new entry after the commit.
-    CopyAfter(Staging),
-}
-
-/// The cache and, per wheel, how to use it; `keys` are the wheels' sha256 when already known.
-pub struct CachePlan<'a> {
-    pub cache: &'a WheelCache,
-    pub wheels: Vec<CacheUse>,
-    pub keys: Vec<Option<[u8; 32]>>,
-    /// Files placed from the cache so far.
-    pub placed: AtomicUsize,
-    /// Per wheel: a cached file of its entry failed the checks (see [`crate::cache`]).
-    pub stale: Vec<AtomicBool>,
-}
-
-/// A cache entry to complete after the commit.
-pub struct CacheFill {
-    staging: Staging,
-    /// Files already linked in (member, stored).
-    linked: Vec<(String, Stored)>,
-    /// Files to copy in: (installed path, member, stored).
-    to_copy: Vec<(std::path::PathBuf, String, Stored)>,
-}
-
-/// Completes the cache entries of a committed install and removes those found damaged. Failures
-/// only leave entries out.
-pub fn finish_cache(cache: &WheelCache, fills: Vec<CacheFill>, evict: &[[u8; 32]]) {
-    for key in evict {
-        cache.evict(key);
-    }
-    for mut fill in fills {
-        let copied = cache.fill(&fill.staging, &fill.to_copy);
-        fill.linked.extend(copied);
-        cache.finish(fill.staging, fill.linked);
-    }
-}
-
-/// A plain member (no rewriting) that the cache can hold: (member name, declared size).
-fn plain_member<'a>(wheel: &'a OpenedWheel, op: &FileOp) -> Option<(&'a str, u64)> {
-    match op.source {
-        Source::Member {
-            index,
-            size,
-            fix_shebang: false,
-            ..
-        } => wheel
-            .archive
-            .members
-            .get(index)
-            .map(|m| (m.name.as_str(), size)),
-        _ => None,
-    }
-}
-
-/// The parent directories of the plain members of one wheel's plan, for a new cache entry.
-pub(crate) fn member_dirs(plan: &Plan, wheels: &[OpenedWheel], w: usize) -> BTreeSet<String> {
-    plan.files
-        .iter()
-        .filter(|f| f.wheel == w)
-        .filter_map(|f| plain_member(&wheels[w], f))
-        .filter_map(|(m, _)| m.rsplit_once('/').map(|(d, _)| d.to_string()))
-        .collect()
-}
-
 /// Per-worker state: one archive reader per wheel, and a buffer.
 struct Worker {
     readers: Vec<Option<ZipArchive<PosReader>>>,
     buf: Vec<u8>,
 }
 
-/// Writes every planned file under a temporary name. On error, everything written is removed.
-pub fn write(
-    plan: &mut Plan,
-    wheels: &[OpenedWheel],
-    python: &Path,
-    state_dir: &Path,
-    cache: Option<CachePlan>,
-    progress: &crate::progress::Progress,
-) -> Result<Staged> {
+/// One task of the write stage's pool.
+enum Job {
+    /// Write the plan's file at this index.
+    File(usize),
+    /// Hash this wheel file (for `direct_url.json`), when its sha256 is not known yet.
+    HashWheel(usize),
+}
+
+/// Starts the transaction: the roots opened (created where needed), the planned directories
+/// made, and a journaled temporary name for every file that is written (`None` when shadowed).
+fn begin(plan: &mut Plan, state_dir: &Path) -> Result<(Transaction, Vec<Option<String>>)> {
     let mut txn = Transaction::begin(state_dir, std::mem::take(&mut plan.roots), "winst install")?;
     let used: BTreeSet<RootId> = plan
         .files
@@ -181,30 +113,53 @@ pub fn write(
             .collect(),
         true,
     )?;
-    let made = txn.take_handles();
-    let roots = &txn.roots;
-    let handles = match &cache {
-        Some(c) => CacheHandles::open(c, roots, files, &temps, wheels, made),
-        None => CacheHandles { env: made },
-    };
+    Ok((txn, temps))
+}
+
+/// The write stage's jobs: files largest first, and the wheels whose sha256 is not `known`
+/// interleaved early, largest first (hashing a wheel is as much work as inflating it).
+fn schedule(
+    files: &[FileOp],
+    wheels: &[OpenedWheel],
+    known: &dyn Fn(usize) -> Option<[u8; 32]>,
+) -> Vec<Job> {
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(files[i].size_hint()));
 
-    enum Job {
-        File(usize),
-        HashWheel(usize),
-    }
     let mut jobs: Vec<Job> = order.into_iter().map(Job::File).collect();
     // Hashing a wheel is as much work as inflating it: schedule the big ones early.
     let mut by_size: Vec<usize> = (0..wheels.len()).collect();
     by_size.sort_by_key(|&w| std::cmp::Reverse(wheels[w].archive.file_size));
-    let known = |w: usize| cache.as_ref().and_then(|c| c.keys[w]);
     by_size.retain(|&w| known(w).is_none());
     for (k, w) in by_size.into_iter().enumerate() {
         jobs.insert((k * 2).min(jobs.len()), Job::HashWheel(w));
     }
 
+    jobs
+}
+
+/// Writes every planned file under a temporary name. On error, everything written is removed.
+pub fn write(
+    plan: &mut Plan,
+    wheels: &[OpenedWheel],
+    python: &Path,
+    state_dir: &Path,
+    cache: Option<CachePlan>,
+    progress: &crate::progress::Progress,
+) -> Result<Staged> {
+    let (mut txn, temps) = begin(plan, state_dir)?;
+    let files = &plan.files;
+    let made = txn.take_handles();
+    let roots = &txn.roots;
+    let handles = match &cache {
+        Some(c) => CacheHandles::open(c, roots, files, &temps, wheels, made),
+        None => CacheHandles::uncached(made),
+    };
+    let known = |w: usize| cache.as_ref().and_then(|c| c.keys[w]);
+    let jobs = schedule(files, wheels, &known);
+
     let failed = AtomicBool::new(false);
+    /// What one job did.
     enum Out {
         /// A file written; with the cache entry it was linked into, if any.
         File(usize, Result<(Written, Option<Stored>)>),
@@ -277,54 +232,10 @@ pub fn write(
     let from_cache = cache
         .as_ref()
         .map_or(0, |c| c.placed.load(Ordering::Relaxed));
-    let mut cache_fill = Vec::new();
-    let mut cache_evict = Vec::new();
-    if let Some(c) = cache {
-        cache_evict = (c.stale.iter().zip(&c.keys))
-            .filter(|(stale, _)| stale.load(Ordering::Relaxed))
-            .filter_map(|(_, key)| *key)
-            .collect();
-        for (w, usage) in c.wheels.into_iter().enumerate() {
-            match usage {
-                CacheUse::LinkAlongside(staging) if errors.is_empty() => {
-                    cache_fill.push(CacheFill {
-                        staging,
-                        linked: std::mem::take(&mut linked[w]),
-                        to_copy: Vec::new(),
-                    });
-                }
-                CacheUse::CopyAfter(staging) if errors.is_empty() => {
-                    let to_copy = files
-                        .iter()
-                        .zip(&written)
-                        .filter(|(op, _)| op.wheel == w && !op.shadowed)
-                        .filter_map(|(op, wr)| {
-                            let (member, _) = plain_member(&wheels[w], op)?;
-                            let wr = wr.as_ref()?;
-                            Some((
-                                roots.absolute(op.root, &op.rel),
-                                member.to_string(),
-                                Stored {
-                                    size: wr.size,
-                                    sha256: wr.sha256,
-                                    executable: op.executable,
-                                    stamp: Default::default(),
-                                },
-                            ))
-                        })
-                        .collect();
-                    cache_fill.push(CacheFill {
-                        staging,
-                        linked: Vec::new(),
-                        to_copy,
-                    });
-                }
-                // Unfinished entries are removed when dropped.
-                CacheUse::LinkAlongside(_) | CacheUse::CopyAfter(_) => {}
-                CacheUse::None | CacheUse::Hit(_) => {}
-            }
-        }
-    }
+    let (cache_fill, cache_evict) = match cache {
+        Some(c) => c.settle(errors.is_empty(), linked, files, &written, wheels, roots),
+        None => (Vec::new(), Vec::new()),
+    };
     let mut staged = Staged {
         txn,
         written: Vec::new(),
@@ -382,181 +293,6 @@ fn fill(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(n)
-}
-
-/// Directory handles for the files the cache places or takes, opened once per environment
-/// directory before the parallel phase (those `create_dirs` made are reused). The cache side
-/// needs none: a member is named by its path inside the entry's directory, which winst wrote.
-struct CacheHandles {
-    env: DirHandles,
-}
-
-impl CacheHandles {
-    fn open(
-        plan: &CachePlan,
-        roots: &Roots,
-        files: &[FileOp],
-        temps: &[Option<String>],
-        wheels: &[OpenedWheel],
-        env: DirHandles,
-    ) -> CacheHandles {
-        let mut h = CacheHandles { env };
-        for (op, tmp) in files.iter().zip(temps) {
-            let (Some(tmp), Some(_)) = (tmp, plain_member(&wheels[op.wheel], op)) else {
-                continue;
-            };
-            if matches!(
-                plan.wheels[op.wheel],
-                CacheUse::Hit(_) | CacheUse::LinkAlongside(_)
-            ) {
-                let _ = h.env.open(roots, op.root, split_parent(tmp).0);
-            }
-        }
-        h
-    }
-
-    /// (environment directory, temporary's name, the cache entry's directory, member's path).
-    fn for_op<'a>(
-        &'a self,
-        plan: &'a CachePlan,
-        op: &FileOp,
-        tmp: &'a str,
-        member: &'a str,
-    ) -> Option<(&'a Dir, &'a str, &'a Dir, &'a str)> {
-        let (env_parent, tmp_name) = split_parent(tmp);
-        let cache_dir = match &plan.wheels[op.wheel] {
-            CacheUse::Hit(entry) => entry.files_dir(),
-            CacheUse::LinkAlongside(staging) => staging.files_dir(),
-            _ => return None,
-        };
-        Some((
-            self.env.get(op.root, env_parent)?,
-            tmp_name,
-            cache_dir,
-            member,
-        ))
-    }
-}
-
-/// Writes a plain member with the cache: placed from the cache entry when the wheel is cached
-/// (inflated from the archive if that fails), else written and, when the cache is being filled
-/// alongside, linked into the new entry.
-#[allow(clippy::too_many_arguments)]
-fn write_cached(
-    worker: &mut Worker,
-    roots: &Roots,
-    cache: &CachePlan,
-    handles: &CacheHandles,
-    wheel: &OpenedWheel,
-    op: &FileOp,
-    member: &str,
-    size: u64,
-    tmp: Option<&str>,
-    python: &Path,
-) -> Result<(Written, Option<Stored>)> {
-    match &cache.wheels[op.wheel] {
-        CacheUse::Hit(entry) => {
-            if let Some(written) = place_cached(cache, handles, entry, wheel, op, member, size, tmp)
-            {
-                return Ok((written, None));
-            }
-            write_one(worker, roots, wheel, op, tmp, python).map(|w| (w, None))
-        }
-        CacheUse::LinkAlongside(_) => {
-            let written = write_one(worker, roots, wheel, op, tmp, python)?;
-            let stored = tmp.and_then(|tmp| {
-                let (env_dir, tmp_name, cache_dir, member_name) =
-                    handles.for_op(cache, op, tmp, member)?;
-                link_at(env_dir, tmp_name, cache_dir, member_name).ok()?;
-                let stamp = Stamp::of_at(cache_dir, member_name).ok()?;
-                Some(Stored {
-                    size: written.size,
-                    sha256: written.sha256,
-                    executable: op.executable,
-                    stamp,
-                })
-            });
-            Ok((written, stored))
-        }
-        CacheUse::None | CacheUse::CopyAfter(_) => {
-            write_one(worker, roots, wheel, op, tmp, python).map(|w| (w, None))
-        }
-    }
-}
-
-/// Places a member from its wheel's cache entry under `tmp` (nothing to place when `tmp` is
-/// `None`: the file is shadowed). `None` when it must be inflated instead: the entry does not
-/// hold the member (its fill failed for that file), or holds it with another size, mode or hash
-/// than the wheel says, or the cached file changed after it was cached or vanished. The last
-/// three mark the entry stale, to be refilled.
-#[allow(clippy::too_many_arguments)]
-fn place_cached(
-    cache: &CachePlan,
-    handles: &CacheHandles,
-    entry: &Entry,
-    wheel: &OpenedWheel,
-    op: &FileOp,
-    member: &str,
-    size: u64,
-    tmp: Option<&str>,
-) -> Option<Written> {
-    let stored = entry.files.get(member)?;
-    let stale = || cache.stale[op.wheel].store(true, Ordering::Relaxed);
-    if stored.size != size
-        || stored.executable != op.executable
-        || !matches_record(stored, &op.source)
-    {
-        log::debug!(
-            "{}: {member}: the cache entry does not match the wheel's RECORD; inflating it",
-            wheel.file_name
-        );
-        stale();
-        return None;
-    }
-    let written = Written {
-        sha256: stored.sha256,
-        size,
-    };
-    let Some(tmp) = tmp else {
-        return Some(written);
-    };
-    let (env_dir, tmp_name, cache_dir, member_name) = handles.for_op(cache, op, tmp, member)?;
-    match cache
-        .cache
-        .place(cache_dir, member_name, env_dir, tmp_name, stored)
-    {
-        Ok(_) => {
-            cache.placed.fetch_add(1, Ordering::Relaxed);
-            Some(written)
-        }
-        Err(e) => {
-            if matches!(
-                e.kind(),
-                io::ErrorKind::InvalidData | io::ErrorKind::NotFound
-            ) {
-                stale();
-            }
-            log::debug!(
-                "{}: {member}: not placed from the cache ({e}); inflating it",
-                wheel.file_name
-            );
-            let _ = env_dir.remove_file(tmp_name);
-            None
-        }
-    }
-}
-
-/// Whether a cache entry's record of a member agrees with the wheel's RECORD hash for it (a
-/// manifest that belongs to another wheel, or was edited, does not). Members whose RECORD hash
-/// is not sha256, or that have none (`--no-verify-record`), are taken on the manifest's word.
-fn matches_record(stored: &Stored, source: &Source) -> bool {
-    match source {
-        Source::Member {
-            expected: Some(expected),
-            ..
-        } if expected.algorithm == Algorithm::Sha256 => expected.digest[..] == stored.sha256[..],
-        _ => true,
-    }
 }
 
 fn write_one(

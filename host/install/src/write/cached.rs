@@ -1,0 +1,336 @@
+//! The write stage with the wheel cache: how each wheel uses it ([`CacheUse`]), placing files
+//! from a complete entry after checking them ([`crate::cache`]), linking new files into a new
+//! entry as they are written, and completing entries after the commit ([`finish_cache`]).
+//!
+//! Not here: deciding which wheels use the cache how (`crate::cache_use`), or inflating
+//! members (the parent module).
+
+use std::collections::BTreeSet;
+use std::io;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use anyhow::Result;
+use cap_std::fs::Dir;
+
+use super::{Worker, Written, write_one};
+use crate::cache::{Entry, Staging, Stamp, Stored, WheelCache, link_at};
+use crate::plan::{FileOp, Plan, Source};
+use crate::roots::{DirHandles, Roots, split_parent};
+use winst_wheel::OpenedWheel;
+use winst_wheel::record::Algorithm;
+
+/// How the write stage uses the wheel cache for one wheel.
+pub enum CacheUse {
+    /// No cache, or nothing to do with it.
+    None,
+    /// The wheel's files are cached: place them by the link mode.
+    Hit(Entry),
+    /// Not cached; the cache is on the environment's filesystem: hard-link each file into the new
+    /// entry as it is written.
+    LinkAlongside(Staging),
+    /// Not cached; copy (or clone) the installed files into the new entry after the commit.
+    CopyAfter(Staging),
+}
+
+/// The cache and, per wheel, how to use it; `keys` are the wheels' sha256 when already known.
+pub struct CachePlan<'a> {
+    pub cache: &'a WheelCache,
+    pub wheels: Vec<CacheUse>,
+    pub keys: Vec<Option<[u8; 32]>>,
+    /// Files placed from the cache so far.
+    pub placed: AtomicUsize,
+    /// Per wheel: a cached file of its entry failed the checks (see [`crate::cache`]).
+    pub stale: Vec<AtomicBool>,
+}
+
+/// A cache entry to complete after the commit.
+pub struct CacheFill {
+    staging: Staging,
+    /// Files already linked in (member, stored).
+    linked: Vec<(String, Stored)>,
+    /// Files to copy in: (installed path, member, stored).
+    to_copy: Vec<(std::path::PathBuf, String, Stored)>,
+}
+
+impl CachePlan<'_> {
+    /// After the write stage: the entries to complete once the install is committed (only when
+    /// every file was written, `ok`), and the keys of entries found damaged, to remove. Entries
+    /// begun for a failed install are dropped, which removes them.
+    pub(super) fn settle(
+        self,
+        ok: bool,
+        mut linked: Vec<Vec<(String, Stored)>>,
+        files: &[FileOp],
+        written: &[Option<Written>],
+        wheels: &[OpenedWheel],
+        roots: &Roots,
+    ) -> (Vec<CacheFill>, Vec<[u8; 32]>) {
+        let mut cache_fill = Vec::new();
+        let cache_evict = (self.stale.iter().zip(&self.keys))
+            .filter(|(stale, _)| stale.load(Ordering::Relaxed))
+            .filter_map(|(_, key)| *key)
+            .collect();
+        for (w, usage) in self.wheels.into_iter().enumerate() {
+            match usage {
+                CacheUse::LinkAlongside(staging) if ok => {
+                    cache_fill.push(CacheFill {
+                        staging,
+                        linked: std::mem::take(&mut linked[w]),
+                        to_copy: Vec::new(),
+                    });
+                }
+                CacheUse::CopyAfter(staging) if ok => {
+                    let to_copy = files
+                        .iter()
+                        .zip(written)
+                        .filter(|(op, _)| op.wheel == w && !op.shadowed)
+                        .filter_map(|(op, wr)| {
+                            let (member, _) = plain_member(&wheels[w], op)?;
+                            let wr = wr.as_ref()?;
+                            Some((
+                                roots.absolute(op.root, &op.rel),
+                                member.to_string(),
+                                Stored {
+                                    size: wr.size,
+                                    sha256: wr.sha256,
+                                    executable: op.executable,
+                                    stamp: Default::default(),
+                                },
+                            ))
+                        })
+                        .collect();
+                    cache_fill.push(CacheFill {
+                        staging,
+                        linked: Vec::new(),
+                        to_copy,
+                    });
+                }
+                // Unfinished entries are removed when dropped.
+                CacheUse::LinkAlongside(_) | CacheUse::CopyAfter(_) => {}
+                CacheUse::None | CacheUse::Hit(_) => {}
+            }
+        }
+        (cache_fill, cache_evict)
+    }
+}
+
+/// Completes the cache entries of a committed install and removes those found damaged. Failures
+/// only leave entries out.
+pub fn finish_cache(cache: &WheelCache, fills: Vec<CacheFill>, evict: &[[u8; 32]]) {
+    for key in evict {
+        cache.evict(key);
+    }
+    for mut fill in fills {
+        let copied = cache.fill(&fill.staging, &fill.to_copy);
+        fill.linked.extend(copied);
+        cache.finish(fill.staging, fill.linked);
+    }
+}
+
+/// A plain member (no rewriting) that the cache can hold: (member name, declared size).
+pub(super) fn plain_member<'a>(wheel: &'a OpenedWheel, op: &FileOp) -> Option<(&'a str, u64)> {
+    match op.source {
+        Source::Member {
+            index,
+            size,
+            fix_shebang: false,
+            ..
+        } => wheel
+            .archive
+            .members
+            .get(index)
+            .map(|m| (m.name.as_str(), size)),
+        _ => None,
+    }
+}
+
+/// The parent directories of the plain members of one wheel's plan, for a new cache entry.
+pub(crate) fn member_dirs(plan: &Plan, wheels: &[OpenedWheel], w: usize) -> BTreeSet<String> {
+    plan.files
+        .iter()
+        .filter(|f| f.wheel == w)
+        .filter_map(|f| plain_member(&wheels[w], f))
+        .filter_map(|(m, _)| m.rsplit_once('/').map(|(d, _)| d.to_string()))
+        .collect()
+}
+
+/// Directory handles for the files the cache places or takes, opened once per environment
+/// directory before the parallel phase (those `create_dirs` made are reused). The cache side
+/// needs none: a member is named by its path inside the entry's directory, which winst wrote.
+pub(super) struct CacheHandles {
+    env: DirHandles,
+}
+
+impl CacheHandles {
+    /// Handles of the environment's new directories only (no cache in use).
+    pub(super) fn uncached(env: DirHandles) -> CacheHandles {
+        CacheHandles { env }
+    }
+
+    pub(super) fn open(
+        plan: &CachePlan,
+        roots: &Roots,
+        files: &[FileOp],
+        temps: &[Option<String>],
+        wheels: &[OpenedWheel],
+        env: DirHandles,
+    ) -> CacheHandles {
+        let mut h = CacheHandles { env };
+        for (op, tmp) in files.iter().zip(temps) {
+            let (Some(tmp), Some(_)) = (tmp, plain_member(&wheels[op.wheel], op)) else {
+                continue;
+            };
+            if matches!(
+                plan.wheels[op.wheel],
+                CacheUse::Hit(_) | CacheUse::LinkAlongside(_)
+            ) {
+                let _ = h.env.open(roots, op.root, split_parent(tmp).0);
+            }
+        }
+        h
+    }
+
+    /// (environment directory, temporary's name, the cache entry's directory, member's path).
+    fn for_op<'a>(
+        &'a self,
+        plan: &'a CachePlan,
+        op: &FileOp,
+        tmp: &'a str,
+        member: &'a str,
+    ) -> Option<(&'a Dir, &'a str, &'a Dir, &'a str)> {
+        let (env_parent, tmp_name) = split_parent(tmp);
+        let cache_dir = match &plan.wheels[op.wheel] {
+            CacheUse::Hit(entry) => entry.files_dir(),
+            CacheUse::LinkAlongside(staging) => staging.files_dir(),
+            _ => return None,
+        };
+        Some((
+            self.env.get(op.root, env_parent)?,
+            tmp_name,
+            cache_dir,
+            member,
+        ))
+    }
+}
+
+/// Writes a plain member with the cache: placed from the cache entry when the wheel is cached
+/// (inflated from the archive if that fails), else written and, when the cache is being filled
+/// alongside, linked into the new entry.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn write_cached(
+    worker: &mut Worker,
+    roots: &Roots,
+    cache: &CachePlan,
+    handles: &CacheHandles,
+    wheel: &OpenedWheel,
+    op: &FileOp,
+    member: &str,
+    size: u64,
+    tmp: Option<&str>,
+    python: &Path,
+) -> Result<(Written, Option<Stored>)> {
+    match &cache.wheels[op.wheel] {
+        CacheUse::Hit(entry) => {
+            if let Some(written) = place_cached(cache, handles, entry, wheel, op, member, size, tmp)
+            {
+                return Ok((written, None));
+            }
+            write_one(worker, roots, wheel, op, tmp, python).map(|w| (w, None))
+        }
+        CacheUse::LinkAlongside(_) => {
+            let written = write_one(worker, roots, wheel, op, tmp, python)?;
+            let stored = tmp.and_then(|tmp| {
+                let (env_dir, tmp_name, cache_dir, member_name) =
+                    handles.for_op(cache, op, tmp, member)?;
+                link_at(env_dir, tmp_name, cache_dir, member_name).ok()?;
+                let stamp = Stamp::of_at(cache_dir, member_name).ok()?;
+                Some(Stored {
+                    size: written.size,
+                    sha256: written.sha256,
+                    executable: op.executable,
+                    stamp,
+                })
+            });
+            Ok((written, stored))
+        }
+        CacheUse::None | CacheUse::CopyAfter(_) => {
+            write_one(worker, roots, wheel, op, tmp, python).map(|w| (w, None))
+        }
+    }
+}
+
+/// Places a member from its wheel's cache entry under `tmp` (nothing to place when `tmp` is
+/// `None`: the file is shadowed). `None` when it must be inflated instead: the entry does not
+/// hold the member (its fill failed for that file), or holds it with another size, mode or hash
+/// than the wheel says, or the cached file changed after it was cached or vanished. The last
+/// three mark the entry stale, to be refilled.
+#[allow(clippy::too_many_arguments)]
+fn place_cached(
+    cache: &CachePlan,
+    handles: &CacheHandles,
+    entry: &Entry,
+    wheel: &OpenedWheel,
+    op: &FileOp,
+    member: &str,
+    size: u64,
+    tmp: Option<&str>,
+) -> Option<Written> {
+    let stored = entry.files.get(member)?;
+    let stale = || cache.stale[op.wheel].store(true, Ordering::Relaxed);
+    if stored.size != size
+        || stored.executable != op.executable
+        || !matches_record(stored, &op.source)
+    {
+        log::debug!(
+            "{}: {member}: the cache entry does not match the wheel's RECORD; inflating it",
+            wheel.file_name
+        );
+        stale();
+        return None;
+    }
+    let written = Written {
+        sha256: stored.sha256,
+        size,
+    };
+    let Some(tmp) = tmp else {
+        return Some(written);
+    };
+    let (env_dir, tmp_name, cache_dir, member_name) = handles.for_op(cache, op, tmp, member)?;
+    match cache
+        .cache
+        .place(cache_dir, member_name, env_dir, tmp_name, stored)
+    {
+        Ok(_) => {
+            cache.placed.fetch_add(1, Ordering::Relaxed);
+            Some(written)
+        }
+        Err(e) => {
+            if matches!(
+                e.kind(),
+                io::ErrorKind::InvalidData | io::ErrorKind::NotFound
+            ) {
+                stale();
+            }
+            log::debug!(
+                "{}: {member}: not placed from the cache ({e}); inflating it",
+                wheel.file_name
+            );
+            let _ = env_dir.remove_file(tmp_name);
+            None
+        }
+    }
+}
+
+/// Whether a cache entry's record of a member agrees with the wheel's RECORD hash for it (a
+/// manifest that belongs to another wheel, or was edited, does not). Members whose RECORD hash
+/// is not sha256, or that have none (`--no-verify-record`), are taken on the manifest's word.
+fn matches_record(stored: &Stored, source: &Source) -> bool {
+    match source {
+        Source::Member {
+            expected: Some(expected),
+            ..
+        } if expected.algorithm == Algorithm::Sha256 => expected.digest[..] == stored.sha256[..],
+        _ => true,
+    }
+}
