@@ -124,6 +124,9 @@ pub struct PlanOptions<'a> {
     pub untrusted: Option<&'a crate::wheel::limits::Limits>,
 }
 
+/// Linux's limit on a path given to a system call, terminating NUL included.
+const PATH_MAX: usize = 4096;
+
 /// Files Python runs at every interpreter start when they sit in site-packages.
 fn runs_at_startup(name: &str) -> bool {
     name.ends_with(".pth") || name == "sitecustomize.py" || name == "usercustomize.py"
@@ -307,6 +310,20 @@ pub fn plan(
     // Where files land: names winst reserves, and (untrusted) code run at interpreter start.
     for (f, abs) in files.iter().zip(&abs_paths) {
         let name = abs.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        // Past PATH_MAX no system call can name the file (nor Python import it): refused here,
+        // by name, before anything is written, not as a bare ENAMETOOLONG half way through.
+        if abs.as_os_str().len() >= PATH_MAX {
+            return Err(WheelError::member(
+                &wheels[f.wheel].file_name,
+                &f.origin,
+                format!(
+                    "installs a path of {} bytes, too long for the system (paths are limited to \
+                     {} bytes, PATH_MAX)",
+                    abs.as_os_str().len(),
+                    PATH_MAX - 1
+                ),
+            ));
+        }
         if name.starts_with(".winst-") {
             return Err(WheelError::member(
                 &wheels[f.wheel].file_name,

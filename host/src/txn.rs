@@ -269,10 +269,7 @@ impl Transaction {
             let dir = self.roots.dir(*root)?;
             match dir.symlink_metadata(rel) {
                 Ok(m) if m.is_dir() => {}
-                Ok(_) => bail!(
-                    "{} exists and is not a directory",
-                    self.roots.absolute(*root, rel).display()
-                ),
+                Ok(_) => bail!("{}", self.roots.not_a_directory(*root, rel)),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
                     missing.push((*root, rel.clone()));
                     missing_set.insert((*root, rel));
