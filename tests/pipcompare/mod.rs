@@ -169,6 +169,9 @@ pub fn differences(pip: &Side, winst: &Side, rules: &Rules) -> Vec<String> {
         diffs.push("pip installed nothing: the comparison would prove nothing".to_string());
     }
     let paths: BTreeSet<&String> = pip.tree.keys().chain(winst.tree.keys()).collect();
+    // RECORDs are compared last, knowing which scripts name each side's interpreter.
+    let mut records: Vec<(&String, &Vec<u8>, &Vec<u8>)> = Vec::new();
+    let mut rewritten: BTreeSet<String> = BTreeSet::new();
     let launcher_paths: BTreeSet<String> = rules
         .launchers
         .iter()
@@ -249,7 +252,7 @@ pub fn differences(pip: &Side, winst: &Side, rules: &Rules) -> Vec<String> {
             continue;
         }
         if in_dist_info && file_name == "RECORD" {
-            diffs.extend(record_differences(path, pb, wb, winst, rules));
+            records.push((path, pb, wb));
             continue;
         }
         if pb == wb {
@@ -264,7 +267,12 @@ pub fn differences(pip: &Side, winst: &Side, rules: &Rules) -> Vec<String> {
                 pb.len(),
                 wb.len()
             ));
+        } else {
+            rewritten.insert(path.clone());
         }
+    }
+    for (path, pb, wb) in records {
+        diffs.extend(record_differences(path, pb, wb, winst, rules, &rewritten));
     }
     diffs
 }
@@ -275,6 +283,7 @@ fn record_differences(
     winst: &[u8],
     winst_side: &Side,
     rules: &Rules,
+    rewritten: &BTreeSet<String>,
 ) -> Vec<String> {
     let mut diffs = Vec::new();
     let pip_rows: BTreeMap<String, (String, String)> = record_rows(pip)
@@ -313,8 +322,9 @@ fn record_differences(
             }
             continue;
         }
-        if own || launcher_rel.contains(&rel) {
-            // winst's bytes differ from pip's by design; the row must match winst's file.
+        if own || launcher_rel.contains(&rel) || rewritten.contains(&rel) {
+            // winst's bytes differ from pip's by design (or name its own interpreter); the row
+            // must match winst's file.
             match std::fs::read(&on_disk) {
                 Ok(bytes) => {
                     if *hash != record_hash(&bytes) || *size != bytes.len().to_string() {
