@@ -486,6 +486,7 @@ fn compile_writes_the_pyc_files_pip_writes_each_valid() {
     // Importing (bytecode writing on) rewrites none of them: the importer accepted them all.
     let before = b.snapshot();
     let imp = Command::new(b.python())
+        .env_remove("PYTHONDONTWRITEBYTECODE")
         .args([
             "-c",
             "import six, jsonpointer, markupsafe, flake8.main.cli, pyflakes.checker, upapp, \
