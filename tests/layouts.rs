@@ -1,6 +1,6 @@
 //! `--target` and `--prefix` against pip: the same real wheels (a subset of the corpus: a plain
-//! module, a `#!python` data script, headers and data files, a binary platlib wheel, console
-//! scripts) plus a hand-built wheel with a GUI entry point, installed with
+//! module, a `#!python` data script, `.data/headers` and `.data/data` files, binary platlib
+//! wheels, console scripts) plus a hand-built wheel with a GUI entry point, installed with
 //! `pip install --no-deps --no-compile --target DIR` / `--prefix DIR` and with `winst install
 //! --target DIR` / `--prefix DIR` into separate directories, must give the same tree and bytes,
 //! RECORD rows included (see `tests/pipcompare` for the differences allowed). The launchers must
@@ -33,6 +33,7 @@ const PROJECTS: &[&str] = &[
     "jsonpointer",
     "pybind11-global",
     "markupsafe",
+    "greenlet",
     "flake8",
     "pyflakes",
     "pycodestyle",
