@@ -589,7 +589,8 @@ fn a_fresh_venv_of_a_known_interpreter_needs_no_python_start() {
 }
 
 /// Asserts `rel` (in site-packages) is a regular file with exactly `contents` and permission bits
-/// `mode`, listed in `dist_info`'s RECORD with its hash and size.
+/// `mode`, listed in `dist_info`'s RECORD with its hash and size. The installs checked with it
+/// use `--no-cache`, so the bytes and modes are winst's writing, not a cached copy.
 fn assert_landed(venv: &Venv, dist_info: &str, rel: &str, contents: &[u8], mode: u32) {
     let path = venv.site_packages().join(rel);
     let meta = std::fs::symlink_metadata(&path)
@@ -640,7 +641,7 @@ fn allow_overwrite_lands_the_new_projects_bytes_and_modes() {
     assert!(text(&out).1.contains("alpha"), "{:?}", text(&out));
     assert_same_tree(&before, &venv.snapshot());
 
-    let out = venv.install(&[&"--allow-overwrite", &beta]);
+    let out = venv.install(&[&"--no-cache", &"--allow-overwrite", &beta]);
     assert!(out.status.success(), "{:?}", text(&out));
     // beta's bytes and modes, both ways: a plain file made executable and the reverse.
     assert_landed(
@@ -697,7 +698,14 @@ fn a_file_a_policy_plugin_and_a_flag_allow_lands_with_its_contents_and_mode() {
     let out = venv.install(&[&"--config", &cfg, &"--untrusted", &whl]);
     assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
     assert_same_tree(&before, &venv.snapshot());
-    let out = venv.install(&[&"--config", &cfg, &"--untrusted", &"--allow-pth", &whl]);
+    let out = venv.install(&[
+        &"--no-cache",
+        &"--config",
+        &cfg,
+        &"--untrusted",
+        &"--allow-pth",
+        &whl,
+    ]);
     assert!(out.status.success(), "{:?}", text(&out));
     assert_landed(
         &venv,

@@ -62,7 +62,8 @@ fn refused(whl: &Path, args: &[&str], member: Option<&str>, rule: &str) -> Strin
 }
 
 /// Asserts `path` is a regular file (not a link) with exactly `contents` and permission bits
-/// `mode`, and that the project's RECORD lists it with its hash and size.
+/// `mode`, and that the project's RECORD lists it with its hash and size. The installs checked
+/// with it use `--no-cache`, so the bytes and modes are winst's writing, not a cached copy.
 fn assert_landed(venv: &Venv, rel: &str, contents: &[u8], mode: u32) {
     use std::os::unix::fs::PermissionsExt as _;
     let path = venv.site_packages().join(rel);
@@ -407,7 +408,7 @@ fn many_members_and_a_large_total_are_limited() {
     );
     // Within the limits it installs, every member.
     let venv = Venv::new();
-    let out = venv.install(&[&"--untrusted", &whl]);
+    let out = venv.install(&[&"--no-cache", &"--untrusted", &whl]);
     assert!(out.status.success(), "{:?}", text(&out));
     for i in [0, 150, 299] {
         assert_landed(
@@ -435,12 +436,12 @@ fn untrusted_mode_refuses_pth_files_unless_allowed() {
         .build(dir.path());
     refused(&whl, &["--untrusted"], Some("demo-hook.pth"), "--allow-pth");
     let venv = Venv::new();
-    let out = venv.install(&[&"--untrusted", &"--allow-pth", &whl]);
+    let out = venv.install(&[&"--no-cache", &"--untrusted", &"--allow-pth", &whl]);
     assert!(out.status.success(), "{:?}", text(&out));
     assert_landed(&venv, "demo-hook.pth", b"import os\n", 0o644);
     // Trusted mode installs it as pip would.
     let venv = Venv::new();
-    assert!(venv.install(&[&whl]).status.success());
+    assert!(venv.install(&[&"--no-cache", &whl]).status.success());
     assert_landed(&venv, "demo-hook.pth", b"import os\n", 0o644);
 }
 
@@ -458,7 +459,7 @@ fn untrusted_mode_refuses_executable_files_outside_scripts() {
         "--allow-executable",
     );
     let venv = Venv::new();
-    let out = venv.install(&[&"--untrusted", &"--allow-executable", &whl]);
+    let out = venv.install(&[&"--no-cache", &"--untrusted", &"--allow-executable", &whl]);
     assert!(out.status.success(), "{:?}", text(&out));
     assert_landed(&venv, "demo/helper.sh", b"#!/bin/sh\necho hi\n", 0o755);
     let ran = std::process::Command::new(venv.site_packages().join("demo/helper.sh"))
@@ -541,7 +542,14 @@ fn untrusted_mode_can_be_set_in_winst_toml() {
     );
     // A flag overrides the file.
     let venv = Venv::new();
-    let out = venv.install(&[&"--config", &cfg, &"--max-member-size", &"1MiB", &whl]);
+    let out = venv.install(&[
+        &"--no-cache",
+        &"--config",
+        &cfg,
+        &"--max-member-size",
+        &"1MiB",
+        &whl,
+    ]);
     assert!(out.status.success(), "{:?}", text(&out));
     assert_landed(&venv, "demo/data.txt", "z".repeat(5000).as_bytes(), 0o644);
 }
