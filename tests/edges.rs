@@ -342,6 +342,45 @@ fn an_installed_file_swapped_for_a_link_is_removed_as_a_link_on_upgrade_and_unin
     assert_same_tree(&outside_before, &snapshot(outside.path()));
 }
 
+#[test]
+fn uninstalling_through_a_package_directory_linked_outside_removes_nothing_there_and_says_so() {
+    let wheels = wheel_dir();
+    let whl = pkg("moved", "1.0")
+        .file("moved/data.txt", "data\n")
+        .build(wheels.path());
+    let (outside, _) = outside_dir();
+    let venv = Venv::new();
+    ok(&venv.install(&[&whl]));
+    // Someone moved the package out of the environment and linked it back.
+    let sp = venv.site_packages();
+    let moved_to = outside.path().join("moved");
+    std::fs::rename(sp.join("moved"), &moved_to).unwrap();
+    std::os::unix::fs::symlink(&moved_to, sp.join("moved")).unwrap();
+    let outside_before = snapshot(outside.path());
+    let (_, stderr) = ok(&run(&[&"uninstall", &"--python", &venv.python(), &"moved"]));
+    assert_same_tree(&outside_before, &snapshot(outside.path()));
+    for file in ["__init__.py", "data.txt"] {
+        assert!(
+            stderr.contains(&format!(
+                "warning: not removing {}: {} is a symbolic link to {}, which winst does not \
+                 follow; remove the link by hand",
+                sp.join("moved").join(file).display(),
+                sp.join("moved").display(),
+                moved_to.display()
+            )),
+            "{stderr}"
+        );
+    }
+    // The project itself is gone; the link is left for the user.
+    assert!(!sp.join("moved-1.0.dist-info").exists());
+    assert!(
+        std::fs::symlink_metadata(sp.join("moved"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Member names
 

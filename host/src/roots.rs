@@ -203,6 +203,20 @@ impl Roots {
         )
     }
 
+    /// The first directory on the way to `rel` in root `id` that is a symbolic link, and where
+    /// it leads: the reason a path under it cannot be reached through the root's capability.
+    pub fn linked_ancestor(&self, id: RootId, rel: &str) -> Option<(PathBuf, PathBuf)> {
+        let mut at = self.paths[id].clone();
+        let parent = split_parent(rel).0;
+        for part in parent.split('/').filter(|p| !p.is_empty()) {
+            at.push(part);
+            if let Ok(target) = std::fs::read_link(&at) {
+                return Some((at, target));
+            }
+        }
+        None
+    }
+
     /// Closes every root.
     pub fn close(&mut self) {
         self.dirs.iter_mut().for_each(|d| *d = None);
