@@ -612,6 +612,12 @@ fn a_dry_run_upgrade_changes_nothing_and_says_what_it_would_do() {
     }
     assert_eq!(removed, expected);
 
+    // A dry run does not create a cache either.
+    let fresh = cache_dir();
+    ok(&venv.install(&[&"--dry-run", &"--cache-dir", &fresh.path(), &new]));
+    assert_same_tree(&Snapshot::new(), &snapshot(fresh.path()));
+    assert_same_tree(&before, &venv.snapshot());
+
     // The real upgrade then removes exactly those.
     ok(&venv.install(&[&"--cache-dir", &cache.path(), &new]));
     for p in &expected {
