@@ -587,3 +587,222 @@ fn a_fresh_venv_of_a_known_interpreter_needs_no_python_start() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["target"]["interpreter_answer"], "query");
 }
+
+/// Asserts `rel` (in site-packages) is a regular file with exactly `contents` and permission bits
+/// `mode`, listed in `dist_info`'s RECORD with its hash and size. The installs checked with it
+/// use `--no-cache`, so the bytes and modes are winst's writing, not a cached copy.
+fn assert_landed(venv: &Venv, dist_info: &str, rel: &str, contents: &[u8], mode: u32) {
+    let path = venv.site_packages().join(rel);
+    let meta = std::fs::symlink_metadata(&path)
+        .unwrap_or_else(|e| panic!("{} was not installed: {e}", path.display()));
+    assert!(
+        meta.file_type().is_file(),
+        "{} is not a file",
+        path.display()
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        contents,
+        "{}",
+        path.display()
+    );
+    assert_eq!(
+        meta.permissions().mode() & 0o7777,
+        mode,
+        "{} has mode {:o}",
+        path.display(),
+        meta.permissions().mode() & 0o7777
+    );
+    let record =
+        std::fs::read_to_string(venv.site_packages().join(dist_info).join("RECORD")).unwrap();
+    let row = format!("{rel},{},{}", record_hash(contents), contents.len());
+    assert!(
+        record.lines().any(|l| l == row),
+        "{dist_info}/RECORD lacks {row}:\n{record}"
+    );
+}
+
+#[test]
+fn allow_overwrite_lands_the_new_projects_bytes_and_modes() {
+    let wheels = wheel_dir();
+    let alpha = pkg("alpha", "1.0")
+        .file("shared/common.py", "WHO = 'alpha'\n")
+        .exe("shared/tool.sh", "#!/bin/sh\necho alpha\n")
+        .build(wheels.path());
+    let beta = pkg("beta", "1.0")
+        .exe("shared/common.py", "WHO = 'beta'\n")
+        .file("shared/tool.sh", "echo beta\n")
+        .build(wheels.path());
+    let venv = Venv::new();
+    assert!(venv.install(&[&alpha]).status.success());
+    let before = venv.snapshot();
+    let out = venv.install(&[&beta]);
+    assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
+    assert!(text(&out).1.contains("alpha"), "{:?}", text(&out));
+    assert_same_tree(&before, &venv.snapshot());
+
+    let out = venv.install(&[&"--no-cache", &"--allow-overwrite", &beta]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    // beta's bytes and modes, both ways: a plain file made executable and the reverse.
+    assert_landed(
+        &venv,
+        "beta-1.0.dist-info",
+        "shared/common.py",
+        b"WHO = 'beta'\n",
+        0o755,
+    );
+    assert_landed(
+        &venv,
+        "beta-1.0.dist-info",
+        "shared/tool.sh",
+        b"echo beta\n",
+        0o644,
+    );
+    assert_eq!(
+        venv.python_out("import shared.common; print(shared.common.WHO)"),
+        "beta"
+    );
+    // alpha still lists them; uninstalling beta keeps the files alpha also lists.
+    let out = winst()
+        .args(["uninstall", "--python"])
+        .arg(venv.python())
+        .arg("beta")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{:?}", text(&out));
+    assert!(venv.site_packages().join("shared/common.py").is_file());
+    assert!(venv.site_packages().join("shared/tool.sh").is_file());
+    assert!(!venv.site_packages().join("beta").exists());
+}
+
+#[test]
+fn a_file_a_policy_plugin_and_a_flag_allow_lands_with_its_contents_and_mode() {
+    let wheels = wheel_dir();
+    let whl = pkg("hooked", "1.0")
+        .file("distutils-precedence.pth", "import os\n")
+        .build(wheels.path());
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("winst.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[[plugin]]\nname = \"pth\"\nfile = \"{}\"\n\
+             config = {{ allow = [\"distutils-precedence.pth\"] }}\n",
+            plugin("pth-policy").display()
+        ),
+    )
+    .unwrap();
+    // Untrusted mode refuses the .pth; --allow-pth lets it through, and the plugin allows it.
+    let venv = Venv::new();
+    let before = venv.snapshot();
+    let out = venv.install(&[&"--config", &cfg, &"--untrusted", &whl]);
+    assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
+    assert_same_tree(&before, &venv.snapshot());
+    let out = venv.install(&[
+        &"--no-cache",
+        &"--config",
+        &cfg,
+        &"--untrusted",
+        &"--allow-pth",
+        &whl,
+    ]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    assert_landed(
+        &venv,
+        "hooked-1.0.dist-info",
+        "distutils-precedence.pth",
+        b"import os\n",
+        0o644,
+    );
+    assert_landed(
+        &venv,
+        "hooked-1.0.dist-info",
+        "hooked/__init__.py",
+        b"VERSION = \"1.0\"\ndef main():\n    print('hello from hooked')\n",
+        0o644,
+    );
+}
+
+#[test]
+fn compile_then_uninstall_removes_every_pycache_of_the_project_and_nothing_else() {
+    let wheels = wheel_dir();
+    // A neighbour shares site-packages/__pycache__ (top-level modules) with the project.
+    let neighbour = pkg("neighbour", "1.0")
+        .file("neighbour_top.py", "N = 1\n")
+        .build(wheels.path());
+    let b = pkg("cached", "1.0")
+        .file("cached/a/__init__.py", "")
+        .file("cached/a/b/__init__.py", "")
+        .file("cached/a/b/deep.py", "DEEP = 1\n")
+        .file("cached/sub/mod.py", "MOD = 1\n")
+        .file("cached/sub/notes.txt", "not code\n")
+        .file("cached_top.py", "TOP = 1\n");
+    let data = b.data_dir();
+    let whl = b
+        .file(&format!("{data}/data/share/cached/x.txt"), "x\n")
+        .build(wheels.path());
+    let venv = Venv::new();
+    assert!(venv.install(&[&"--compile", &neighbour]).status.success());
+    let before = venv.snapshot();
+    let out = venv.install(&[&"--compile", &whl]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    // Imports at another optimization level add .opt-1.pyc files next to the compiled ones,
+    // for the project and for its neighbour.
+    let imp = std::process::Command::new(venv.python())
+        .env_remove("PYTHONDONTWRITEBYTECODE")
+        .args([
+            "-O",
+            "-c",
+            "import cached.a.b.deep, cached.sub.mod, cached_top, neighbour, neighbour_top",
+        ])
+        .output()
+        .unwrap();
+    assert!(imp.status.success(), "{:?}", text(&imp));
+    let sp = venv.site_packages();
+    let sp_rel = sp.strip_prefix(venv.root()).unwrap().to_path_buf();
+    let installed = venv.snapshot();
+    let pycache_dirs: Vec<String> = installed
+        .keys()
+        .filter(|p| p.ends_with("__pycache__"))
+        .map(|p| p.strip_prefix(&sp_rel).unwrap().display().to_string())
+        .collect();
+    for dir in [
+        "__pycache__",
+        "cached/__pycache__",
+        "cached/a/__pycache__",
+        "cached/a/b/__pycache__",
+        "cached/sub/__pycache__",
+        "neighbour/__pycache__",
+    ] {
+        assert!(pycache_dirs.contains(&dir.to_string()), "{pycache_dirs:?}");
+    }
+    for pyc in [
+        "cached/a/b/__pycache__/deep.cpython-311.pyc",
+        "cached/a/b/__pycache__/deep.cpython-311.opt-1.pyc",
+        "__pycache__/cached_top.cpython-311.pyc",
+        "__pycache__/cached_top.cpython-311.opt-1.pyc",
+    ] {
+        let pyc = pyc.replace("311", &py_version().replace('.', ""));
+        assert!(sp.join(&pyc).is_file(), "{pyc} missing");
+    }
+
+    let out = winst()
+        .args(["uninstall", "--python"])
+        .arg(venv.python())
+        .arg("cached")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{:?}", text(&out));
+    // Exactly the tree before the project came, plus the neighbour's new .opt-1.pyc files.
+    let mut expected = before.clone();
+    for (path, node) in &installed {
+        if path.to_string_lossy().contains("neighbour") && !before.contains_key(path) {
+            expected.insert(path.clone(), node.clone());
+        }
+    }
+    assert!(
+        expected.len() > before.len(),
+        "the neighbour's .opt-1.pyc files were not made"
+    );
+    assert_same_tree(&expected, &venv.snapshot());
+}

@@ -61,6 +61,41 @@ fn refused(whl: &Path, args: &[&str], member: Option<&str>, rule: &str) -> Strin
     stderr
 }
 
+/// Asserts `path` is a regular file (not a link) with exactly `contents` and permission bits
+/// `mode`, and that the project's RECORD lists it with its hash and size. The installs checked
+/// with it use `--no-cache`, so the bytes and modes are winst's writing, not a cached copy.
+fn assert_landed(venv: &Venv, rel: &str, contents: &[u8], mode: u32) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let path = venv.site_packages().join(rel);
+    let meta = std::fs::symlink_metadata(&path)
+        .unwrap_or_else(|e| panic!("{} was not installed: {e}", path.display()));
+    assert!(
+        meta.file_type().is_file(),
+        "{} is not a file",
+        path.display()
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        contents,
+        "{} has other contents",
+        path.display()
+    );
+    assert_eq!(
+        meta.permissions().mode() & 0o7777,
+        mode,
+        "{} has mode {:o}",
+        path.display(),
+        meta.permissions().mode() & 0o7777
+    );
+    let record =
+        std::fs::read_to_string(venv.site_packages().join("demo-1.0.dist-info/RECORD")).unwrap();
+    let row = format!("{rel},{},{}", record_hash(contents), contents.len());
+    assert!(
+        record.lines().any(|l| l == row),
+        "RECORD lacks {row}:\n{record}"
+    );
+}
+
 /// The same archive, unmodified, installs: the test wheels are valid but for the attack.
 #[test]
 fn the_raw_writer_makes_valid_wheels() {
@@ -371,10 +406,22 @@ fn many_members_and_a_large_total_are_limited() {
         None,
         "--max-total-size",
     );
-    // Within the limits it installs.
+    // Within the limits it installs, every member.
     let venv = Venv::new();
-    let out = venv.install(&[&"--untrusted", &whl]);
+    let out = venv.install(&[&"--no-cache", &"--untrusted", &whl]);
     assert!(out.status.success(), "{:?}", text(&out));
+    for i in [0, 150, 299] {
+        assert_landed(
+            &venv,
+            &format!("demo/m{i}.txt"),
+            "x".repeat(4000).as_bytes(),
+            0o644,
+        );
+    }
+    let installed = std::fs::read_dir(venv.site_packages().join("demo"))
+        .unwrap()
+        .count();
+    assert_eq!(installed, 301, "300 data files and __init__.py");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -389,11 +436,13 @@ fn untrusted_mode_refuses_pth_files_unless_allowed() {
         .build(dir.path());
     refused(&whl, &["--untrusted"], Some("demo-hook.pth"), "--allow-pth");
     let venv = Venv::new();
-    let out = venv.install(&[&"--untrusted", &"--allow-pth", &whl]);
+    let out = venv.install(&[&"--no-cache", &"--untrusted", &"--allow-pth", &whl]);
     assert!(out.status.success(), "{:?}", text(&out));
+    assert_landed(&venv, "demo-hook.pth", b"import os\n", 0o644);
     // Trusted mode installs it as pip would.
     let venv = Venv::new();
-    assert!(venv.install(&[&whl]).status.success());
+    assert!(venv.install(&[&"--no-cache", &whl]).status.success());
+    assert_landed(&venv, "demo-hook.pth", b"import os\n", 0o644);
 }
 
 #[test]
@@ -410,8 +459,13 @@ fn untrusted_mode_refuses_executable_files_outside_scripts() {
         "--allow-executable",
     );
     let venv = Venv::new();
-    let out = venv.install(&[&"--untrusted", &"--allow-executable", &whl]);
+    let out = venv.install(&[&"--no-cache", &"--untrusted", &"--allow-executable", &whl]);
     assert!(out.status.success(), "{:?}", text(&out));
+    assert_landed(&venv, "demo/helper.sh", b"#!/bin/sh\necho hi\n", 0o755);
+    let ran = std::process::Command::new(venv.site_packages().join("demo/helper.sh"))
+        .output()
+        .unwrap();
+    assert_eq!(text(&ran).0, "hi\n", "{:?}", text(&ran));
 }
 
 #[test]
@@ -488,8 +542,16 @@ fn untrusted_mode_can_be_set_in_winst_toml() {
     );
     // A flag overrides the file.
     let venv = Venv::new();
-    let out = venv.install(&[&"--config", &cfg, &"--max-member-size", &"1MiB", &whl]);
+    let out = venv.install(&[
+        &"--no-cache",
+        &"--config",
+        &cfg,
+        &"--max-member-size",
+        &"1MiB",
+        &whl,
+    ]);
     assert!(out.status.success(), "{:?}", text(&out));
+    assert_landed(&venv, "demo/data.txt", "z".repeat(5000).as_bytes(), 0o644);
 }
 
 #[test]
@@ -588,6 +650,14 @@ fn files_no_project_owns_are_not_replaced_in_untrusted_mode() {
         text(&out).1.contains("belongs to no installed project"),
         "{:?}",
         text(&out)
+    );
+    let cfg = venv.root().join("pyvenv.cfg");
+    assert_eq!(std::fs::read_to_string(&cfg).unwrap(), "home = /evil\n");
+    assert!(
+        std::fs::symlink_metadata(&cfg)
+            .unwrap()
+            .file_type()
+            .is_file()
     );
 }
 

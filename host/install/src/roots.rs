@@ -167,6 +167,51 @@ impl Roots {
             .ok_or_else(|| io::Error::other(format!("{} was not opened", self.paths[id].display())))
     }
 
+    /// Why `rel` in root `id`, which exists but is not a directory, cannot hold a directory of
+    /// the install: a plain file, or a symbolic link, which winst never writes through (cap-std
+    /// refuses to follow it), said with where it leads, so the user sees it is a link to a
+    /// directory outside the environment (or inside it) rather than a file.
+    pub fn not_a_directory(&self, id: RootId, rel: &str) -> String {
+        let abs = self.absolute(id, rel);
+        let Ok(link) = std::fs::read_link(&abs) else {
+            return format!("{} exists and is not a directory", abs.display());
+        };
+        let resolved = std::fs::canonicalize(&abs).ok().filter(|p| p.is_dir());
+        let Some(resolved) = resolved else {
+            return format!(
+                "{} is a symbolic link to {}, not a directory; winst does not write through \
+                 symbolic links: remove the link",
+                abs.display(),
+                link.display()
+            );
+        };
+        let inside = self
+            .paths
+            .iter()
+            .any(|root| std::fs::canonicalize(root).is_ok_and(|root| resolved.starts_with(root)));
+        let where_ = if inside { "inside" } else { "outside" };
+        format!(
+            "{} is a symbolic link to a directory {where_} the environment ({}); winst does not \
+             write through symbolic links: replace the link with a real directory, or remove it",
+            abs.display(),
+            link.display()
+        )
+    }
+
+    /// The first directory on the way to `rel` in root `id` that is a symbolic link, and where
+    /// it leads: the reason a path under it cannot be reached through the root's capability.
+    pub fn linked_ancestor(&self, id: RootId, rel: &str) -> Option<(PathBuf, PathBuf)> {
+        let mut at = self.paths[id].clone();
+        let parent = split_parent(rel).0;
+        for part in parent.split('/').filter(|p| !p.is_empty()) {
+            at.push(part);
+            if let Ok(target) = std::fs::read_link(&at) {
+                return Some((at, target));
+            }
+        }
+        None
+    }
+
     /// Closes every root.
     pub fn close(&mut self) {
         self.dirs.iter_mut().for_each(|d| *d = None);

@@ -269,10 +269,7 @@ impl Transaction {
             let dir = self.roots.dir(*root)?;
             match dir.symlink_metadata(rel) {
                 Ok(m) if m.is_dir() => {}
-                Ok(_) => bail!(
-                    "{} exists and is not a directory",
-                    self.roots.absolute(*root, rel).display()
-                ),
+                Ok(_) => bail!("{}", self.roots.not_a_directory(*root, rel)),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
                     missing.push((*root, rel.clone()));
                     missing_set.insert((*root, rel));
@@ -395,9 +392,28 @@ impl Transaction {
                 stash(t.root, &t.dest, StashKind::Replaced, &mut moves);
             }
         }
+        // A file that cannot be looked at (its directory is a link leading out of the root,
+        // which the capability does not follow) is left alone, and said so.
+        let mut unreachable = Vec::new();
         for (root, rel) in removals {
-            if self.exists(*root, rel) {
-                stash(*root, rel, StashKind::Removed, &mut moves);
+            match self.roots.dir(*root).map(|d| d.symlink_metadata(rel)) {
+                Ok(Ok(_)) => stash(*root, rel, StashKind::Removed, &mut moves),
+                Ok(Err(e)) if e.kind() != io::ErrorKind::NotFound => {
+                    let why = match self.roots.linked_ancestor(*root, rel) {
+                        Some((link, to)) => format!(
+                            "{} is a symbolic link to {}, which winst does not follow; remove \
+                             the link by hand",
+                            link.display(),
+                            to.display()
+                        ),
+                        None => e.to_string(),
+                    };
+                    unreachable.push(format!(
+                        "not removing {}: {why}",
+                        self.roots.absolute(*root, rel).display()
+                    ));
+                }
+                _ => {}
             }
         }
         for (root, rel) in dirs {
@@ -465,6 +481,7 @@ impl Transaction {
 
         let renamed = self.state.temps.len();
         let (removed, warnings) = finish(&self.roots, &self.state);
+        let warnings = unreachable.into_iter().chain(warnings).collect();
         let _ = std::fs::remove_file(&self.journal.path);
         Ok(CommitStats {
             renamed,

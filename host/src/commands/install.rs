@@ -86,7 +86,12 @@ pub(crate) fn run(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()>
     } else {
         PluginHost::load(plugin_config)?
     };
-    let cache = args.cache.open()?;
+    // A dry run reads no cache and must not create one.
+    let cache = if args.dry_run {
+        None
+    } else {
+        args.cache.open()?
+    };
     let _lock = open_env(&target)?;
     let progress = progress::Progress::new();
     let display = progress::Display::start(&progress);

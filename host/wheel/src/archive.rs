@@ -125,10 +125,33 @@ pub fn check_member_name(name: &str) -> Result<(), String> {
             "" => return Err("an empty path component (`//`) is not allowed".to_string()),
             "." => return Err("a `.` path component is not allowed".to_string()),
             ".." => return Err("a `..` path component is not allowed".to_string()),
+            _ if part.len() > NAME_MAX => {
+                return Err(format!(
+                    "a path component is {} bytes, too long for a file name (file systems allow \
+                     at most {NAME_MAX} bytes)",
+                    part.len()
+                ));
+            }
             _ => {}
         }
     }
     Ok(())
+}
+
+/// The longest file name (one path component, in bytes) Linux file systems accept.
+const NAME_MAX: usize = 255;
+
+/// A member name that is not UTF-8, printable: ASCII as is, every other byte as `\xNN`.
+fn escape_name(raw: &[u8]) -> String {
+    raw.iter()
+        .map(|&b| {
+            if b.is_ascii_graphic() || b == b' ' {
+                (b as char).to_string()
+            } else {
+                format!("\\x{b:02x}")
+            }
+        })
+        .collect()
 }
 
 impl Archive {
@@ -170,7 +193,15 @@ impl Archive {
                 .entry(index)
                 .map_err(|e| (None, format!("unreadable central directory entry: {e}")))?;
             let name = std::str::from_utf8(entry.name_raw())
-                .map_err(|_| (None, "a member name is not valid UTF-8".to_string()))?
+                .map_err(|_| {
+                    (
+                        Some(escape_name(entry.name_raw())),
+                        "the member name is not valid UTF-8 (winst does not guess a legacy \
+                         encoding such as CP437, which zip tools assume when the name's UTF-8 \
+                         flag is clear); rebuild the wheel with UTF-8 member names"
+                            .to_string(),
+                    )
+                })?
                 .to_string();
             check_member_name(&name).map_err(|rule| (Some(name.clone()), rule))?;
             // `a` and `a/` are the same path on disk.

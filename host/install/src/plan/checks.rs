@@ -44,7 +44,12 @@ fn runs_at_startup(name: &str) -> bool {
     name.ends_with(".pth") || name == "sitecustomize.py" || name == "usercustomize.py"
 }
 
-/// Pass 2: no file may be named like winst's journal and temporaries (`.winst-*`), and in
+/// Linux's limit on a path given to a system call, terminating NUL included.
+const PATH_MAX: usize = 4096;
+
+/// Pass 2: no path may be too long for the system (`PATH_MAX`: no system call could name it,
+/// nor Python import it), no file may be named like winst's journal and temporaries
+/// (`.winst-*`), and in
 /// untrusted mode no file Python runs at start-up (`*.pth`, `sitecustomize.py`,
 /// `usercustomize.py`) may land in `lib_dirs` (purelib, platlib) unless `allow_pth`.
 pub(crate) fn names(
@@ -56,6 +61,20 @@ pub(crate) fn names(
 ) -> Result<(), WheelError> {
     for (f, abs) in files.iter().zip(abs_paths) {
         let name = abs.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        // Refused here, by name, before anything is written, not as a bare ENAMETOOLONG half
+        // way through.
+        if abs.as_os_str().len() >= PATH_MAX {
+            return Err(WheelError::member(
+                wheel_names[f.wheel],
+                &f.origin,
+                format!(
+                    "installs a path of {} bytes, too long for the system (paths are limited to \
+                     {} bytes, PATH_MAX)",
+                    abs.as_os_str().len(),
+                    PATH_MAX - 1
+                ),
+            ));
+        }
         if name.starts_with(".winst-") {
             return Err(WheelError::member(
                 wheel_names[f.wheel],
@@ -350,6 +369,16 @@ mod tests {
         assert!(rule(e).contains("reserved for winst's journal"));
         let files = [op(0, 0, "pkg/winst-journal", b"x")];
         names(&files, &abs(&files), NAMES, &[Path::new("/site")], None).unwrap();
+    }
+
+    #[test]
+    fn paths_too_long_for_the_system_are_refused_by_name() {
+        let long = format!("pkg/{}/x.py", ["d"; 2100].join("/"));
+        let files = [op(0, 0, &long, b"x")];
+        let e = rule(names(&files, &abs(&files), NAMES, &[], None).unwrap_err());
+        assert!(e.contains("too long for the system"), "{e}");
+        let files = [op(0, 0, &long[..3000], b"x")];
+        names(&files, &abs(&files), NAMES, &[], None).unwrap();
     }
 
     #[test]
