@@ -395,8 +395,19 @@ impl Transaction {
                 stash(t.root, &t.dest, StashKind::Replaced, &mut moves);
             }
         }
+        // A removal that is also a new file's destination (an old version's `.pyc` that
+        // `--compile` writes again) is a replacement, already moved aside above.
+        let dests: HashSet<(RootId, &str)> = if removals.is_empty() {
+            HashSet::new()
+        } else {
+            self.state
+                .temps
+                .iter()
+                .map(|t| (t.root, t.dest.as_str()))
+                .collect()
+        };
         for (root, rel) in removals {
-            if self.exists(*root, rel) {
+            if !dests.contains(&(*root, rel.as_str())) && self.exists(*root, rel) {
                 stash(*root, rel, StashKind::Removed, &mut moves);
             }
         }
@@ -509,14 +520,33 @@ impl Drop for Transaction {
 
 /// Rolls back: new files removed, moved-aside paths renamed back, created directories removed.
 fn undo(roots: &Roots, state: &State) {
+    // A destination whose moved-aside file is no longer beside it holds the old file again: it
+    // was never moved aside, or an interrupted earlier rollback already put it back. Its
+    // temporary is gone either way, and the destination must stay.
+    let put_back: HashSet<(RootId, &str)> = state
+        .stash
+        .iter()
+        .filter(|s| {
+            state.renaming
+                && roots
+                    .dir(s.root)
+                    .is_ok_and(|d| d.symlink_metadata(&s.stash).is_err())
+        })
+        .map(|s| (s.root, s.rel.as_str()))
+        .collect();
     for t in &state.temps {
         let Ok(dir) = roots.dir(t.root) else {
             continue;
         };
         match dir.remove_file(&t.tmp) {
             Ok(()) => {}
-            // Once renaming began every temporary existed: a missing one was renamed into place.
-            Err(e) if e.kind() == io::ErrorKind::NotFound && state.renaming => {
+            // Once renaming began every temporary existed: a missing one was renamed into place
+            // (or removed by an interrupted earlier rollback: see `put_back`).
+            Err(e)
+                if e.kind() == io::ErrorKind::NotFound
+                    && state.renaming
+                    && !put_back.contains(&(t.root, t.dest.as_str())) =>
+            {
                 let _ = dir.remove_file(&t.dest);
             }
             Err(_) => {}
