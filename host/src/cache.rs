@@ -262,9 +262,10 @@ impl WheelCache {
         files: &[(PathBuf, String, Stored)],
     ) -> Vec<(String, Stored)> {
         let mut kept = Vec::new();
-        for (src, member, stored) in files {
+        for (i, (src, member, stored)) in files.iter().enumerate() {
             let done = std::fs::File::open(src).and_then(|src| {
                 let out = create_new(&staging.files_dir, member, stored.executable)?;
+                crate::txn::crash_half_way("cache-fill", i, files.len());
                 self.clone_or_copy(&src, out.into_std(), true)
             });
             if done.is_ok() {
@@ -294,6 +295,7 @@ impl WheelCache {
     /// Completes an entry: writes its manifest and renames it into place. Another process that
     /// finished the same entry first wins; ours is discarded.
     pub fn finish(&self, mut staging: Staging, files: Vec<(String, Stored)>) {
+        crate::txn::crash_point("cache-finish");
         let manifest = Manifest {
             wheel: staging.wheel.clone(),
             files: files.into_iter().collect(),

@@ -311,6 +311,7 @@ pub fn compile(
                                     store(dir, &job.sha256, &body);
                                 }
                                 lock(&outs).push((i, w));
+                                crate::txn::crash_half_way("compiling", k, misses.len());
                             }
                             Ok(Err(message)) => lock(&failures).push((i, message)),
                             Err(e) => {

@@ -146,9 +146,16 @@ fn sync_enabled() -> bool {
 
 /// Dies on the spot (SIGABRT) if `WINST_CRASH_AT` names this point: lets tests crash a
 /// transaction at its critical moments deterministically, in addition to random SIGKILLs.
-fn crash_point(name: &str) {
+pub(crate) fn crash_point(name: &str) {
     if std::env::var_os("WINST_CRASH_AT").is_some_and(|v| v == name) {
         std::process::abort();
+    }
+}
+
+/// [`crash_point`] half-way through a loop: at step `i` of `n` when `i` is `n / 2`.
+pub(crate) fn crash_half_way(name: &str, i: usize, n: usize) {
+    if i == n / 2 {
+        crash_point(name);
     }
 }
 
@@ -426,7 +433,8 @@ impl Transaction {
         self.state.stash = moves;
         self.state.renaming = true;
 
-        for s in &self.state.stash {
+        for (i, s) in self.state.stash.iter().enumerate() {
+            crash_half_way("moving-aside", i, self.state.stash.len());
             let dir = self.roots.dir(s.root)?;
             dir.rename(&s.rel, dir, &s.stash).with_context(|| {
                 format!(
@@ -534,7 +542,8 @@ fn undo(roots: &Roots, state: &State) {
         })
         .map(|s| (s.root, s.rel.as_str()))
         .collect();
-    for t in &state.temps {
+    for (i, t) in state.temps.iter().enumerate() {
+        crash_half_way("rollback-removing", i, state.temps.len());
         let Ok(dir) = roots.dir(t.root) else {
             continue;
         };
@@ -552,7 +561,8 @@ fn undo(roots: &Roots, state: &State) {
             Err(_) => {}
         }
     }
-    for s in state.stash.iter().rev() {
+    for (i, s) in state.stash.iter().rev().enumerate() {
+        crash_half_way("rollback-restoring", i, state.stash.len());
         if let Ok(dir) = roots.dir(s.root)
             && dir.symlink_metadata(&s.stash).is_ok()
         {
@@ -575,7 +585,8 @@ fn finish(roots: &Roots, state: &State) -> (usize, Vec<String>) {
     let mut warnings = Vec::new();
     let mut removed_files = Vec::new();
     let mut removed = 0;
-    for s in &state.stash {
+    for (i, s) in state.stash.iter().enumerate() {
+        crash_half_way("cleanup", i, state.stash.len());
         let Ok(dir) = roots.dir(s.root) else {
             continue;
         };
