@@ -884,4 +884,49 @@ fn sigterm_and_sigint_mid_install_roll_back() {
     ));
     interrupt(&scene, "TERM", || pycache.exists());
     interrupt(&scene, "INT", || pycache.exists());
+
+    // A second SIGTERM 5 ms after the first (sooner, the two merge into one) exits at once with
+    // 143, part-way through the rollback, or finds it done: either way the next command leaves
+    // the old tree.
+    for (i, ready) in [&(|| journal.exists()) as &dyn Fn() -> bool, &|| {
+        pycache.exists()
+    }]
+    .into_iter()
+    .enumerate()
+    {
+        scene.reset();
+        let mut child = scene.action().stderr(Stdio::piped()).spawn().unwrap();
+        assert!(
+            wait_until(&mut child, ready, Duration::from_secs(120)),
+            "the install ended before the signals"
+        );
+        let pid = child.id().to_string();
+        check(
+            Command::new("sh")
+                .args([
+                    "-c",
+                    "kill -TERM $0; sleep 0.005; kill -TERM $0 2>/dev/null; true",
+                ])
+                .arg(&pid),
+        );
+        let out = child.wait_with_output().unwrap();
+        let (_, stderr) = text(&out);
+        assert!(
+            matches!(out.status.code(), Some(130 | 143)),
+            "two SIGTERMs: {:?}: {stderr}",
+            out.status
+        );
+        let said = scene.recover(i == 0);
+        assert!(!said.contains("finished it"), "two SIGTERMs: {said}");
+        println!(
+            "two SIGTERMs: exit {:?}, the journal {}",
+            out.status.code(),
+            if said.contains("rolled it back") {
+                "was left and rolled back"
+            } else {
+                "was not left"
+            }
+        );
+        assert_eq!(scene.settled("two SIGTERMs", &said), State::Old);
+    }
 }
