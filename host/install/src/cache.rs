@@ -355,9 +355,10 @@ impl WheelCache {
         files: &[(PathBuf, String, Stored)],
     ) -> Vec<(String, Stored)> {
         let mut kept = Vec::new();
-        for (src, member, stored) in files {
+        for (i, (src, member, stored)) in files.iter().enumerate() {
             let done = std::fs::File::open(src).and_then(|src| {
                 let out = create_file(&staging.files_dir, member, stored.executable)?.into_std();
+                crate::txn::crash_half_way("cache-fill", i, files.len());
                 self.clone_or_copy(&src, &out, true)?;
                 out.metadata()
             });
@@ -410,6 +411,7 @@ impl WheelCache {
     /// Completes an entry: writes its manifest and renames it into place. Another process that
     /// finished the same entry first wins; ours is discarded.
     pub(crate) fn finish(&self, mut staging: Staging, files: Vec<(String, Stored)>) {
+        crate::txn::crash_point("cache-finish");
         let manifest = Manifest {
             wheel: staging.wheel.clone(),
             files: files.into_iter().collect(),

@@ -396,7 +396,8 @@ impl WorkerPool<'_> {
     ) {
         let mut buf = Vec::new();
         while !crate::signals::interrupted() {
-            let Some(&i) = misses.get(next.fetch_add(1, Ordering::Relaxed)) else {
+            let k = next.fetch_add(1, Ordering::Relaxed);
+            let Some(&i) = misses.get(k) else {
                 break;
             };
             let job = &self.jobs[i];
@@ -416,6 +417,7 @@ impl WorkerPool<'_> {
                         store(dir, &job.sha256, &body);
                     }
                     lock(outs).push((i, w));
+                    crate::txn::crash_half_way("compiling", k, misses.len());
                 }
                 Ok(Err(message)) => lock(failures).push((i, message)),
                 Err(e) => {

@@ -146,9 +146,16 @@ fn sync_enabled() -> bool {
 
 /// Dies on the spot (SIGABRT) if `WINST_CRASH_AT` names this point: lets tests crash a
 /// transaction at its critical moments deterministically, in addition to random SIGKILLs.
-fn crash_point(name: &str) {
+pub(crate) fn crash_point(name: &str) {
     if std::env::var_os("WINST_CRASH_AT").is_some_and(|v| v == name) {
         std::process::abort();
+    }
+}
+
+/// [`crash_point`] half-way through a loop: at step `i` of `n` when `i` is `n / 2`.
+pub(crate) fn crash_half_way(name: &str, i: usize, n: usize) {
+    if i == n / 2 {
+        crash_point(name);
     }
 }
 
@@ -392,10 +399,24 @@ impl Transaction {
                 stash(t.root, &t.dest, StashKind::Replaced, &mut moves);
             }
         }
+        // A removal that is also a new file's destination (an old version's `.pyc` that
+        // `--compile` writes again) is a replacement, already moved aside above.
+        let dests: HashSet<(RootId, &str)> = if removals.is_empty() {
+            HashSet::new()
+        } else {
+            self.state
+                .temps
+                .iter()
+                .map(|t| (t.root, t.dest.as_str()))
+                .collect()
+        };
         // A file that cannot be looked at (its directory is a link leading out of the root,
         // which the capability does not follow) is left alone, and said so.
         let mut unreachable = Vec::new();
         for (root, rel) in removals {
+            if dests.contains(&(*root, rel.as_str())) {
+                continue;
+            }
             match self.roots.dir(*root).map(|d| d.symlink_metadata(rel)) {
                 Ok(Ok(_)) => stash(*root, rel, StashKind::Removed, &mut moves),
                 Ok(Err(e)) if e.kind() != io::ErrorKind::NotFound => {
@@ -431,7 +452,8 @@ impl Transaction {
         self.state.stash = moves;
         self.state.renaming = true;
 
-        for s in &self.state.stash {
+        for (i, s) in self.state.stash.iter().enumerate() {
+            crash_half_way("moving-aside", i, self.state.stash.len());
             let dir = self.roots.dir(s.root)?;
             dir.rename(&s.rel, dir, &s.stash).with_context(|| {
                 format!(
@@ -526,20 +548,41 @@ impl Drop for Transaction {
 
 /// Rolls back: new files removed, moved-aside paths renamed back, created directories removed.
 fn undo(roots: &Roots, state: &State) {
-    for t in &state.temps {
+    // A destination whose moved-aside file is no longer beside it holds the old file again: it
+    // was never moved aside, or an interrupted earlier rollback already put it back. Its
+    // temporary is gone either way, and the destination must stay.
+    let put_back: HashSet<(RootId, &str)> = state
+        .stash
+        .iter()
+        .filter(|s| {
+            state.renaming
+                && roots
+                    .dir(s.root)
+                    .is_ok_and(|d| d.symlink_metadata(&s.stash).is_err())
+        })
+        .map(|s| (s.root, s.rel.as_str()))
+        .collect();
+    for (i, t) in state.temps.iter().enumerate() {
+        crash_half_way("rollback-removing", i, state.temps.len());
         let Ok(dir) = roots.dir(t.root) else {
             continue;
         };
         match dir.remove_file(&t.tmp) {
             Ok(()) => {}
-            // Once renaming began every temporary existed: a missing one was renamed into place.
-            Err(e) if e.kind() == io::ErrorKind::NotFound && state.renaming => {
+            // Once renaming began every temporary existed: a missing one was renamed into place
+            // (or removed by an interrupted earlier rollback: see `put_back`).
+            Err(e)
+                if e.kind() == io::ErrorKind::NotFound
+                    && state.renaming
+                    && !put_back.contains(&(t.root, t.dest.as_str())) =>
+            {
                 let _ = dir.remove_file(&t.dest);
             }
             Err(_) => {}
         }
     }
-    for s in state.stash.iter().rev() {
+    for (i, s) in state.stash.iter().rev().enumerate() {
+        crash_half_way("rollback-restoring", i, state.stash.len());
         if let Ok(dir) = roots.dir(s.root)
             && dir.symlink_metadata(&s.stash).is_ok()
         {
@@ -562,7 +605,8 @@ fn finish(roots: &Roots, state: &State) -> (usize, Vec<String>) {
     let mut warnings = Vec::new();
     let mut removed_files = Vec::new();
     let mut removed = 0;
-    for s in &state.stash {
+    for (i, s) in state.stash.iter().enumerate() {
+        crash_half_way("cleanup", i, state.stash.len());
         let Ok(dir) = roots.dir(s.root) else {
             continue;
         };
