@@ -1325,8 +1325,8 @@ fn launcher_names_follow_the_rules() {
     };
     let venv = Venv::new();
     let refusals = [
-        ("", 1, "a script name must be 1 to 200 characters"),
-        ("x", 201, "a script name must be 1 to 200 characters"),
+        ("", 1, "a script name must be 1 to 200 bytes long"),
+        ("x", 201, "a script name must be 1 to 200 bytes long"),
         (".hidden", 1, "must not start with a dot"),
         ("..", 1, "must not start with a dot"),
         ("a/b", 1, "contains `/`"),

@@ -165,6 +165,8 @@ pub struct WheelCache {
     link_failed: AtomicBool,
     clone_failed: AtomicBool,
     counter: AtomicUsize,
+    /// Whether this process has removed the staging directories of dead processes yet.
+    swept: AtomicBool,
 }
 
 /// How a file was placed from the cache.
@@ -191,6 +193,7 @@ impl WheelCache {
             link_failed: AtomicBool::new(false),
             clone_failed: AtomicBool::new(false),
             counter: AtomicUsize::new(0),
+            swept: AtomicBool::new(false),
         })
     }
 
@@ -268,6 +271,29 @@ impl WheelCache {
         })
     }
 
+    /// Removes what killed winst processes left: staging directories (`.tmp-<pid>-...`) of
+    /// processes that no longer run. Done once per process, before its first new entry, so a
+    /// warm install never pays for it.
+    fn sweep(&self) {
+        let Ok(entries) = self.dir.entries() else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let Some(pid) = name
+                .to_str()
+                .and_then(|n| n.strip_prefix(".tmp-"))
+                .and_then(|rest| rest.split('-').next())
+                .and_then(|pid| pid.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = self.dir.remove_dir_all(&name);
+            }
+        }
+    }
+
     /// Starts building the entry for a wheel, with the directories its members need.
     pub(crate) fn begin(
         &self,
@@ -275,6 +301,9 @@ impl WheelCache {
         wheel: &str,
         dirs: &BTreeSet<String>,
     ) -> Option<Staging> {
+        if !self.swept.swap(true, Ordering::Relaxed) {
+            self.sweep();
+        }
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let tmp = format!(
             ".tmp-{}-{n}-{}",

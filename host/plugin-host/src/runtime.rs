@@ -167,7 +167,10 @@ impl Host for CallState {
             ));
         }
         let limit = max_bytes.min(self.read_budget);
-        let bytes = w.archive.read_small(member.index, limit)?;
+        let bytes = w
+            .archive
+            .read_small(member.index, limit)
+            .map_err(|rule| format!("{}: {path} {rule}", w.file_name))?;
         self.read_budget -= bytes.len() as u64;
         Ok(bytes)
     }

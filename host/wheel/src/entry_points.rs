@@ -76,7 +76,7 @@ pub fn parse_scripts(text: &str) -> Result<Vec<EntryPoint>, String> {
 /// nothing a shell or a file system would read specially.
 pub fn validate_script_name(name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > 200 {
-        return Err("a script name must be 1 to 200 characters".to_string());
+        return Err("a script name must be 1 to 200 bytes long".to_string());
     }
     if name == "." || name == ".." || name.starts_with('.') {
         return Err(format!("script name `{name}` must not start with a dot"));
