@@ -145,6 +145,47 @@ impl Cache {
     }
 }
 
+impl Cache {
+    /// Asserts a refused or failed install left nothing in the cache since `before`: no wheel
+    /// entry, no temporary, nothing changed or removed. Only what opening the cache creates is
+    /// allowed: the `wheels-v1` and `wheels-v1/index` directories and stat-index memos
+    /// (`wheels-v1/index/*.json`, a wheel file's path and stat mapped to its sha256, which say
+    /// nothing about the wheel's contents).
+    #[track_caller]
+    pub fn assert_nothing_cached(&self, before: &Snapshot) {
+        let after = self.snapshot();
+        let index = Path::new("wheels-v1/index");
+        let allowed = |p: &Path, n: &Node| {
+            p == Path::new("wheels-v1")
+                || p == index
+                || (matches!(n, Node::File { .. })
+                    && p.parent() == Some(index)
+                    && p.extension().is_some_and(|x| x == "json"))
+        };
+        let mut diffs = Vec::new();
+        for (p, n) in before {
+            match after.get(p) {
+                None => diffs.push(format!("removed: {}", p.display())),
+                Some(m) if m != n && !allowed(p, m) => {
+                    diffs.push(format!("changed: {}", p.display()))
+                }
+                _ => {}
+            }
+        }
+        for (p, n) in &after {
+            if !before.contains_key(p) && !allowed(p, n) {
+                diffs.push(format!("added: {}", p.display()));
+            }
+        }
+        assert!(
+            diffs.is_empty(),
+            "the wheel cache {} changed:\n{}",
+            self.path().display(),
+            diffs.join("\n")
+        );
+    }
+}
+
 impl Default for Cache {
     fn default() -> Self {
         Cache::new()
