@@ -569,8 +569,10 @@ fn crashes_at_each_step(mode: Mode) {
         .file("alpha/legacy/old.py", "OLD = True\n")
         .entry_points("[console_scripts]\nalpha = alpha:main\n")
         .build(wheels.path());
-    let alpha2 = many("alpha", "2.0", 20, 300)
-        .entry_points("[console_scripts]\nalpha = alpha:main\n")
+    // 2.0 replaces 1.0's modules and launcher, drops alpha/legacy/, and adds modules and a
+    // launcher in directories that exist (renamed into place, so a rollback must remove them).
+    let alpha2 = many("alpha", "2.0", 40, 300)
+        .entry_points("[console_scripts]\nalpha = alpha:main\nalpha-two = alpha:main\n")
         .build(wheels.path());
     let beta = many("beta", "1.0", 20, 300).build(wheels.path());
     let upgrade: [&Path; 2] = [&alpha2, &beta];
