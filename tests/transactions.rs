@@ -647,6 +647,8 @@ const KILL_SET: &[&str] = &[
     "jmespath",
 ];
 const TRIALS: u32 = 30;
+/// Trials at the end killed after several whole runs (see [`killed_installs`]).
+const TAIL: u32 = 3;
 
 /// Where one killed trial ended, after `winst repair`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -698,8 +700,14 @@ fn killed_installs(mode: Mode) {
             .wrapping_add(1442695040888963407);
         let jitter = (seed >> 11) as f64 / (1u64 << 53) as f64;
         // Stratified over 150% of a whole run, so the first kills land before anything is
-        // written and the last ones after the install finished.
-        let delay = full.mul_f64(1.5 * (f64::from(i) + jitter) / f64::from(TRIALS));
+        // written and the later ones after the install finished; the last few at two to four
+        // whole runs, in case the machine got slower since the measurement.
+        let spread = TRIALS - TAIL;
+        let delay = if i < spread {
+            full.mul_f64(1.5 * (f64::from(i) + jitter) / f64::from(spread))
+        } else {
+            full * (2 + i - spread)
+        };
         let mut child = trials
             .install(&set)
             .stdout(Stdio::null())
