@@ -336,15 +336,20 @@ fn externally_managed_install_and_uninstall_are_refused() {
         prefix = system.prefix.display(),
         marker = system.stdlib.join("EXTERNALLY-MANAGED").display(),
     );
+    // With a private wheel cache, which the refusal must leave without an entry.
+    let cache = Cache::new();
+    let empty = cache.snapshot();
     let out = system.run(
         winst()
             .args(["install", "--python"])
             .arg(&system.python)
+            .args(cache.args())
             .arg(&whl)
             .env("LANG", "C"),
     );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(text(&out).1, expected);
+    cache.assert_nothing_cached(&empty);
     let out = system.run(
         winst()
             .args(["uninstall", "--python"])
