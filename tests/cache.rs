@@ -421,7 +421,9 @@ fn cache_commands_and_no_cache() {
     );
     let venv = Venv::new();
     let mut cmd = winst();
+    // The cache on by default again (support::winst turns it off).
     cmd.env("WINST_CACHE_DIR", cache.path())
+        .env_remove("WINST_NO_CACHE")
         .args(["install", "--python"])
         .arg(venv.python())
         .arg(&wheel);

@@ -1,6 +1,10 @@
 //! Differential test against pip: the pinned real-world wheel corpus (`tests/corpus`) installed by
-//! `pip install --no-deps --no-compile` into one fresh venv and by `winst install` into another must
-//! give the same tree: the same paths, bytes and modes. Only these may differ:
+//! `pip install --no-deps --no-compile` into one fresh venv and by `winst install` into others must
+//! give the same tree: the same paths, bytes and modes. winst installs it three ways, each
+//! compared with the one pip install: cold (no wheel cache: every file inflated and verified),
+//! filling (an empty private cache, filled by that install) and warm (from the cache the filling
+//! install filled, into another venv; its `--json` report must say the files came from the
+//! cache). Only these may differ:
 //!
 //! - `*.dist-info/INSTALLER`, `*.dist-info/direct_url.json` and `*.dist-info/REQUESTED` (contents
 //!   only; each must exist in both trees);
@@ -11,11 +15,11 @@
 //! - `.data/scripts` files that start with `#!python`, which must be equal once each venv's root
 //!   is replaced by a placeholder.
 //!
-//! Then the winst venv must work: `pip check` says the same as in the pip venv, the main modules
+//! Then each winst venv must work: `pip check` says the same as in the pip venv, the main modules
 //! import, console scripts run, and `pip uninstall` removes everything some projects installed.
 //!
 //! The corpus is downloaded from PyPI by `tests/corpus/fetch.sh` (cached). Without network access
-//! the test fails, unless `WINST_SKIP_NETWORK_TESTS=1`.
+//! the test fails, unless `WINST_SKIP_NETWORK_TESTS=1` (never under `CI=true`).
 
 mod support;
 
@@ -189,15 +193,6 @@ fn walk(root: &Path) -> Tree {
     let mut out = Tree::new();
     go(root, root, &mut out);
     out
-}
-
-/// Snapshots both venvs at once (hashing a few hundred MB).
-fn walk_both(a: &Path, b: &Path) -> (Tree, Tree) {
-    std::thread::scope(|s| {
-        let ta = s.spawn(|| walk(a));
-        let tb = walk(b);
-        (ta.join().unwrap(), tb)
-    })
 }
 
 /// What the installer wrote: paths not in the fresh venv. Venv files it changed or removed are
@@ -707,6 +702,258 @@ fn section(out: &mut String, title: &str, items: &[String], tally: bool) {
     }
 }
 
+/// Which install path a winst venv was made by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Way {
+    /// No wheel cache: every file inflated from its wheel and verified.
+    Cold,
+    /// An empty private cache, filled by this install.
+    Filling,
+    /// The cache the filling install filled: files placed from it.
+    Warm,
+}
+
+impl Way {
+    fn name(self) -> &'static str {
+        match self {
+            Way::Cold => "cold (no cache)",
+            Way::Filling => "filling (empty cache)",
+            Way::Warm => "warm (from the cache)",
+        }
+    }
+}
+
+/// What comparing one winst venv with pip's found.
+#[derive(Default)]
+struct Verdict {
+    venv_changes: Vec<String>,
+    tree_diffs: Vec<String>,
+    record_diffs: Vec<String>,
+    works: Vec<String>,
+    summary: String,
+    ran: Vec<String>,
+    check: BTreeSet<String>,
+}
+
+impl Verdict {
+    fn differences(&self) -> usize {
+        self.venv_changes.len() + self.tree_diffs.len() + self.record_diffs.len() + self.works.len()
+    }
+}
+
+/// What the pip venv gives once, for every comparison.
+struct Reference<'a> {
+    venv: &'a Venv,
+    side: Side<'a>,
+    check: BTreeSet<String>,
+    site_packages: String,
+    wheels: usize,
+    scripts: &'a ScriptInfo,
+}
+
+/// Compares a winst venv with pip's: the trees, RECORD, then, with `at_work`, the venv at work
+/// (pip check, imports, scripts, and at last pip uninstall).
+fn judge(
+    reference: &Reference,
+    venv: &Venv,
+    base: &Tree,
+    after: &Tree,
+    scratch: &Path,
+    at_work: bool,
+) -> Verdict {
+    let mut v = Verdict::default();
+    let root = venv.root();
+    let site_packages = &reference.site_packages;
+    let winst_tree = installed("winst", base, after, &mut v.venv_changes);
+    let winst_side = Side {
+        root: &root,
+        tree: &winst_tree,
+    };
+    // 1. The trees.
+    let seen = compare_trees(
+        &reference.side,
+        &winst_side,
+        reference.scripts,
+        &mut v.tree_diffs,
+    );
+    for info in dist_infos(reference.side.tree, site_packages)
+        .into_iter()
+        .chain(dist_infos(&winst_tree, site_packages))
+        .collect::<BTreeSet<_>>()
+    {
+        for file in ["INSTALLER", "RECORD", "REQUESTED"] {
+            for (who, tree) in [("pip", reference.side.tree), ("winst", &winst_tree)] {
+                if !tree.contains_key(&format!("{info}/{file}")) {
+                    v.tree_diffs
+                        .push(format!("{info}/{file}: not written by {who}"));
+                }
+            }
+        }
+    }
+    let projects = dist_infos(&winst_tree, site_packages).len();
+    if projects != reference.wheels {
+        v.tree_diffs.push(format!(
+            "{site_packages}: dist-info count differs: {} wheels, {projects} dist-info \
+             directories",
+            reference.wheels
+        ));
+    }
+
+    // 2. RECORD.
+    let records = compare_records(
+        &reference.side,
+        &winst_side,
+        site_packages,
+        &mut v.record_diffs,
+    );
+
+    if !at_work {
+        v.summary = format!(
+            "{projects} projects, {} paths compared ({} byte-identical files, {} directories, {} \
+             launchers, {} #!python scripts, {} dist-info bookkeeping files), {} RECORDs with {} \
+             rows verified; {} differences",
+            seen.paths,
+            seen.identical_files,
+            seen.dirs,
+            seen.launchers,
+            seen.python_scripts,
+            seen.bookkeeping,
+            records.records,
+            records.rows_verified,
+            v.differences(),
+        );
+        return v;
+    }
+
+    // 3. The winst venv at work (only now may anything run in it).
+    v.check = pip_check_lines(venv);
+    if reference.check != v.check {
+        v.works.push(format!(
+            "pip check differs: only in the pip venv {:?}; only in the winst venv {:?}",
+            reference.check.difference(&v.check).collect::<Vec<_>>(),
+            v.check.difference(&reference.check).collect::<Vec<_>>()
+        ));
+    }
+    for line in &v.check {
+        if !line.to_ascii_lowercase().starts_with("qtconsole ") {
+            v.works.push(format!(
+                "pip check in the winst venv: {line:?} (only qtconsole's missing dependencies \
+                 are expected)"
+            ));
+        }
+    }
+    let bad_imports = failed_imports(venv, scratch);
+    if !bad_imports.is_empty() {
+        let in_pip_venv = failed_imports(reference.venv, scratch);
+        for bad in bad_imports {
+            let module = bad.split(':').next().unwrap_or("").to_string();
+            let also = in_pip_venv
+                .iter()
+                .any(|b| b.starts_with(&format!("{module}:")));
+            v.works.push(format!(
+                "import {bad} ({} in the pip venv)",
+                if also { "fails too" } else { "works" }
+            ));
+        }
+    }
+    for (script, args) in SCRIPTS {
+        let out = run_in(scratch, &venv.bin(script), args);
+        let (stdout, stderr) = text(&out);
+        if out.status.success() {
+            v.ran.push(format!(
+                "{script} {} -> {}",
+                args.join(" "),
+                stdout.lines().next().unwrap_or("").trim()
+            ));
+        } else {
+            v.works.push(format!(
+                "{script} {} exited with {}: {}",
+                args.join(" "),
+                out.status,
+                stderr.trim()
+            ));
+        }
+    }
+
+    // 4. pip uninstalls what winst installed, completely.
+    let mut removable: Vec<(String, Vec<PathBuf>)> = Vec::new();
+    for project in UNINSTALL {
+        let Some(info) = dist_info_of(&winst_tree, site_packages, project) else {
+            v.works.push(format!(
+                "{project}: not installed by winst, cannot uninstall"
+            ));
+            continue;
+        };
+        let rows = record_rows(&root, &info).unwrap_or_default();
+        let sp_abs = root.join(site_packages);
+        let mut files: Vec<PathBuf> = rows.iter().map(|r| lexical_join(&sp_abs, &r[0])).collect();
+        files.push(root.join(&info));
+        removable.push((project.to_string(), files));
+    }
+    let mut un_args = vec!["uninstall", "-y"];
+    un_args.extend_from_slice(UNINSTALL);
+    let un = venv.pip(&un_args);
+    if !un.status.success() {
+        v.works
+            .push(format!("pip uninstall failed: {:?}", text(&un)));
+    }
+    let mut uninstalled_files = 0;
+    for (project, files) in &removable {
+        for f in files {
+            uninstalled_files += 1;
+            if std::fs::symlink_metadata(f).is_ok() {
+                v.works.push(format!(
+                    "{project}: {} left behind by pip uninstall",
+                    f.strip_prefix(&root).unwrap_or(f).display()
+                ));
+            }
+        }
+    }
+    v.summary = format!(
+        "{projects} projects, {} paths compared ({} byte-identical files, {} directories, {} \
+         launchers, {} #!python scripts, {} dist-info bookkeeping files), {} RECORDs with {} rows \
+         verified, {} imports, {} scripts run, {} projects ({uninstalled_files} files) \
+         uninstalled; {} differences",
+        seen.paths,
+        seen.identical_files,
+        seen.dirs,
+        seen.launchers,
+        seen.python_scripts,
+        seen.bookkeeping,
+        records.records,
+        records.rows_verified,
+        IMPORTS.len(),
+        v.ran.len(),
+        removable.len(),
+        v.differences(),
+    );
+    v
+}
+
+/// Snapshots venvs at once (hashing a few hundred MB each).
+fn walk_all(roots: &[PathBuf]) -> Vec<Tree> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = roots.iter().map(|r| s.spawn(move || walk(r))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+/// `winst install --json --python VENV [ARGS...] WHEELS`; the report and how long it took.
+fn winst_install(venv: &Venv, args: &[std::ffi::OsString], wheels: &Path) -> (Output, Duration) {
+    let t = Instant::now();
+    let out = winst()
+        .args(["install", "--json", "--python"])
+        .arg(venv.python())
+        .args(args)
+        .arg(wheels)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .unwrap();
+    (out, t.elapsed())
+}
+
+/// The corpus installed by pip once, and by winst three ways (cold, filling an empty cache, warm
+/// from that cache), each compared with pip's tree byte for byte.
 #[test]
 fn corpus_installs_like_pip() {
     let started = Instant::now();
@@ -734,20 +981,25 @@ fn corpus_installs_like_pip() {
         links.path().to_path_buf()
     };
     let scripts = scan_wheels(&wheels);
+    // Files written per environment, never from the cache.
+    let per_venv = scripts.launchers.len() + scripts.python_scripts.len();
 
+    let ways = [Way::Cold, Way::Filling, Way::Warm];
     let pip_venv = Venv::new();
-    let winst_venv = Venv::new();
-    let (pip_root, winst_root) = (pip_venv.root(), winst_venv.root());
-    let (pip_base, winst_base) = walk_both(&pip_root, &winst_root);
-    let site_packages = winst_venv
+    let venvs: Vec<Venv> = ways.iter().map(|_| Venv::new()).collect();
+    let cache = Cache::new();
+    let mut roots = vec![pip_venv.root()];
+    roots.extend(venvs.iter().map(Venv::root));
+    let bases = walk_all(&roots);
+    let site_packages = pip_venv
         .site_packages()
-        .strip_prefix(&winst_root)
+        .strip_prefix(pip_venv.root())
         .unwrap()
         .to_string_lossy()
         .into_owned();
 
-    // Both installs at once: pip is single-threaded.
-    let ((pip_out, pip_time), (winst_out, winst_time)) = std::thread::scope(|s| {
+    // pip and the cold winst at once (pip is single-threaded), then filling, then warm.
+    let ((pip_out, pip_time), cold) = std::thread::scope(|s| {
         let pip = s.spawn(|| {
             let t = Instant::now();
             let out = Command::new(python3())
@@ -761,209 +1013,150 @@ fn corpus_installs_like_pip() {
                 .unwrap();
             (out, t.elapsed())
         });
-        let t = Instant::now();
-        let out = winst()
-            .arg("install")
-            .arg("--python")
-            .arg(winst_venv.python())
-            .arg(&winst_arg)
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .output()
-            .unwrap();
-        let winst = (out, t.elapsed());
-        (pip.join().unwrap(), winst)
+        let cold = winst_install(&venvs[0], &[], &winst_arg);
+        (pip.join().unwrap(), cold)
     });
-    for (who, out) in [("pip", &pip_out), ("winst", &winst_out)] {
+    let filling = winst_install(&venvs[1], &cache.args(), &winst_arg);
+    let entries = cache.entries().len();
+    let warm = winst_install(&venvs[2], &cache.args(), &winst_arg);
+    let runs = [cold, filling, warm];
+    let (stdout, stderr) = text(&pip_out);
+    assert!(
+        pip_out.status.success(),
+        "pip failed to install the corpus ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        pip_out.status
+    );
+    let mut reports = Vec::new();
+    for (way, (out, _)) in ways.iter().zip(&runs) {
         let (stdout, stderr) = text(out);
         assert!(
             out.status.success(),
-            "{who} failed to install the corpus ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}",
+            "winst {} failed to install the corpus ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}",
+            way.name(),
             out.status
         );
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("winst {}: no JSON report ({e}):\n{stdout}", way.name()));
+        reports.push(report);
     }
+    // Where the files came from, as the reports say.
+    let placed: Vec<u64> = reports
+        .iter()
+        .map(|r| r["from_cache"].as_u64().unwrap())
+        .collect();
+    let files = reports[2]["files"].as_u64().unwrap();
+    assert_eq!(placed[0], 0, "cold: files came from a cache");
+    assert_eq!(placed[1], 0, "filling: files came from the empty cache");
+    assert_eq!(entries, wheels.len(), "filling: one cache entry per wheel");
+    assert!(
+        placed[2] > 0 && placed[2] + per_venv as u64 >= files,
+        "warm: {} of {files} files came from the cache; all but the {per_venv} launchers and \
+         #!python scripts should have",
+        placed[2]
+    );
 
-    // 1. The trees.
-    let mut venv_changes = Vec::new();
-    let (pip_after, winst_after) = walk_both(&pip_root, &winst_root);
-    let pip_tree = installed("pip", &pip_base, &pip_after, &mut venv_changes);
-    let winst_tree = installed("winst", &winst_base, &winst_after, &mut venv_changes);
-    let pip_side = Side {
-        root: &pip_root,
-        tree: &pip_tree,
-    };
-    let winst_side = Side {
-        root: &winst_root,
-        tree: &winst_tree,
-    };
-    let mut tree_diffs = Vec::new();
-    let seen = compare_trees(&pip_side, &winst_side, &scripts, &mut tree_diffs);
-    let mut bookkeeping = Vec::new();
-    for info in dist_infos(&pip_tree, &site_packages)
-        .into_iter()
-        .chain(dist_infos(&winst_tree, &site_packages))
-        .collect::<BTreeSet<_>>()
-    {
-        for file in ["INSTALLER", "RECORD", "REQUESTED"] {
-            for (who, tree) in [("pip", &pip_tree), ("winst", &winst_tree)] {
-                if !tree.contains_key(&format!("{info}/{file}")) {
-                    bookkeeping.push(format!("{info}/{file}: not written by {who}"));
-                }
-            }
-        }
-    }
-    tree_diffs.extend(bookkeeping);
-    let projects = dist_infos(&winst_tree, &site_packages).len();
-    if projects != wheels.len() {
-        tree_diffs.push(format!(
-            "{site_packages}: dist-info count differs: {} wheels, {projects} dist-info \
-             directories",
-            wheels.len()
-        ));
-    }
-
-    // 2. RECORD.
-    let mut record_diffs = Vec::new();
-    let records = compare_records(&pip_side, &winst_side, &site_packages, &mut record_diffs);
-
-    // 3. The winst venv at work (only now may anything run in it).
-    let mut works = Vec::new();
+    let mut afters = walk_all(&roots).into_iter();
+    let pip_after = afters.next().unwrap();
+    let mut pip_changes = Vec::new();
+    let pip_tree = installed("pip", &bases[0], &pip_after, &mut pip_changes);
+    assert!(
+        pip_changes.is_empty(),
+        "pip changed the venv: {pip_changes:?}"
+    );
+    let pip_root = pip_venv.root();
     let scratch = tempfile::tempdir().unwrap();
-    let pip_check = pip_check_lines(&pip_venv);
-    let winst_check = pip_check_lines(&winst_venv);
-    if pip_check != winst_check {
-        works.push(format!(
-            "pip check differs: only in the pip venv {:?}; only in the winst venv {:?}",
-            pip_check.difference(&winst_check).collect::<Vec<_>>(),
-            winst_check.difference(&pip_check).collect::<Vec<_>>()
-        ));
-    }
-    for line in &winst_check {
-        if !line.to_ascii_lowercase().starts_with("qtconsole ") {
-            works.push(format!(
-                "pip check in the winst venv: {line:?} (only qtconsole's missing dependencies \
-                 are expected)"
-            ));
-        }
-    }
-    let bad_imports = failed_imports(&winst_venv, scratch.path());
-    if !bad_imports.is_empty() {
-        let in_pip_venv = failed_imports(&pip_venv, scratch.path());
-        for bad in bad_imports {
-            let module = bad.split(':').next().unwrap_or("").to_string();
-            let also = in_pip_venv
-                .iter()
-                .any(|b| b.starts_with(&format!("{module}:")));
-            works.push(format!(
-                "import {bad} ({} in the pip venv)",
-                if also { "fails too" } else { "works" }
-            ));
-        }
-    }
-    let mut ran = Vec::new();
-    for (script, args) in SCRIPTS {
-        let out = run_in(scratch.path(), &winst_venv.bin(script), args);
-        let (stdout, stderr) = text(&out);
-        if out.status.success() {
-            ran.push(format!(
-                "{script} {} -> {}",
-                args.join(" "),
-                stdout.lines().next().unwrap_or("").trim()
-            ));
-        } else {
-            works.push(format!(
-                "{script} {} exited with {}: {}",
-                args.join(" "),
-                out.status,
-                stderr.trim()
-            ));
-        }
-    }
-
-    // 4. pip uninstalls what winst installed, completely.
-    let mut removable: Vec<(String, Vec<PathBuf>)> = Vec::new();
-    for project in UNINSTALL {
-        let Some(info) = dist_info_of(&winst_tree, &site_packages, project) else {
-            works.push(format!(
-                "{project}: not installed by winst, cannot uninstall"
-            ));
-            continue;
-        };
-        let rows = record_rows(&winst_root, &info).unwrap_or_default();
-        let sp_abs = winst_root.join(&site_packages);
-        let mut files: Vec<PathBuf> = rows.iter().map(|r| lexical_join(&sp_abs, &r[0])).collect();
-        files.push(winst_root.join(&info));
-        removable.push((project.to_string(), files));
-    }
-    let mut un_args = vec!["uninstall", "-y"];
-    un_args.extend_from_slice(UNINSTALL);
-    let un = winst_venv.pip(&un_args);
-    if !un.status.success() {
-        works.push(format!("pip uninstall failed: {:?}", text(&un)));
-    }
-    let mut uninstalled_files = 0;
-    for (project, files) in &removable {
-        for f in files {
-            uninstalled_files += 1;
-            if std::fs::symlink_metadata(f).is_ok() {
-                works.push(format!(
-                    "{project}: {} left behind by pip uninstall",
-                    f.strip_prefix(&winst_root).unwrap_or(f).display()
-                ));
-            }
-        }
-    }
+    let reference = Reference {
+        venv: &pip_venv,
+        side: Side {
+            root: &pip_root,
+            tree: &pip_tree,
+        },
+        check: pip_check_lines(&pip_venv),
+        site_packages,
+        wheels: wheels.len(),
+        scripts: &scripts,
+    };
+    let verdicts: Vec<Verdict> = ways
+        .iter()
+        .enumerate()
+        .zip(afters)
+        .map(|((i, way), after)| {
+            // The filling install writes files as the cold one does (then fills the cache):
+            // its tree is compared, and the cold and warm venvs are also put to work.
+            let at_work = *way != Way::Filling;
+            judge(
+                &reference,
+                &venvs[i],
+                &bases[i + 1],
+                &after,
+                scratch.path(),
+                at_work,
+            )
+        })
+        .collect();
 
     eprintln!(
-        "differential: {} wheels ({projects} projects), {} paths compared ({} byte-identical \
-         files, {} directories, {} launchers, {} #!python scripts, {} dist-info bookkeeping \
-         files), {} RECORDs with {} rows verified, {} imports, {} scripts run, {} projects \
-         ({} files) uninstalled; pip {}, winst {}, total {}; {} differences",
+        "differential: {} wheels; pip {}, winst cold {}, filling {}, warm {} ({} of {files} files \
+         from the cache); total {}",
         wheels.len(),
-        seen.paths,
-        seen.identical_files,
-        seen.dirs,
-        seen.launchers,
-        seen.python_scripts,
-        seen.bookkeeping,
-        records.records,
-        records.rows_verified,
-        IMPORTS.len(),
-        ran.len(),
-        removable.len(),
-        uninstalled_files,
         secs(pip_time),
-        secs(winst_time),
+        secs(runs[0].1),
+        secs(runs[1].1),
+        secs(runs[2].1),
+        placed[2],
         secs(started.elapsed()),
-        venv_changes.len() + tree_diffs.len() + record_diffs.len() + works.len(),
     );
-    for r in &ran {
-        eprintln!("differential:   {r}");
-    }
-    for l in &winst_check {
-        eprintln!("differential:   pip check: {l}");
-    }
-
     let mut report = String::new();
-    section(&mut report, "venv files changed", &venv_changes, true);
-    section(
-        &mut report,
-        "tree differences (pip vs winst)",
-        &tree_diffs,
-        true,
-    );
-    section(&mut report, "RECORD differences", &record_diffs, true);
-    section(&mut report, "the winst venv does not work", &works, false);
+    for (way, v) in ways.iter().zip(&verdicts) {
+        eprintln!("differential: {}: {}", way.name(), v.summary);
+        for r in &v.ran {
+            eprintln!("differential:   {r}");
+        }
+        for l in &v.check {
+            eprintln!("differential:   pip check: {l}");
+        }
+        let w = way.name();
+        section(
+            &mut report,
+            &format!("{w}: venv files changed"),
+            &v.venv_changes,
+            true,
+        );
+        section(
+            &mut report,
+            &format!("{w}: tree differences (pip vs winst)"),
+            &v.tree_diffs,
+            true,
+        );
+        section(
+            &mut report,
+            &format!("{w}: RECORD differences"),
+            &v.record_diffs,
+            true,
+        );
+        section(
+            &mut report,
+            &format!("{w}: the winst venv does not work"),
+            &v.works,
+            false,
+        );
+    }
     if !report.is_empty() {
         let keep = std::env::var("WINST_KEEP_VENVS").is_ok_and(|v| v == "1");
-        let (pip_kept, winst_kept) = if keep {
-            (pip_venv.dir.keep(), winst_venv.dir.keep())
-        } else {
-            (pip_root.clone(), winst_root.clone())
-        };
+        let mut kept = vec![format!("pip {}", pip_root.display())];
+        for (way, venv) in ways.iter().zip(&venvs) {
+            kept.push(format!("{} {}", way.name(), venv.root().display()));
+        }
+        if keep {
+            let _ = pip_venv.dir.keep();
+            for venv in venvs {
+                let _ = venv.dir.keep();
+            }
+            let _ = cache.dir.keep();
+        }
         panic!(
-            "winst and pip installed the corpus differently (pip venv {}, winst venv {}; {}):{report}",
-            pip_kept.display(),
-            winst_kept.display(),
+            "winst and pip installed the corpus differently (venvs: {}; {}):{report}",
+            kept.join(", "),
             if keep {
                 "kept"
             } else {
@@ -971,9 +1164,11 @@ fn corpus_installs_like_pip() {
             }
         );
     }
-    // Removing two venvs of ~15,000 files each is slow on some file systems: both at once.
+    // Removing venvs of ~15,000 files each is slow on some file systems: all at once.
     std::thread::scope(|s| {
-        s.spawn(|| pip_venv.dir.close().unwrap());
-        winst_venv.dir.close().unwrap();
+        for venv in venvs {
+            s.spawn(move || venv.dir.close().unwrap());
+        }
+        pip_venv.dir.close().unwrap();
     });
 }

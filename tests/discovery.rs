@@ -5,6 +5,8 @@
 
 mod support;
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -287,12 +289,33 @@ Use a virtual environment:\n\n    \
 python3 -m venv .venv\n\
 Error-de = Dieses Python gehört der Distribution.\n";
 
+/// The top level of `python`'s real install directories (purelib, platlib, scripts), read outside
+/// any overlay: what an install into that interpreter would add to or remove from.
+fn real_install_dirs(python: &Path) -> BTreeMap<PathBuf, BTreeSet<OsString>> {
+    let out = check(Command::new(python).args([
+        "-c",
+        "import sysconfig; p = sysconfig.get_paths(); \
+         print(p['purelib']); print(p['platlib']); print(p['scripts'])",
+    ]));
+    text(&out)
+        .0
+        .lines()
+        .map(|dir| {
+            let names = std::fs::read_dir(dir)
+                .map(|rd| rd.flatten().map(|e| e.file_name()).collect())
+                .unwrap_or_default();
+            (PathBuf::from(dir), names)
+        })
+        .collect()
+}
+
 fn marked() -> Option<MarkedSystem> {
     MarkedSystem::new(MARKER)
 }
 
 #[test]
 fn externally_managed_install_and_uninstall_are_refused() {
+    let real = real_install_dirs(Path::new(&python3()));
     let Some(system) = marked() else { return };
     let wheels = wheel_dir();
     let whl = pkg("refused_pkg").build(wheels.path());
@@ -313,15 +336,20 @@ fn externally_managed_install_and_uninstall_are_refused() {
         prefix = system.prefix.display(),
         marker = system.stdlib.join("EXTERNALLY-MANAGED").display(),
     );
+    // With a private wheel cache, which the refusal must leave without an entry.
+    let cache = Cache::new();
+    let empty = cache.snapshot();
     let out = system.run(
         winst()
             .args(["install", "--python"])
             .arg(&system.python)
+            .args(cache.args())
             .arg(&whl)
             .env("LANG", "C"),
     );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(text(&out).1, expected);
+    cache.assert_nothing_cached(&empty);
     let out = system.run(
         winst()
             .args(["uninstall", "--python"])
@@ -331,13 +359,16 @@ fn externally_managed_install_and_uninstall_are_refused() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(text(&out).1, expected);
-    // Nothing was written under the prefix: the upper directory holds only the marker.
-    let written: Vec<_> = snapshot(&system.dir.path().join("upper"))
-        .into_iter()
-        .filter(|(_, n)| !matches!(n, Node::Dir))
-        .map(|(p, _)| p)
-        .collect();
-    assert_eq!(written.len(), 1, "{written:?}");
+    // Nothing was written under the prefix: the upper directory holds only the marker, and the
+    // real installation is as it was.
+    let marker = system
+        .stdlib
+        .join("EXTERNALLY-MANAGED")
+        .strip_prefix(&system.prefix)
+        .unwrap()
+        .to_path_buf();
+    assert_eq!(system.written(), vec![marker.clone()]);
+    assert_eq!(real_install_dirs(Path::new(&python3())), real);
 
     // The locale picks `Error-de`, as pip does.
     let out = system.run(
@@ -358,6 +389,7 @@ fn externally_managed_install_and_uninstall_are_refused() {
 
 #[test]
 fn break_system_packages_overrides_and_venvs_target_prefix_are_not_refused() {
+    let real = real_install_dirs(Path::new(&python3()));
     let Some(system) = marked() else { return };
     let wheels = wheel_dir();
     let site = {
@@ -444,40 +476,47 @@ fn break_system_packages_overrides_and_venvs_target_prefix_are_not_refused() {
             .arg(&whl),
     ));
     assert!(imports(&venv.path().join("env/bin/python"), "elsewhere"));
+    // Every install went into the overlay: the real installation is as it was.
+    assert_eq!(real_install_dirs(Path::new(&python3())), real);
 }
 
 #[test]
 fn the_distributions_own_marker_is_honoured() {
-    // Where the machine's system Python has a real PEP 668 marker (Debian, Ubuntu, Fedora...).
-    let Some(python) = ["/usr/bin/python3"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file())
-    else {
-        return;
+    // The machine's distribution Python (Debian's, Ubuntu's, Fedora's /usr/bin/python3) with its
+    // own PEP 668 marker. It runs overlaid (support::system) with nothing added, so a regression
+    // in the refusal writes into the overlay, never into /usr.
+    let python = Path::new("/usr/bin/python3");
+    let marked = python.is_file() && {
+        let out = check(Command::new(python).args([
+            "-c",
+            "import sys, sysconfig; print(sysconfig.get_path('stdlib')); \
+             print(sys.prefix == sys.base_prefix)",
+        ]));
+        let answer = text(&out).0;
+        let mut lines = answer.lines();
+        let stdlib = PathBuf::from(lines.next().unwrap());
+        lines.next() == Some("True") && stdlib.join("EXTERNALLY-MANAGED").is_file()
     };
-    let out = check(Command::new(&python).args([
-        "-c",
-        "import sys, sysconfig; print(sysconfig.get_path('stdlib')); print(sys.prefix == sys.base_prefix)",
-    ]));
-    let answer = text(&out).0;
-    let mut lines = answer.lines();
-    let stdlib = PathBuf::from(lines.next().unwrap());
-    if lines.next() != Some("True") || !stdlib.join("EXTERNALLY-MANAGED").is_file() {
-        eprintln!(
-            "note: {} has no EXTERNALLY-MANAGED marker; skipping",
-            python.display()
-        );
+    if !prerequisite(
+        marked,
+        "a distribution Python at /usr/bin/python3 with its own EXTERNALLY-MANAGED marker \
+         (Debian or Ubuntu: apt-get install python3)",
+    ) {
         return;
     }
+    let real = real_install_dirs(python);
+    let Some(system) = MarkedSystem::overlay(python, None) else {
+        return;
+    };
     let wheels = wheel_dir();
     let whl = pkg("distro_refused").build(wheels.path());
-    let out = winst()
-        .args(["install", "--python"])
-        .arg(&python)
-        .arg(&whl)
-        .output()
-        .unwrap();
+    let out = system.run(
+        winst()
+            .args(["install", "--python"])
+            .arg(python)
+            .arg(&whl)
+            .env("LANG", "C"),
+    );
     let stderr = text(&out).1;
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
@@ -485,4 +524,22 @@ fn the_distributions_own_marker_is_honoured() {
             && stderr.contains("--break-system-packages"),
         "{stderr}"
     );
+    let out = system.run(
+        winst()
+            .args(["uninstall", "--python"])
+            .arg(python)
+            .arg("pip"),
+    );
+    let stderr = text(&out).1;
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("is externally managed (PEP 668"),
+        "{stderr}"
+    );
+    assert_eq!(
+        system.written(),
+        Vec::<PathBuf>::new(),
+        "written under /usr"
+    );
+    assert_eq!(real_install_dirs(python), real, "the real /usr changed");
 }

@@ -2,8 +2,10 @@
 //!
 //! Every refusal is checked the same way: a non-zero exit (1, not a panic), an `error:` line that
 //! names the wheel, the member when the rule is about one, and the rule; and an environment that is
-//! byte-for-byte what it was. Where it makes the test stronger, a valid wheel is installed in the
-//! same command and must not be installed either: nothing is written unless everything is valid.
+//! byte-for-byte what it was. Each refusal runs twice, cold (no wheel cache) and with an empty
+//! private cache, which must end with no entry and no temporary. Where it makes the test stronger,
+//! a valid wheel is installed in the same command and must not be installed either: nothing is
+//! written unless everything is valid.
 
 mod support;
 
@@ -42,7 +44,9 @@ fn shows(stderr: &str, s: &str) -> bool {
 }
 
 /// Runs `winst install --python <venv> ARGS` and checks it refuses: exit code 1, an `error:` line
-/// naming `wheel`, `member` (when given) and every phrase, and the venv unchanged. Returns stderr.
+/// naming `wheel`, `member` (when given) and every phrase, and the venv unchanged. It runs twice:
+/// cold (no wheel cache), then with an empty private cache, which must end with no entry and no
+/// temporary (see [`Cache::assert_nothing_cached`]). Returns the cold run's stderr.
 #[track_caller]
 fn assert_refused(
     venv: &Venv,
@@ -51,10 +55,33 @@ fn assert_refused(
     member: Option<&str>,
     phrases: &[&str],
 ) -> String {
+    let cold = refused_once(venv, args, wheel, member, phrases, "cold");
+    let cache = Cache::new();
+    let empty = cache.snapshot();
+    let cache_args = cache.args();
+    let mut with_cache: Vec<&dyn AsRef<OsStr>> = vec![&cache_args[0], &cache_args[1]];
+    with_cache.extend_from_slice(args);
+    refused_once(venv, &with_cache, wheel, member, phrases, "with a cache");
+    cache.assert_nothing_cached(&empty);
+    cold
+}
+
+#[track_caller]
+fn refused_once(
+    venv: &Venv,
+    args: &[&dyn AsRef<OsStr>],
+    wheel: &str,
+    member: Option<&str>,
+    phrases: &[&str],
+    how: &str,
+) -> String {
     let before = venv.snapshot();
     let out = venv.install(args);
     let (stdout, stderr) = text(&out);
-    let ctx = format!("exit: {}\nstdout:\n{stdout}\nstderr:\n{stderr}", out.status);
+    let ctx = format!(
+        "{how}: exit: {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        out.status
+    );
     eprintln!("{ctx}");
     assert!(
         !out.status.success(),

@@ -27,7 +27,7 @@ fn journal(venv: &Venv) -> PathBuf {
     venv.root().join(".winst-journal")
 }
 
-/// Installs and expects a failure that leaves the venv byte-identical; returns stderr.
+/// Runs `cmd` and expects a failure that leaves the venv byte-identical; returns stderr.
 fn fails_unchanged(venv: &Venv, cmd: &mut Command, before: &Snapshot) -> String {
     let out = cmd.output().unwrap();
     let (stdout, stderr) = text(&out);
@@ -39,6 +39,22 @@ fn fails_unchanged(venv: &Venv, cmd: &mut Command, before: &Snapshot) -> String 
     assert_same_tree(before, &venv.snapshot());
     assert!(!journal(venv).exists());
     stderr
+}
+
+/// Runs the install `make` builds twice on the same venv: cold (no wheel cache), then filling an
+/// empty private cache. Each must fail and leave the venv byte-identical, and the cache must end
+/// without an entry or a temporary. Returns both stderrs (cold, filling).
+fn install_fails_unchanged(
+    venv: &Venv,
+    make: &dyn Fn() -> Command,
+    before: &Snapshot,
+) -> [String; 2] {
+    let cold = fails_unchanged(venv, &mut make(), before);
+    let cache = Cache::new();
+    let empty = cache.snapshot();
+    let filling = fails_unchanged(venv, make().args(cache.args()), before);
+    cache.assert_nothing_cached(&empty);
+    [cold, filling]
 }
 
 fn install_cmd(venv: &Venv, wheels: &[&PathBuf]) -> Command {
@@ -54,10 +70,7 @@ struct ReadOnly(PathBuf, bool);
 
 impl ReadOnly {
     fn new(dir: &Path) -> Option<ReadOnly> {
-        let root = Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+        let root = is_root();
         let ok = if root {
             Command::new("chattr")
                 .arg("+i")
@@ -71,8 +84,12 @@ impl ReadOnly {
                 .status()
                 .is_ok_and(|s| s.success())
         };
-        if !ok {
-            eprintln!("SKIPPED: cannot make {} read-only here", dir.display());
+        let how = if root {
+            "chattr +i (root; e2fsprogs)"
+        } else {
+            "chmod 555"
+        };
+        if !prerequisite(ok, &format!("{how} to make {} read-only", dir.display())) {
             return None;
         }
         Some(ReadOnly(dir.to_path_buf(), root))
@@ -115,35 +132,39 @@ fn a_corrupt_wheel_found_late_rolls_back_an_upgrade() {
         .record_row("broken/__init__.py,sha256=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,1")
         .build(wheels.path());
     let before = venv.snapshot();
-    let stderr = fails_unchanged(
+    for stderr in install_fails_unchanged(
         &venv,
-        &mut install_cmd(&venv, &[&alpha2, &beta, &broken]),
+        &|| install_cmd(&venv, &[&alpha2, &beta, &broken]),
         &before,
-    );
-    assert!(stderr.contains("broken-1.0-py3-none-any.whl"), "{stderr}");
-    assert!(stderr.contains("broken/__init__.py"), "{stderr}");
+    ) {
+        assert!(stderr.contains("broken-1.0-py3-none-any.whl"), "{stderr}");
+        assert!(stderr.contains("broken/__init__.py"), "{stderr}");
+    }
     assert_eq!(venv.python_out("import alpha; print(alpha.VERSION)"), "1.0");
 }
 
 /// Upgrades alpha 1.0 to 2.0 (which drops alpha/legacy/) and installs beta, with `read_only` (a
-/// directory in site-packages) unwritable; expects a failure that changes nothing. Returns the
-/// venv and stderr, or `None` when the machine cannot make a directory read-only.
-fn upgrade_with_read_only(read_only: &str, files: usize) -> Option<(Venv, String)> {
+/// directory in site-packages) unwritable; expects a failure that changes nothing, cold and
+/// filling a cache. Returns the venv and both stderrs, or `None` when the machine cannot make a
+/// directory read-only.
+fn upgrade_with_read_only(read_only: &str, files: usize) -> Option<(Venv, [String; 2])> {
     let wheels = wheel_dir();
     let venv = venv_with_alpha_1(wheels.path());
     let alpha2 = many("alpha", "2.0", files, 500).build(wheels.path());
     let beta = many("beta", "1.0", files, 500).build(wheels.path());
     let before = venv.snapshot();
     let _ro = ReadOnly::new(&venv.site_packages().join(read_only))?;
-    let stderr = fails_unchanged(&venv, &mut install_cmd(&venv, &[&beta, &alpha2]), &before);
+    let stderr = install_fails_unchanged(&venv, &|| install_cmd(&venv, &[&beta, &alpha2]), &before);
     Some((venv, stderr))
 }
 
 #[test]
 fn an_unwritable_directory_rolls_back() {
     // Writing alpha 2.0's files into alpha/ fails, after beta's were written.
-    if let Some((_, stderr)) = upgrade_with_read_only("alpha", 50) {
-        assert!(stderr.contains("alpha/"), "{stderr}");
+    if let Some((_, stderrs)) = upgrade_with_read_only("alpha", 50) {
+        for stderr in stderrs {
+            assert!(stderr.contains("alpha/"), "{stderr}");
+        }
     }
 }
 
@@ -151,11 +172,13 @@ fn an_unwritable_directory_rolls_back() {
 fn a_failure_while_committing_restores_what_was_moved_aside() {
     // alpha/legacy/ can only be removed at commit, after alpha/*.py were already moved aside for
     // replacement: a read-only alpha/legacy makes that step fail, and they must come back.
-    let Some((venv, stderr)) = upgrade_with_read_only("alpha/legacy", 20) else {
+    let Some((venv, stderrs)) = upgrade_with_read_only("alpha/legacy", 20) else {
         return;
     };
-    assert!(stderr.contains("cannot move"), "{stderr}");
-    assert!(stderr.contains("alpha/legacy/"), "{stderr}");
+    for stderr in stderrs {
+        assert!(stderr.contains("cannot move"), "{stderr}");
+        assert!(stderr.contains("alpha/legacy/"), "{stderr}");
+    }
     assert_eq!(venv.python_out("import alpha; print(alpha.VERSION)"), "1.0");
     let out = venv.pip(&["check"]);
     assert!(out.status.success(), "{:?}", text(&out));
@@ -172,23 +195,28 @@ fn a_file_size_limit_rolls_back() {
         .build(wheels.path());
     let before = venv.snapshot();
     // RLIMIT_FSIZE of 1 MiB: writing the 3 MiB member fails with EFBIG (winst ignores SIGXFSZ).
-    let mut cmd = Command::new(python3());
-    cmd.args([
-        "-c",
-        "import os, resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20)); \
-         os.execv(sys.argv[1], sys.argv[1:])",
-    ]);
-    let inner = install_cmd(&venv, &[&small, &big]);
-    cmd.arg(inner.get_program()).args(inner.get_args());
-    for (k, v) in inner.get_envs() {
-        match v {
-            Some(v) => cmd.env(k, v),
-            None => cmd.env_remove(k),
-        };
+    let limited = || {
+        let mut cmd = Command::new(python3());
+        cmd.args([
+            "-c",
+            "import os, resource, sys; \
+             resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20)); \
+             os.execv(sys.argv[1], sys.argv[1:])",
+        ]);
+        let inner = install_cmd(&venv, &[&small, &big]);
+        cmd.arg(inner.get_program()).args(inner.get_args());
+        for (k, v) in inner.get_envs() {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        cmd
+    };
+    for stderr in install_fails_unchanged(&venv, &limited, &before) {
+        assert!(stderr.contains("big/blob.bin"), "{stderr}");
+        assert!(stderr.to_lowercase().contains("file too large"), "{stderr}");
     }
-    let stderr = fails_unchanged(&venv, &mut cmd, &before);
-    assert!(stderr.contains("big/blob.bin"), "{stderr}");
-    assert!(stderr.to_lowercase().contains("file too large"), "{stderr}");
 }
 
 /// Deterministic incompressible bytes.
@@ -214,8 +242,7 @@ fn a_full_filesystem_rolls_back() {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    if !mounted {
-        eprintln!("SKIPPED: cannot mount a small tmpfs here (needs root)");
+    if !prerequisite(mounted, "mounting a small tmpfs (root)") {
         return;
     }
     struct Unmount(PathBuf);
@@ -245,8 +272,10 @@ fn a_full_filesystem_rolls_back() {
     let huge = huge.build(wheels.path());
     let alpha = many("alpha", "1.0", 20, 500).build(wheels.path());
     let before = venv.snapshot();
-    let stderr = fails_unchanged(&venv, &mut install_cmd(&venv, &[&alpha, &huge]), &before);
-    assert!(stderr.contains("No space left on device"), "{stderr}");
+    for stderr in install_fails_unchanged(&venv, &|| install_cmd(&venv, &[&alpha, &huge]), &before)
+    {
+        assert!(stderr.contains("No space left on device"), "{stderr}");
+    }
 }
 
 /// Waits until `path` exists (or the process ends); false on timeout.
@@ -347,79 +376,254 @@ fn a_lock_held_too_long_is_a_clear_error() {
     assert_eq!(line.trim(), "locked");
     let before = venv.snapshot();
     let start = Instant::now();
-    let stderr = fails_unchanged(
+    let stderrs = install_fails_unchanged(
         &venv,
-        install_cmd(&venv, &[&whl]).env("WINST_LOCK_TIMEOUT", "1"),
+        &|| {
+            let mut cmd = install_cmd(&venv, &[&whl]);
+            cmd.env("WINST_LOCK_TIMEOUT", "1");
+            cmd
+        },
         &before,
     );
     let _ = holder.kill();
     let _ = holder.wait();
     assert!(start.elapsed() < Duration::from_secs(30));
-    assert!(
-        stderr.contains("waiting for another winst process"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("another winst process is still working on"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("WINST_LOCK_TIMEOUT"), "{stderr}");
+    for stderr in stderrs {
+        assert!(
+            stderr.contains("waiting for another winst process"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("another winst process is still working on"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("WINST_LOCK_TIMEOUT"), "{stderr}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Crashes at the critical moments, and SIGKILL at many moments, then recovery
 
-#[test]
-fn crashes_at_each_step_of_the_commit_recover() {
+/// How an install meets the wheel cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// No wheel cache: every file inflated from its wheel and verified.
+    Cold,
+    /// A cache filled by an earlier install into another venv: files placed from it.
+    Warm,
+}
+
+/// A venv template and trial copies of it, always at the same path, so that whole snapshots of
+/// trials (launchers, RECORDs and `pyvenv.cfg` included) compare byte for byte.
+struct Trials {
+    _work: tempfile::TempDir,
+    template: PathBuf,
+    trial: PathBuf,
+    mode: Mode,
+    cache: Cache,
+}
+
+impl Trials {
+    /// A template venv with `old` installed (cold), and in warm mode a cache filled with `new`
+    /// by an install into another venv.
+    fn new(mode: Mode, old: &[&Path], new: &[&Path]) -> Trials {
+        let work = tempfile::tempdir().unwrap();
+        let template = work.path().join("template");
+        check(
+            Command::new(python3())
+                .args(["-m", "venv", "--without-pip"])
+                .arg(&template),
+        );
+        check(
+            winst()
+                .args(["install", "--python"])
+                .arg(template.join("bin/python"))
+                .args(old),
+        );
+        let cache = Cache::new();
+        if mode == Mode::Warm {
+            let filler = Venv::new();
+            let report = install_json(
+                winst()
+                    .args(["install", "--json", "--python"])
+                    .arg(filler.python())
+                    .args(cache.args())
+                    .args(new),
+            );
+            assert_eq!(report["from_cache"], 0, "the cache was empty");
+            assert_eq!(cache.entries().len(), new.len(), "one entry per wheel");
+        }
+        Trials {
+            trial: work.path().join("trial"),
+            template,
+            _work: work,
+            mode,
+            cache,
+        }
+    }
+
+    /// A fresh copy of the template at the trial path.
+    fn fresh(&self) {
+        if self.trial.exists() {
+            std::fs::remove_dir_all(&self.trial).unwrap();
+        }
+        check(
+            Command::new("cp")
+                .arg("-a")
+                .arg(&self.template)
+                .arg(&self.trial),
+        );
+    }
+
+    fn python(&self) -> PathBuf {
+        self.trial.join("bin/python")
+    }
+
+    fn journal(&self) -> PathBuf {
+        self.trial.join(".winst-journal")
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        snapshot(&self.trial)
+    }
+
+    /// `winst install --python TRIAL WHEELS...`, with `--cache-dir DIR` when `mode` is warm.
+    fn install_as(&self, mode: Mode, wheels: &[&Path]) -> Command {
+        let mut cmd = winst();
+        cmd.arg("install").arg("--python").arg(self.python());
+        if mode == Mode::Warm {
+            assert_eq!(self.mode, Mode::Warm, "no warm cache in cold trials");
+            cmd.args(self.cache.args());
+        }
+        cmd.args(wheels);
+        cmd
+    }
+
+    /// The install the trials are about (cold or warm).
+    fn install(&self, wheels: &[&Path]) -> Command {
+        self.install_as(self.mode, wheels)
+    }
+
+    /// An uninterrupted install (`mode`) into a fresh trial, with `--json`; checks where its
+    /// files came from and returns the new state and how long the install took.
+    fn new_state(&self, mode: Mode, wheels: &[&Path]) -> (Snapshot, Duration) {
+        self.fresh();
+        let start = Instant::now();
+        let report = install_json(self.install_as(mode, wheels).arg("--json"));
+        let took = start.elapsed();
+        assert_from_cache(mode, &report);
+        (self.snapshot(), took)
+    }
+
+    /// The new state of an uninterrupted install; in warm mode also checks it is what a cold
+    /// install gives.
+    fn checked_new_state(&self, wheels: &[&Path]) -> Snapshot {
+        let (new, _) = self.new_state(self.mode, wheels);
+        if self.mode == Mode::Warm {
+            let (cold, _) = self.new_state(Mode::Cold, wheels);
+            assert_same_tree(&cold, &new);
+        }
+        new
+    }
+
+    fn pip_check(&self) {
+        let out = Command::new(python3())
+            .args(["-m", "pip", "--disable-pip-version-check", "--python"])
+            .arg(self.python())
+            .arg("check")
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "pip check: {:?}", text(&out));
+    }
+}
+
+/// Runs an install with `--json`; its report.
+fn install_json(cmd: &mut Command) -> serde_json::Value {
+    let out = check(cmd);
+    serde_json::from_slice(&out.stdout).expect("a JSON report")
+}
+
+/// Cold: nothing from the cache. Warm: every file but launchers and `#!python` scripts (written
+/// per environment) from the cache.
+#[track_caller]
+fn assert_from_cache(mode: Mode, report: &serde_json::Value) {
+    let files = report["files"].as_u64().unwrap();
+    let placed = report["from_cache"].as_u64().unwrap();
+    match mode {
+        Mode::Cold => assert_eq!(placed, 0, "a cold install placed files from a cache"),
+        Mode::Warm => assert!(
+            placed > 0 && placed + 10 >= files,
+            "warm: only {placed} of {files} files came from the cache"
+        ),
+    }
+}
+
+/// Crashes (`WINST_CRASH_AT`) at each step of the commit of an upgrade, then recovery: to the
+/// old state before the commit point, to the new one after. Whole trees are compared, contents
+/// and modes, launchers and RECORDs included (every trial is at the same path).
+fn crashes_at_each_step(mode: Mode) {
     let wheels = wheel_dir();
-    let alpha2 = many("alpha", "2.0", 20, 300)
+    let alpha1 = many("alpha", "1.0", 20, 200)
+        .file("alpha/legacy/__init__.py", "")
+        .file("alpha/legacy/old.py", "OLD = True\n")
         .entry_points("[console_scripts]\nalpha = alpha:main\n")
         .build(wheels.path());
+    // 2.0 replaces 1.0's modules and launcher, drops alpha/legacy/, and adds modules and a
+    // launcher in directories that exist (renamed into place, so a rollback must remove them).
+    let alpha2 = many("alpha", "2.0", 40, 300)
+        .entry_points("[console_scripts]\nalpha = alpha:main\nalpha-two = alpha:main\n")
+        .build(wheels.path());
     let beta = many("beta", "1.0", 20, 300).build(wheels.path());
-    // The new state, from an install that was not interrupted.
-    let reference = venv_with_alpha_1(wheels.path());
-    check(&mut install_cmd(&reference, &[&alpha2, &beta]));
-    // Files that name their own venv's path (launchers, activate scripts, pyvenv.cfg, and the
-    // RECORDs listing launcher hashes) are compared by name only.
-    let files = |s: &Snapshot| -> Vec<(PathBuf, Option<Node>)> {
-        s.iter()
-            .map(|(p, n)| {
-                let venv_specific =
-                    p.starts_with("bin") || p.ends_with("pyvenv.cfg") || p.ends_with("RECORD");
-                (p.clone(), (!venv_specific).then(|| n.clone()))
-            })
-            .collect()
-    };
-    let new = files(&reference.snapshot());
+    let upgrade: [&Path; 2] = [&alpha2, &beta];
+    let trials = Trials::new(mode, &[&alpha1], &upgrade);
+    let new = trials.checked_new_state(&upgrade);
+    trials.fresh();
+    let old = trials.snapshot();
+    assert_ne!(old, new);
     for (point, expect_new) in [
         ("written", false),
         ("moved-aside", false),
         ("half-renamed", false),
         ("committed", true),
     ] {
-        let venv = venv_with_alpha_1(wheels.path());
-        let old = venv.snapshot();
-        let out = install_cmd(&venv, &[&alpha2, &beta])
+        trials.fresh();
+        let out = trials
+            .install(&upgrade)
             .env("WINST_CRASH_AT", point)
             .output()
             .unwrap();
         assert!(!out.status.success(), "{point}: did not crash");
-        assert!(journal(&venv).exists(), "{point}: no journal left");
+        assert!(trials.journal().exists(), "{point}: no journal left");
         // Any winst command on the environment recovers first.
-        let out = check(winst().args(["list", "--python"]).arg(venv.python()));
+        let out = check(winst().args(["list", "--python"]).arg(trials.python()));
         let said = text(&out).1;
         if expect_new {
             assert!(said.contains("finished it"), "{point}: {said}");
-            assert_eq!(files(&venv.snapshot()), new, "{point}");
-            assert_eq!(venv.python_out("import alpha; print(alpha.VERSION)"), "2.0");
+            assert_same_tree(&new, &trials.snapshot());
+            let out = check(Command::new(trials.python()).args([
+                "-B",
+                "-c",
+                "import alpha; print(alpha.VERSION)",
+            ]));
+            assert_eq!(text(&out).0.trim(), "2.0");
         } else {
             assert!(said.contains("rolled it back"), "{point}: {said}");
-            assert_same_tree(&old, &venv.snapshot());
+            assert_same_tree(&old, &trials.snapshot());
         }
-        assert!(!journal(&venv).exists());
-        let out = venv.pip(&["check"]);
-        assert!(out.status.success(), "{point}: {:?}", text(&out));
+        assert!(!trials.journal().exists());
+        trials.pip_check();
     }
+}
+
+#[test]
+fn crashes_at_each_step_of_the_commit_recover() {
+    crashes_at_each_step(Mode::Cold);
+}
+
+#[test]
+fn crashes_at_each_step_of_the_commit_recover_with_a_warm_cache() {
+    crashes_at_each_step(Mode::Warm);
 }
 
 /// Real wheels with dependencies among them (`pip check` is clean), pure and binary, some with
@@ -442,80 +646,70 @@ const KILL_SET: &[&str] = &[
     "pyyaml",
     "jmespath",
 ];
-const TRIALS: u32 = 50;
+const TRIALS: u32 = 30;
+/// Trials at the end killed after several whole runs (see [`killed_installs`]).
+const TAIL: u32 = 3;
 
-#[test]
-fn killed_installs_recover_to_the_old_or_the_new_state() {
+/// Where one killed trial ended, after `winst repair`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    Old,
+    New,
+}
+
+/// SIGKILL at moments spread over a whole install (measured first), then `winst repair`: every
+/// trial must end exactly in the old or the new state (whole tree, contents and modes), both
+/// outcomes must occur, and some kills must land inside the transaction (a real recovery).
+fn killed_installs(mode: Mode) {
     let Some(corpus) = corpus::wheels("transactions") else {
         return;
     };
     let set: Vec<PathBuf> = KILL_SET.iter().map(|n| corpus::wheel(&corpus, n)).collect();
-    let work = tempfile::tempdir().unwrap();
+    let set: Vec<&Path> = set.iter().map(PathBuf::as_path).collect();
     let wheels = wheel_dir();
     // The old state: an older `six` (which the set upgrades: files replaced and removed).
-    let template = work.path().join("template");
-    check(
-        Command::new(python3())
-            .args(["-m", "venv", "--without-pip"])
-            .arg(&template),
-    );
     let old_six = WheelBuilder::new("six", "1.0")
         .file("six.py", "OLD = True\n")
         .file("six_legacy.py", "LEGACY = True\n")
         .build(wheels.path());
-    check(
-        winst()
-            .args(["install", "--python"])
-            .arg(template.join("bin/python"))
-            .arg(&old_six),
-    );
-    let old = snapshot(&template);
-
-    // Every trial runs in the same place, so launchers and RECORDs are comparable.
-    let trial = work.path().join("trial");
-    let python = trial.join("bin/python");
-    let fresh_trial = || {
-        if trial.exists() {
-            std::fs::remove_dir_all(&trial).unwrap();
-        }
-        check(Command::new("cp").arg("-a").arg(&template).arg(&trial));
-    };
-    let pip_check = || {
-        let out = Command::new(python3())
-            .args(["-m", "pip", "--disable-pip-version-check", "--python"])
-            .arg(&python)
-            .arg("check")
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "pip check: {:?}", text(&out));
-    };
-    let install = || {
-        let mut cmd = winst();
-        cmd.arg("install").arg("--python").arg(&python).args(&set);
-        cmd
-    };
-
-    // The new state, and how long a whole run takes.
-    fresh_trial();
-    pip_check();
-    let start = Instant::now();
-    check(&mut install());
-    let full = start.elapsed();
-    let new = snapshot(&trial);
-    pip_check();
+    let trials = Trials::new(mode, &[&old_six], &set);
+    trials.fresh();
+    let old = trials.snapshot();
+    trials.pip_check();
+    let new = trials.checked_new_state(&set);
+    trials.pip_check();
+    // How long an uninterrupted install takes here and now (the machine may be busy): the
+    // median of three, each of which must give the same new state.
+    let mut times: Vec<Duration> = (0..3)
+        .map(|_| {
+            let (state, took) = trials.new_state(mode, &set);
+            assert_same_tree(&new, &state);
+            took
+        })
+        .collect();
+    times.sort();
+    let full = times[1];
 
     let (mut rolled_back, mut completed, mut clean, mut finished) = (0, 0, 0, 0);
+    let mut log = Vec::new();
     let mut seed: u64 = 0x5eed_1234_abcd_0001;
     for i in 0..TRIALS {
-        fresh_trial();
+        trials.fresh();
         seed = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         let jitter = (seed >> 11) as f64 / (1u64 << 53) as f64;
-        // Stratified over 150% of a whole run (a loaded machine runs slower).
-        let delay = full.mul_f64(1.5 * (f64::from(i) + jitter) / f64::from(TRIALS));
-        let mut child = install()
+        // Stratified over 150% of a whole run, so the first kills land before anything is
+        // written and the later ones after the install finished; the last few at two to four
+        // whole runs, in case the machine got slower since the measurement.
+        let spread = TRIALS - TAIL;
+        let delay = if i < spread {
+            full.mul_f64(1.5 * (f64::from(i) + jitter) / f64::from(spread))
+        } else {
+            full * (2 + i - spread)
+        };
+        let mut child = trials
+            .install(&set)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -526,7 +720,7 @@ fn killed_installs_recover_to_the_old_or_the_new_state() {
         if status.success() {
             finished += 1;
         }
-        let out = check(winst().args(["repair", "--python"]).arg(&python));
+        let out = check(winst().args(["repair", "--python"]).arg(trials.python()));
         let said = text(&out).1;
         if said.contains("rolled it back") {
             rolled_back += 1;
@@ -536,26 +730,60 @@ fn killed_installs_recover_to_the_old_or_the_new_state() {
             assert!(said.contains("nothing to repair"), "{said}");
             clean += 1;
         }
-        let now = snapshot(&trial);
-        if now != old && now != new {
+        let now = trials.snapshot();
+        let ended = if now == old {
+            Ended::Old
+        } else if now == new {
+            Ended::New
+        } else {
             let closer = if now.len().abs_diff(old.len()) < now.len().abs_diff(new.len()) {
                 &old
             } else {
                 &new
             };
-            eprintln!("trial {i}: killed after {delay:?}; repair said: {said}");
+            eprintln!("{mode:?} trial {i}: killed after {delay:?}; repair said: {said}");
             assert_same_tree(closer, &now);
-        }
-        assert!(!trial.join(".winst-journal").exists());
+            unreachable!("the tree is neither the old nor the new state");
+        };
+        assert!(!trials.journal().exists());
+        log.push(format!(
+            "{delay:.0?} {ended:?} ({})",
+            said.lines().last().unwrap_or("").trim()
+        ));
     }
-    println!(
-        "kill test: {TRIALS} trials over a {full:?} run: {rolled_back} rolled back, {completed} \
-         rolled forward, {clean} needed no repair ({finished} of those had finished)"
+    let ended_old = log.iter().filter(|l| l.contains(" Old ")).count();
+    let ended_new = log.len() - ended_old;
+    let summary = format!(
+        "{mode:?} kill test: {TRIALS} trials over a {full:?} run: {ended_old} ended in the old \
+         state, {ended_new} in the new; {rolled_back} rolled back, {completed} rolled forward, \
+         {clean} needed no repair ({finished} of those had finished)"
     );
+    println!("{summary}");
+    let details = format!(
+        "{summary}\nkill delays and outcomes:\n  {}",
+        log.join("\n  ")
+    );
+    assert!(ended_old > 0, "no trial ended in the old state:\n{details}");
+    assert!(ended_new > 0, "no trial ended in the new state:\n{details}");
     assert!(
-        rolled_back > 0,
-        "no kill landed inside a transaction: the test is not testing recovery"
+        rolled_back + completed > 0,
+        "no kill landed inside a transaction, so nothing was recovered:\n{details}"
     );
+    if mode == Mode::Warm {
+        // The kills did not damage the cache: a warm install still gives the new state.
+        let (state, _) = trials.new_state(Mode::Warm, &set);
+        assert_same_tree(&new, &state);
+    }
+}
+
+#[test]
+fn killed_installs_recover_to_the_old_or_the_new_state() {
+    killed_installs(Mode::Cold);
+}
+
+#[test]
+fn killed_installs_recover_to_the_old_or_the_new_state_with_a_warm_cache() {
+    killed_installs(Mode::Warm);
 }
 
 // ---------------------------------------------------------------------------------------------

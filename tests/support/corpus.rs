@@ -5,9 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{python3, sha256_hex, text};
+use super::{prerequisite, python3, sha256_hex, text};
 
-/// Runs `fetch.sh`; `None` when the download failed and `WINST_SKIP_NETWORK_TESTS=1`.
+/// Runs `fetch.sh`; `None` (the test prints `SKIPPED` and returns) when the download failed and
+/// `WINST_SKIP_NETWORK_TESTS=1`; under `CI=true` that fails the test instead.
 pub fn fetch(test: &str) -> Option<PathBuf> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus/fetch.sh");
     let out = Command::new("bash")
@@ -18,16 +19,21 @@ pub fn fetch(test: &str) -> Option<PathBuf> {
     let (stdout, stderr) = text(&out);
     if !out.status.success() {
         if std::env::var("WINST_SKIP_NETWORK_TESTS").is_ok_and(|v| v == "1") {
-            eprintln!(
-                "{test}: SKIPPED: the wheel corpus could not be downloaded and \
-                 WINST_SKIP_NETWORK_TESTS=1 is set. fetch.sh said:\n{stderr}"
+            // Skipped visibly, and never under CI=true.
+            prerequisite(
+                false,
+                &format!(
+                    "{test}: the wheel corpus (it could not be downloaded and \
+                     WINST_SKIP_NETWORK_TESTS=1 is set); fetch.sh said:\n{stderr}"
+                ),
             );
             return None;
         }
         panic!(
             "{} failed ({}): the wheel corpus could not be downloaded from PyPI. This test needs \
              network access the first time (the corpus is cached afterwards); set \
-             WINST_SKIP_NETWORK_TESTS=1 to skip it on machines without network.\n\
+             WINST_SKIP_NETWORK_TESTS=1 to skip it on machines without network (not under \
+             CI=true).\n\
              stdout:\n{stdout}\nstderr:\n{stderr}",
             script.display(),
             out.status

@@ -1,8 +1,27 @@
-//! Test support: hand-built wheels, real virtual environments, and tree snapshots.
+//! Test support: hand-built wheels, real virtual environments, tree snapshots, wheel caches and
+//! prerequisites.
 //!
 //! Every integration test uses the real `winst` binary and the machine's CPython (`python3`, or
 //! `$WINST_TEST_PYTHON`). Nothing here is a mock: a [`Venv`] is made by `python3 -m venv`, a wheel
 //! by [`WheelBuilder`] is a real zip file.
+//!
+//! Which install path a run tests:
+//!
+//! - [`winst()`] (and [`Venv::install`], which uses it) is **cold**: `WINST_NO_CACHE=1`, so no
+//!   wheel or bytecode cache is read or filled and every file is inflated from its wheel and
+//!   verified against RECORD. `WINST_CACHE_DIR` still points at one directory shared by the test
+//!   run (`target/tmp/winst-cache`), which holds only what is not under test here: the
+//!   interpreter answers and the compiled plugins.
+//! - [`winst()`] with [`Cache::args`] (`--cache-dir DIR`, which turns the wheel cache back on) is
+//!   **filling** the first time a wheel meets that [`Cache`] (inflated, verified, then copied or
+//!   linked into the cache) and **warm** afterwards (placed from the cache). A [`Cache`] starts
+//!   empty and is private to the test; [`Cache::snapshot`] shows what a run left in it.
+//! - A test that wants the default cache location (`$WINST_CACHE_DIR`) turned on removes
+//!   `WINST_NO_CACHE` from the command itself.
+//!
+//! [`prerequisite`] is how a test says it needs something of the machine (root, a tool, a mount):
+//! under `CI=true` a missing one fails the test, elsewhere the test prints `SKIPPED: ...` and
+//! returns.
 #![allow(dead_code)]
 
 pub mod corpus;
@@ -33,17 +52,144 @@ pub fn py_version() -> String {
     text(&out).0.trim().to_string()
 }
 
-/// The `winst` binary under test, with a cache private to the test run.
+/// The `winst` binary under test, **cold**: no wheel cache (`WINST_NO_CACHE=1`). Interpreter
+/// answers and compiled plugins are cached in a directory shared by the test run. Add
+/// [`Cache::args`] for the filling or warm path.
 pub fn winst() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_winst"));
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
     // Isolated from this machine's winst configuration: no system or user winst.toml.
     cmd.env("WINST_CACHE_DIR", tmp.join("winst-cache"))
+        .env("WINST_NO_CACHE", "1")
         .env("WINST_SYSTEM_CONFIG", tmp.join("no-system-winst.toml"))
         .env("XDG_CONFIG_HOME", tmp.join("no-user-config"))
         .env_remove("VIRTUAL_ENV")
         .env_remove("CONDA_PREFIX");
     cmd
+}
+
+/// Whether this run is CI (`CI=true`), where nothing may be skipped.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+}
+
+/// Whether the test may go on: `ok` is true when the machine has `what` (root, a tool, a mount).
+/// When it does not, under `CI=true` this panics with `missing prerequisite: WHAT`; elsewhere it
+/// prints `SKIPPED: TEST: missing prerequisite: WHAT` and returns false, and the test returns.
+#[track_caller]
+pub fn prerequisite(ok: bool, what: &str) -> bool {
+    if ok {
+        return true;
+    }
+    if in_ci() {
+        panic!("missing prerequisite: {what} (CI=true: nothing may be skipped)");
+    }
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("test");
+    eprintln!("SKIPPED: {test}: missing prerequisite: {what}");
+    false
+}
+
+/// Whether the tests run as root (`id -u` is 0).
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+}
+
+/// A private wheel cache for one test: an empty temporary directory, passed to winst with
+/// `--cache-dir` (see the module doc: the first install of a wheel with it is the filling path,
+/// later ones the warm path).
+pub struct Cache {
+    pub dir: tempfile::TempDir,
+}
+
+impl Cache {
+    pub fn new() -> Cache {
+        let dir = tempfile::Builder::new()
+            .prefix("winst-cache-")
+            .tempdir()
+            .unwrap();
+        Cache { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `--cache-dir DIR`, for `Command::args` or [`Venv::install`].
+    pub fn args(&self) -> [std::ffi::OsString; 2] {
+        ["--cache-dir".into(), self.path().as_os_str().to_owned()]
+    }
+
+    /// Everything in the cache directory (paths, modes, contents).
+    pub fn snapshot(&self) -> Snapshot {
+        snapshot(self.path())
+    }
+
+    /// The wheel entries (`wheels-v1/*` but the stat index), by name.
+    pub fn entries(&self) -> Vec<String> {
+        match std::fs::read_dir(self.path().join("wheels-v1")) {
+            Ok(rd) => {
+                let mut names: Vec<String> = rd
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n != "index")
+                    .collect();
+                names.sort();
+                names
+            }
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+impl Cache {
+    /// Asserts a refused or failed install left nothing in the cache since `before`: no wheel
+    /// entry, no temporary, nothing changed or removed. Only what opening the cache creates is
+    /// allowed: the `wheels-v1` and `wheels-v1/index` directories and stat-index memos
+    /// (`wheels-v1/index/*.json`, a wheel file's path and stat mapped to its sha256, which say
+    /// nothing about the wheel's contents).
+    #[track_caller]
+    pub fn assert_nothing_cached(&self, before: &Snapshot) {
+        let after = self.snapshot();
+        let index = Path::new("wheels-v1/index");
+        let allowed = |p: &Path, n: &Node| {
+            p == Path::new("wheels-v1")
+                || p == index
+                || (matches!(n, Node::File { .. })
+                    && p.parent() == Some(index)
+                    && p.extension().is_some_and(|x| x == "json"))
+        };
+        let mut diffs = Vec::new();
+        for (p, n) in before {
+            match after.get(p) {
+                None => diffs.push(format!("removed: {}", p.display())),
+                Some(m) if m != n && !allowed(p, m) => {
+                    diffs.push(format!("changed: {}", p.display()))
+                }
+                _ => {}
+            }
+        }
+        for (p, n) in &after {
+            if !before.contains_key(p) && !allowed(p, n) {
+                diffs.push(format!("added: {}", p.display()));
+            }
+        }
+        assert!(
+            diffs.is_empty(),
+            "the wheel cache {} changed:\n{}",
+            self.path().display(),
+            diffs.join("\n")
+        );
+    }
+}
+
+impl Default for Cache {
+    fn default() -> Self {
+        Cache::new()
+    }
 }
 
 /// Output as text, for assertions and failure messages.

@@ -4,12 +4,13 @@
 //! root only), with an upper directory holding the marker in its stdlib directory. Commands run
 //! through [`MarkedSystem::run`] see the marker, and everything they write under the prefix lands
 //! in the upper directory, which the test can inspect; the real prefix and every other process
-//! see nothing. [`MarkedSystem::new`] returns `None` where namespaces or overlayfs are missing.
+//! see nothing. [`MarkedSystem::new`] returns `None` where namespaces or overlayfs are missing,
+//! after [`prerequisite`] printed `SKIPPED` (or failed the test under `CI=true`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use super::{python3, text};
+use super::{prerequisite, python3, text};
 
 pub struct MarkedSystem {
     pub dir: tempfile::TempDir,
@@ -22,55 +23,87 @@ pub struct MarkedSystem {
 }
 
 impl MarkedSystem {
-    /// The base interpreter with `marker` as the contents of its `EXTERNALLY-MANAGED` file.
+    /// The test interpreter's base installation with `marker` as the contents of its
+    /// `EXTERNALLY-MANAGED` file. `None` (after [`prerequisite`] said so) where the machine has no
+    /// private mount namespaces with overlayfs.
     pub fn new(marker: &str) -> Option<MarkedSystem> {
-        let out = Command::new(python3())
+        Self::overlay(Path::new(&python3()), Some(marker))
+    }
+
+    /// The base installation of `python` overlaid as is: with `marker`, that marker is added (or
+    /// replaces the installation's own); without, the installation keeps its own marker, if any.
+    /// Either way, whatever a command run through [`MarkedSystem::run`] writes under the prefix
+    /// lands in the overlay's upper directory, never in the real installation.
+    pub fn overlay(python: &Path, marker: Option<&str>) -> Option<MarkedSystem> {
+        let out = Command::new(python)
             .args([
                 "-c",
                 "import sys, sysconfig; print(sys.base_prefix); print(sysconfig.get_path('stdlib')); \
                  print(f'python{sys.version_info[0]}.{sys.version_info[1]}')",
             ])
             .output()
-            .ok()?;
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
         let stdout = text(&out).0;
         let mut lines = stdout.lines();
-        let (prefix, stdlib, exe) = (lines.next()?, lines.next()?, lines.next()?);
+        let (Some(prefix), Some(stdlib), Some(exe)) = (lines.next(), lines.next(), lines.next())
+        else {
+            panic!(
+                "{} did not describe itself: {:?}",
+                python.display(),
+                text(&out)
+            );
+        };
         let prefix = PathBuf::from(prefix);
         let stdlib = PathBuf::from(stdlib);
-        let rel = stdlib.strip_prefix(&prefix).ok()?.to_path_buf();
+        let rel = stdlib
+            .strip_prefix(&prefix)
+            .unwrap_or_else(|_| panic!("{} is not under {}", stdlib.display(), prefix.display()))
+            .to_path_buf();
         let dir = tempfile::Builder::new()
             .prefix("winst-system-")
             .tempdir()
-            .ok()?;
-        std::fs::create_dir_all(dir.path().join("upper").join(&rel)).ok()?;
-        std::fs::create_dir_all(dir.path().join("work")).ok()?;
-        std::fs::write(
-            dir.path()
-                .join("upper")
-                .join(&rel)
-                .join("EXTERNALLY-MANAGED"),
-            marker,
-        )
-        .ok()?;
+            .unwrap();
+        std::fs::create_dir_all(dir.path().join("upper")).unwrap();
+        std::fs::create_dir_all(dir.path().join("work")).unwrap();
+        if let Some(marker) = marker {
+            let at = dir.path().join("upper").join(&rel);
+            std::fs::create_dir_all(&at).unwrap();
+            std::fs::write(at.join("EXTERNALLY-MANAGED"), marker).unwrap();
+        }
         let system = MarkedSystem {
             python: prefix.join("bin").join(exe),
             prefix,
             stdlib,
             dir,
         };
-        let probe = system.run(
-            Command::new("test")
-                .arg("-f")
-                .arg(system.stdlib.join("EXTERNALLY-MANAGED")),
-        );
-        if !probe.status.success() {
-            eprintln!(
-                "note: no private mount namespace with overlayfs here ({}); skipping",
+        // The probe: the prefix is overlaid (a file created inside is only in the upper
+        // directory), which needs root and overlayfs.
+        let probe_name = ".winst-overlay-probe";
+        let probe = system.run(Command::new("touch").arg(system.prefix.join(probe_name)));
+        let upper_probe = system.dir.path().join("upper").join(probe_name);
+        let overlaid = probe.status.success() && upper_probe.is_file();
+        let _ = std::fs::remove_file(&upper_probe);
+        if !prerequisite(
+            overlaid && !system.prefix.join(probe_name).exists(),
+            &format!(
+                "a private mount namespace with overlayfs over {} (unshare -m and mount, as \
+                 root): {}",
+                system.prefix.display(),
                 text(&probe).1.trim()
-            );
+            ),
+        ) {
             return None;
         }
         Some(system)
+    }
+
+    /// Files (not directories) written under the prefix so far, relative to it.
+    pub fn written(&self) -> Vec<PathBuf> {
+        super::snapshot(&self.dir.path().join("upper"))
+            .into_iter()
+            .filter(|(_, n)| !matches!(n, super::Node::Dir))
+            .map(|(p, _)| p)
+            .collect()
     }
 
     /// Where writes under the prefix land: the overlay's upper directory.
