@@ -4,7 +4,7 @@
 Usage:
     python3 bench/run.py [--winst target/release/winst] [--reps 5] [--dir /dev/shm]
                          [--corpus datasci,smallfiles,large,one] [--scenarios cold,...]
-                         [--smoke]
+                         [--smoke] [--winst-before OLD_BINARY]
 
 Corpora are pinned in bench/corpora/*.txt (sha256) and fetched once with `pip download` into
 ~/.cache/winst-bench/<corpus> (bench/fetch.sh). uv comes from PyPI at the version pinned below,
@@ -24,7 +24,9 @@ Scenarios (per corpus; the large corpus skips the two bytecode ones):
                  (--link-mode copy), pip (compiles by default)
   compile warm   warm hardlink with bytecode: winst --compile (its bytecode cache is warm too),
                  uv --compile-bytecode (uv has no bytecode cache)
-Ratios compare winst with each other tool in the same scenario.
+Ratios compare winst with each other tool in the same scenario. With --winst-before, another
+winst binary (an earlier build) runs every winst scenario too, interleaved, with caches of its
+own, as the tool `winst-before`: a before/after comparison in one run.
 """
 
 import argparse
@@ -85,11 +87,14 @@ def main():
     ap.add_argument("--corpus", default="datasci,smallfiles,large,one")
     ap.add_argument("--scenarios", default=",".join(SCENARIOS))
     ap.add_argument("--smoke", action="store_true", help="one repetition, `one` corpus only")
+    ap.add_argument("--winst-before", default=None,
+                    help="an earlier winst binary to compare with, as the tool winst-before")
     args = ap.parse_args()
     if args.smoke:
         args.reps, args.corpus = 1, "one"
     uv = str(uv_binary())
     winst = str(Path(args.winst).resolve())
+    before = str(Path(args.winst_before).resolve()) if args.winst_before else None
     work = Path(tempfile.mkdtemp(prefix="winst-bench-", dir=args.dir))
     env = dict(os.environ)
     for k in ("VIRTUAL_ENV", "PIP_FIND_LINKS", "UV_CACHE_DIR"):
@@ -117,42 +122,53 @@ def main():
         pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--python", py,
                "install", "--no-deps", "--no-index", "--no-cache-dir", "-q"]
         uvi = [uv, "pip", "install", "--python", py, "--no-deps", "--offline", "-q"]
-        wi = [winst, "install", "--python", py]
-        uvc, wc = ["--cache-dir", str(caches["uv"])], ["--cache-dir", str(caches["winst"])]
-        uvf, wf = ["--cache-dir", str(caches["uv-fill"])], ["--cache-dir", str(caches["winst-fill"])]
-        return {
-            ("cold", "winst"): wi + ["--no-cache", *ws],
+        uvc = ["--cache-dir", str(caches["uv"])]
+        uvf = ["--cache-dir", str(caches["uv-fill"])]
+        out = {
             ("cold", "uv"): uvi + ["--no-cache", "--link-mode", "copy", *ws],
             ("cold", "pip"): pip + ["--no-compile", *ws],
-            ("fill", "winst"): wi + wf + ws,
             ("fill", "uv"): uvi + uvf + ws,
-            ("warm hardlink", "winst"): wi + wc + ["--link-mode", "hardlink", *ws],
             ("warm hardlink", "uv"): uvi + uvc + ["--link-mode", "hardlink", *ws],
-            ("warm copy", "winst"): wi + wc + ["--link-mode", "copy", *ws],
             ("warm copy", "uv"): uvi + uvc + ["--link-mode", "copy", *ws],
-            ("compile", "winst"): wi + ["--no-cache", "--compile", *ws],
             ("compile", "uv"): uvi + ["--no-cache", "--link-mode", "copy", "--compile-bytecode",
                                       *ws],
             ("compile", "pip"): pip + ws,
-            ("compile warm", "winst"): wi + wc + ["--compile", *ws],
             ("compile warm", "uv"): uvi + uvc + ["--compile-bytecode", *ws],
         }
+        for tool, binary in (("winst", winst), ("winst-before", before)):
+            if binary is None:
+                continue
+            wi = [binary, "install", "--python", py]
+            wc = ["--cache-dir", str(caches[tool])]
+            wf = ["--cache-dir", str(caches[tool + "-fill"])]
+            out.update({
+                ("cold", tool): wi + ["--no-cache", *ws],
+                ("fill", tool): wi + wf + ws,
+                ("warm hardlink", tool): wi + wc + ["--link-mode", "hardlink", *ws],
+                ("warm copy", tool): wi + wc + ["--link-mode", "copy", *ws],
+                ("compile", tool): wi + ["--no-cache", "--compile", *ws],
+                ("compile warm", tool): wi + wc + ["--compile", *ws],
+            })
+        return out
 
     results: dict = {}
     scenarios = [s.strip() for s in args.scenarios.split(",")]
     try:
         for corpus in args.corpus.split(","):
             wheels = fetch(corpus)
-            caches = {k: work / f"{k}-cache-{corpus}" for k in ("uv", "winst")}
+            caches = {k: work / f"{k}-cache-{corpus}" for k in ("uv", "winst", "winst-before")}
             fills = [0]
 
             def with_fill(venv):
                 fills[0] += 1
-                return {**caches, "uv-fill": work / f"uv-fill-{fills[0]}",
-                        "winst-fill": work / f"winst-fill-{fills[0]}"}
+                return {**caches, **{f"{k}-fill": work / f"{k}-fill-{fills[0]}"
+                                     for k in ("uv", "winst", "winst-before")}}
 
             # Warm both caches (and winst's interpreter and bytecode caches) once, untimed.
-            for key in (("warm hardlink", "uv"), ("compile warm", "winst")):
+            warmups = [("warm hardlink", "uv"), ("compile warm", "winst")]
+            if before:
+                warmups.append(("compile warm", "winst-before"))
+            for key in warmups:
                 subprocess.run(commands(fresh(), wheels, with_fill(None))[key], env=env,
                                check=True, capture_output=True)
             names = [k for k in commands(template, wheels, with_fill(None))
@@ -164,7 +180,7 @@ def main():
                     results.setdefault((corpus, *key), []).append(
                         timed(commands(venv, wheels, c)[key], env))
                     shutil.rmtree(venv)
-                    for k in ("uv-fill", "winst-fill"):
+                    for k in ("uv-fill", "winst-fill", "winst-before-fill"):
                         shutil.rmtree(c[k], ignore_errors=True)
             size = sum(w.stat().st_size for w in wheels) / 1e6
             print(f"corpus {corpus}: {len(wheels)} wheels, {size:.0f} MB", file=sys.stderr)

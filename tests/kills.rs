@@ -678,7 +678,9 @@ fn a_kill_while_filling_the_cache_leaves_no_partial_entry() {
         let cache = cold.work.path().join(format!("cache-{mode}"));
         let install = |cache: &Path| {
             let mut cmd = cold.winst(&[OsStr::new("install"), fill.as_os_str()]);
+            // The wheel cache is the subject here: on, in this scene's cache directory.
             cmd.env("WINST_CACHE_DIR", cache)
+                .env_remove("WINST_NO_CACHE")
                 .args(["--link-mode", mode, "--json"]);
             cmd
         };
@@ -696,19 +698,24 @@ fn a_kill_while_filling_the_cache_leaves_no_partial_entry() {
         assert_eq!(cold.settled(&what, &said), State::New, "{what}");
         assert_eq!(assert_cache_entries_complete(&cache), 0, "{what}");
         // Then a SIGKILL at random moments after the commit, on the same cache.
-        // Entries being built (`.tmp-*`); an interrupted fill leaves its own behind.
-        let staging = || {
+        // The entries a process was building (`.tmp-<pid>-*`): an interrupted fill leaves its
+        // own behind, and the next process that fills an entry removes it.
+        let staging_of = |pid: u32| {
             std::fs::read_dir(cache.join("wheels-v2"))
                 .into_iter()
                 .flatten()
                 .flatten()
-                .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp-"))
+                .filter(|e| {
+                    e.file_name()
+                        .to_string_lossy()
+                        .starts_with(&format!(".tmp-{pid}-"))
+                })
                 .count()
         };
         let mut landed = 0;
+        let mut left_behind = Vec::new();
         for i in 0..3u64 {
             cold.reset();
-            let staged_before = staging();
             let mut child = install(&cache)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -721,8 +728,9 @@ fn a_kill_while_filling_the_cache_leaves_no_partial_entry() {
             std::thread::sleep(Duration::from_micros(i * 1500));
             let _ = child.kill();
             child.wait().unwrap();
-            if !ended && staging() > staged_before {
+            if !ended && staging_of(child.id()) > 0 {
                 landed += 1;
+                left_behind.push(child.id());
             }
             let said = cold.recover(false);
             let state = cold.settled(&format!("{mode}: kill {i}"), &said);
@@ -737,6 +745,7 @@ fn a_kill_while_filling_the_cache_leaves_no_partial_entry() {
         if mode == "copy" {
             assert!(landed > 0, "{mode}: no kill landed in the cache fill");
         }
+
         // A cold install into the same cache, then a warm one from it: both byte-identical to
         // the install without a cache.
         for (round, warm) in [(0, false), (1, true)] {
@@ -747,6 +756,11 @@ fn a_kill_while_filling_the_cache_leaves_no_partial_entry() {
             assert_eq!(from_cache > 0, warm, "{mode} round {round}: {report}");
             assert_same_tree(&cold.new, &snap(&cold.env()));
             assert_eq!(assert_cache_entries_complete(&cache), 1, "{mode}");
+        }
+        // The fill of round 0 removed what the killed processes left (their entries stayed
+        // incomplete and unused until then).
+        for pid in left_behind {
+            assert_eq!(staging_of(pid), 0, "{mode}: the staging of {pid} was not removed");
         }
     }
 }
