@@ -760,7 +760,11 @@ fn a_kill_while_filling_the_cache_leaves_no_partial_entry() {
         // The fill of round 0 removed what the killed processes left (their entries stayed
         // incomplete and unused until then).
         for pid in left_behind {
-            assert_eq!(staging_of(pid), 0, "{mode}: the staging of {pid} was not removed");
+            assert_eq!(
+                staging_of(pid),
+                0,
+                "{mode}: the staging of {pid} was not removed"
+            );
         }
     }
 }

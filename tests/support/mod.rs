@@ -646,3 +646,38 @@ impl WheelBuilder {
         self
     }
 }
+
+/// Asserts `rel` (in site-packages) is a regular file with exactly `contents` and permission bits
+/// `mode`, listed in `dist_info`'s RECORD with its hash and size. The installs checked with it
+/// run cold (the default of [`winst`]), so the bytes and modes are winst's writing, not a cached
+/// copy.
+pub fn assert_landed(venv: &Venv, dist_info: &str, rel: &str, contents: &[u8], mode: u32) {
+    let path = venv.site_packages().join(rel);
+    let meta = std::fs::symlink_metadata(&path)
+        .unwrap_or_else(|e| panic!("{} was not installed: {e}", path.display()));
+    assert!(
+        meta.file_type().is_file(),
+        "{} is not a file",
+        path.display()
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        contents,
+        "{}",
+        path.display()
+    );
+    assert_eq!(
+        meta.permissions().mode() & 0o7777,
+        mode,
+        "{} has mode {:o}",
+        path.display(),
+        meta.permissions().mode() & 0o7777
+    );
+    let record =
+        std::fs::read_to_string(venv.site_packages().join(dist_info).join("RECORD")).unwrap();
+    let row = format!("{rel},{},{}", record_hash(contents), contents.len());
+    assert!(
+        record.lines().any(|l| l == row),
+        "{dist_info}/RECORD lacks {row}:\n{record}"
+    );
+}
