@@ -363,14 +363,17 @@ fn a_failed_install_leaves_no_cache_entry_behind() {
 fn hard_links_across_filesystems_fall_back_to_copies() {
     // The cache on tmpfs, the environment on the temporary directory's filesystem.
     let shm = Path::new("/dev/shm");
-    if !shm.is_dir() {
+    if !support::prerequisite(shm.is_dir(), "/dev/shm") {
         return;
     }
     let venv_probe = Venv::new();
     let cache = tempfile::tempdir_in(shm).unwrap();
-    if std::fs::metadata(cache.path()).unwrap().dev()
-        == std::fs::metadata(venv_probe.root()).unwrap().dev()
-    {
+    let apart = std::fs::metadata(cache.path()).unwrap().dev()
+        != std::fs::metadata(venv_probe.root()).unwrap().dev();
+    if !support::prerequisite(
+        apart,
+        "/dev/shm on another filesystem than the temporary directory",
+    ) {
         return;
     }
     let dir = wheel_dir();
@@ -440,18 +443,6 @@ fn cache_commands_and_no_cache() {
 // ---------------------------------------------------------------------------------------------
 // A cache that is not what it was: every test below fills a private cache, damages it one way,
 // then installs from it (the warm path) and checks the environment got the wheel's own bytes.
-
-/// Under `CI=true` a missing prerequisite fails the test; elsewhere the test is skipped, visibly.
-fn prerequisite(ok: bool, what: &str) -> bool {
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "missing prerequisite: {what}"
-        );
-        eprintln!("SKIPPED: {what}");
-    }
-    ok
-}
 
 /// The one cached copy of `member` (the cache holds one entry).
 fn the_cached(cache: &Path, member: &str) -> PathBuf {
@@ -745,7 +736,7 @@ fn an_unusable_cache_directory_does_not_fail_the_install() {
             .status()
             .is_ok_and(|s| s.success())
     };
-    if !prerequisite(
+    if !support::prerequisite(
         chattr("+i", &versioned),
         "chattr +i (root, a filesystem with attributes)",
     ) {

@@ -664,24 +664,10 @@ fn editable_static_mode_writes_a_plain_path_pth() {
 // ---------------------------------------------------------------------------------------------
 // The example policies on real wheels from the pinned corpus
 
-/// Whether a prerequisite of a test holds. Under `CI=true` a missing one fails the test;
-/// elsewhere the test prints `SKIPPED: ...` and returns. (Stands in for
-/// `support::prerequisite` until that lands here.)
-fn prerequisite(ok: bool, what: &str) -> bool {
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "a prerequisite is missing under CI=true: {what}"
-        );
-        eprintln!("SKIPPED: {what}");
-    }
-    ok
-}
-
 #[test]
 fn license_policy_on_real_wheels() {
     let corpus = corpus::wheels("license_policy_on_real_wheels");
-    if !prerequisite(
+    if !support::prerequisite(
         corpus.is_some(),
         "the pinned wheel corpus could not be fetched",
     ) {
@@ -742,7 +728,7 @@ fn license_policy_on_real_wheels() {
 #[test]
 fn pth_policy_on_real_setuptools() {
     let corpus = corpus::wheels("pth_policy_on_real_setuptools");
-    if !prerequisite(
+    if !support::prerequisite(
         corpus.is_some(),
         "the pinned wheel corpus could not be fetched",
     ) {

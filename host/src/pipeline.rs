@@ -113,28 +113,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     timings.check_ms = ms(lap);
 
     let lap = Instant::now();
-    let launchers = hooks::launchers(plugins, &wheels, target)?;
-    let overrides = hooks::editable(plugins, &wheels, target, |i| {
-        // Only editable wheels need this before the write stage hashes every wheel anyway.
-        let sha = std::fs::read(&wheels[i].path)
-            .map(|b| sha2::Sha256::digest(&b).into())
-            .unwrap_or([0u8; 32]);
-        dist_info::archive_direct_url(&wheels[i].path, &sha)
-    })?;
-    let (editable, direct_urls): (Vec<Option<plan::EditableLayout>>, Vec<Option<String>>) =
-        overrides
-            .into_iter()
-            .map(|o| match o {
-                Some(o) => {
-                    let layout = plan::EditableLayout {
-                        drop: o.drop,
-                        files: o.files,
-                    };
-                    (Some(layout), Some(o.direct_url))
-                }
-                None => (None, None),
-            })
-            .unzip();
+    let (launchers, editable, direct_urls) = generated_files(plugins, &wheels, target)?;
     timings.scripts_ms = ms(lap);
 
     let lap = Instant::now();
@@ -195,22 +174,21 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     timings.write_ms = ms(lap);
     let from_cache = staged.from_cache;
 
-    let mut compiled = Vec::new();
+    let mut extras = Vec::new();
     let mut compile_stats = None;
     if options.compile {
         winst_install::signals::check()?;
         progress.stage(Stage::Compiling);
         let lap = Instant::now();
-        let interpreter = &target.interpreter;
-        let (extras, warns, stats) = compile::compile(
+        let (compiled, warns, stats) = compile::compile(
             &plan,
             &mut staged,
-            interpreter,
+            &target.interpreter,
             options.cache.map(|c| c.base()),
             rayon::current_num_threads(),
             progress,
         )?;
-        compiled = extras;
+        extras = compiled;
         warnings.extend(warns);
         compile_stats = Some(stats);
         timings.compile_ms = ms(lap);
@@ -218,23 +196,8 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
 
     progress.stage(Stage::Recording);
     let lap = Instant::now();
-    let mut extras = compiled;
     if plugins.has(Role::PostInstall) {
-        let projects = installed_projects(&plan, &wheels, &staged);
-        let returned = plugins.after_install(&projects, &wit_target(target))?;
-        for extra in hooks::extra_files(returned, &wheels)? {
-            let wp = &plan.wheels[extra.wheel];
-            let rel = format!("{}/{}", wp.dist_info, extra.path);
-            if let Some((parent, _)) = rel.rsplit_once('/') {
-                staged.ensure_dir(wp.lib_root, parent)?;
-            }
-            let written = staged.stage_bytes(wp.lib_root, &rel, &extra.contents, false)?;
-            extras.push(StagedExtra {
-                wheel: extra.wheel,
-                rel,
-                written,
-            });
-        }
+        post_install(plugins, &plan, &wheels, &mut staged, target, &mut extras)?;
     }
     timings.post_install_ms = ms(lap);
 
@@ -263,6 +226,74 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     report.from_cache = from_cache;
     report.compile = compile_stats;
     Ok(report)
+}
+
+/// Per wheel, what the scripts and editable plugins generate: the launchers of each entry
+/// point, how an editable wheel's root files are laid out, and its `direct_url.json`.
+type Generated = (
+    Vec<Vec<Vec<winst_python::scripts::ScriptFile>>>,
+    Vec<Option<plan::EditableLayout>>,
+    Vec<Option<String>>,
+);
+
+/// Asks the scripts plugin for the launchers and the editable plugin for the layout of each
+/// editable wheel.
+fn generated_files(
+    plugins: &PluginHost,
+    wheels: &Arc<[OpenedWheel]>,
+    target: &Target,
+) -> Result<Generated> {
+    let launchers = hooks::launchers(plugins, wheels, target)?;
+    let overrides = hooks::editable(plugins, wheels, target, |i| {
+        // Only editable wheels need this before the write stage hashes every wheel anyway.
+        let sha = std::fs::read(&wheels[i].path)
+            .map(|b| sha2::Sha256::digest(&b).into())
+            .unwrap_or([0u8; 32]);
+        dist_info::archive_direct_url(&wheels[i].path, &sha)
+    })?;
+    let (editable, direct_urls): (Vec<Option<plan::EditableLayout>>, Vec<Option<String>>) =
+        overrides
+            .into_iter()
+            .map(|o| match o {
+                Some(o) => {
+                    let layout = plan::EditableLayout {
+                        drop: o.drop,
+                        files: o.files,
+                    };
+                    (Some(layout), Some(o.direct_url))
+                }
+                None => (None, None),
+            })
+            .unzip();
+    Ok((launchers, editable, direct_urls))
+}
+
+/// Runs the post-install plugins and stages the files they add to the projects' dist-info
+/// directories, as extra RECORD rows.
+fn post_install(
+    plugins: &PluginHost,
+    plan: &plan::Plan,
+    wheels: &[OpenedWheel],
+    staged: &mut write::Staged,
+    target: &Target,
+    extras: &mut Vec<StagedExtra>,
+) -> Result<()> {
+    let projects = installed_projects(plan, wheels, staged);
+    let returned = plugins.after_install(&projects, &wit_target(target))?;
+    for extra in hooks::extra_files(returned, wheels)? {
+        let wp = &plan.wheels[extra.wheel];
+        let rel = format!("{}/{}", wp.dist_info, extra.path);
+        if let Some((parent, _)) = rel.rsplit_once('/') {
+            staged.ensure_dir(wp.lib_root, parent)?;
+        }
+        let written = staged.stage_bytes(wp.lib_root, &rel, &extra.contents, false)?;
+        extras.push(StagedExtra {
+            wheel: extra.wheel,
+            rel,
+            written,
+        });
+    }
+    Ok(())
 }
 
 /// What post-install plugins learn about each project: its files as RECORD will list them.

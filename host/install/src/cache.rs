@@ -99,6 +99,16 @@ pub struct Stored {
     pub(crate) stamp: Stamp,
 }
 
+impl Stored {
+    /// Whether a cached file's `stat` is still what was recorded at fill: a regular file of the
+    /// recorded size, mode and modification time.
+    fn matches(&self, st: &rustix::fs::Stat) -> bool {
+        rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile
+            && st.st_size as u64 == self.size
+            && Stamp::of_stat(st) == self.stamp
+    }
+}
+
 /// What a cached file's inode looked like when it was cached: permission bits and modification
 /// time in nanoseconds since the epoch. Compared with the file's `stat` before every placement.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -350,32 +360,40 @@ impl WheelCache {
         dest_name: &str,
         stored: &Stored,
     ) -> io::Result<Placed> {
-        let st = rustix::fs::statat(src_dir, src_name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)?;
-        let is_file =
-            rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile;
-        if !is_file || st.st_size as u64 != stored.size || Stamp::of_stat(&st) != stored.stamp {
-            return Err(io::Error::new(
+        let changed = || {
+            io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!("cached file {src_name} changed after it was cached"),
-            ));
-        }
-        let executable = stored.executable;
+            )
+        };
         if self.link_mode == LinkMode::Hardlink && !self.link_failed.load(Ordering::Relaxed) {
             match link_at(src_dir, src_name, dest_dir, dest_name) {
-                Ok(()) => return Ok(Placed::Linked),
+                // The new link is the cached inode: look at it through its one-component name
+                // in the environment (a cheaper lookup than the cache's deeper path).
+                Ok(()) => {
+                    let unchanged = rustix::fs::statat(
+                        dest_dir,
+                        dest_name,
+                        rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+                    )
+                    .is_ok_and(|st| stored.matches(&st));
+                    if !unchanged {
+                        let _ = dest_dir.remove_file(dest_name);
+                        return Err(changed());
+                    }
+                    return Ok(Placed::Linked);
+                }
                 Err(e) if is_unsupported(&e) => self.link_failed.store(true, Ordering::Relaxed),
                 Err(e) => return Err(e),
             }
         }
-        let src = src_dir.open(src_name)?;
-        let out = create_file(dest_dir, dest_name, executable)?;
-        self.clone_or_copy(
-            &src.into_std(),
-            &out.into_std(),
-            self.link_mode == LinkMode::Clone,
-        )
+        let src = src_dir.open(src_name)?.into_std();
+        if !rustix::fs::fstat(&src).is_ok_and(|st| stored.matches(&st)) {
+            return Err(changed());
+        }
+        let out = create_file(dest_dir, dest_name, stored.executable)?;
+        self.clone_or_copy(&src, &out.into_std(), self.link_mode == LinkMode::Clone)
     }
-
     /// Fills a staging entry after the install: each source file (an installed file) cloned or
     /// copied in, and stamped. Files that fail are left out of the entry.
     pub(crate) fn fill(

@@ -134,6 +134,50 @@ fn zip64_extra(
 /// Checks the whole container. `comment_len` is the archive comment's length as the zip crate
 /// found it; `cd_start` where it found the central directory.
 pub fn check(file: &File, len: u64, comment_len: usize, cd_start: u64) -> Result<(), LayoutError> {
+    let EndRecords {
+        count,
+        cd_size,
+        cd_offset,
+        cd_end,
+    } = end_records(file, len, comment_len)?;
+    if cd_offset.checked_add(cd_size) != Some(cd_end) || cd_offset != cd_start {
+        return Err((
+            None,
+            format!(
+                "the end record says the central directory is {cd_size} bytes at offset \
+                 {cd_offset}, but it ends at {cd_end}: the central directory lies about its size \
+                 or offset"
+            ),
+        ));
+    }
+
+    let entries = central_entries(file, len, cd_offset, cd_size, count)?;
+
+    // Each local header agrees with its central entry; the members tile [0, cd_offset).
+    let mut window = Window {
+        file,
+        len,
+        start: 0,
+        buf: Vec::new(),
+    };
+    let mut spans: Vec<(u64, u64, usize)> = Vec::with_capacity(entries.len());
+    for (idx, e) in entries.iter().enumerate() {
+        let end = local_member(&mut window, e, cd_offset)?;
+        spans.push((e.local_offset, end, idx));
+    }
+    tile(spans, &entries, cd_offset)
+}
+
+/// What the end records say: the member count and the central directory's size, offset and end.
+struct EndRecords {
+    count: u64,
+    cd_size: u64,
+    cd_offset: u64,
+    cd_end: u64,
+}
+
+/// Reads the end record (and the ZIP64 one, with its locator), which must close the file.
+fn end_records(file: &File, len: u64, comment_len: usize) -> Result<EndRecords, LayoutError> {
     // The end record ends the file, followed only by its comment.
     let eocd_pos = len
         .checked_sub(22 + comment_len as u64)
@@ -172,18 +216,23 @@ pub fn check(file: &File, len: u64, comment_len: usize, cd_start: u64) -> Result
             cd_end = record_pos;
         }
     }
-    if cd_offset.checked_add(cd_size) != Some(cd_end) || cd_offset != cd_start {
-        return Err((
-            None,
-            format!(
-                "the end record says the central directory is {cd_size} bytes at offset \
-                 {cd_offset}, but it ends at {cd_end}: the central directory lies about its size \
-                 or offset"
-            ),
-        ));
-    }
+    Ok(EndRecords {
+        count,
+        cd_size,
+        cd_offset,
+        cd_end,
+    })
+}
 
-    // The central directory, entry by entry, filling its space exactly.
+/// Reads the central directory, entry by entry; the entries must fill its space exactly and be
+/// as many as the end record says.
+fn central_entries(
+    file: &File,
+    len: u64,
+    cd_offset: u64,
+    cd_size: u64,
+    count: u64,
+) -> Result<Vec<Central>, LayoutError> {
     let cd = read(
         file,
         len,
@@ -260,113 +309,117 @@ pub fn check(file: &File, len: u64, comment_len: usize, cd_start: u64) -> Result
         ));
     }
 
-    // Each local header agrees with its central entry; the members tile [0, cd_offset).
-    let mut spans: Vec<(u64, u64, usize)> = Vec::with_capacity(entries.len());
-    let mut window = Window {
-        file,
-        len,
-        start: 0,
-        buf: Vec::new(),
+    Ok(entries)
+}
+
+/// Checks a member's local header (and data descriptor) against its central entry; returns
+/// where the member ends.
+fn local_member(window: &mut Window, e: &Central, cd_offset: u64) -> Result<u64, LayoutError> {
+    let len = window.len;
+    let who = || Some(display(&e.name));
+    let disagree = |field: &str| {
+        (
+            who(),
+            format!("its local header disagrees with the central directory ({field})"),
+        )
     };
-    for (idx, e) in entries.iter().enumerate() {
-        let who = || Some(display(&e.name));
-        let disagree = |field: &str| {
-            (
-                who(),
-                format!("its local header disagrees with the central directory ({field})"),
-            )
-        };
-        let head = window
-            .read(e.local_offset, 30)
-            .map_err(|(_, r)| (who(), r))?;
-        if u32_at(&head, 0) != LOCAL_SIG {
-            return Err((
-                who(),
-                format!(
-                    "no local header at offset {} where the central directory points",
-                    e.local_offset
-                ),
-            ));
-        }
-        let n = usize::from(u16_at(&head, 26));
-        let m = usize::from(u16_at(&head, 28));
-        let rest = window
-            .read(e.local_offset + 30, n + m)
-            .map_err(|(_, r)| (who(), r))?;
-        if rest[..n] != e.name[..] {
-            return Err((
-                who(),
-                format!(
-                    "its local header names it `{}`: the local header disagrees with the \
-                     central directory (name)",
-                    display(&rest[..n]).escape_default()
-                ),
-            ));
-        }
-        let flags = u16_at(&head, 6);
-        // Encryption, data descriptor, strong encryption and UTF-8 name flags must agree.
-        if flags & 0x0849 != e.flags & 0x0849 {
-            return Err(disagree("flags"));
-        }
-        if u16_at(&head, 8) != e.method {
-            return Err(disagree("compression method"));
-        }
-        let data_start = e.local_offset + 30 + (n + m) as u64;
-        let data_end = data_start
-            .checked_add(e.compressed)
-            .filter(|end| *end <= len)
-            .ok_or_else(|| (who(), "its data runs past the end of the file".to_string()))?;
-        let mut end = data_end;
-        if flags & 0x0008 == 0 {
-            let mut size = u64::from(u32_at(&head, 22));
-            let mut compressed = u64::from(u32_at(&head, 18));
-            zip64_extra(&rest[n..], &mut size, &mut compressed, None)
-                .map_err(|rule| (who(), rule))?;
-            if u32_at(&head, 14) != e.crc {
-                return Err(disagree("CRC"));
-            }
-            if compressed != e.compressed {
-                return Err(disagree("compressed size"));
-            }
-            if size != e.size {
-                return Err(disagree("size"));
-            }
-        } else {
-            // A data descriptor follows the data: optional signature, CRC, then 4- or 8-byte
-            // sizes. It must agree with the central directory.
-            let avail = usize::try_from((cd_offset.saturating_sub(data_end)).min(24)).unwrap_or(0);
-            let d = window.read(data_end, avail).map_err(|(_, r)| (who(), r))?;
-            let body = if d.len() >= 4 && u32_at(&d, 0) == DESCRIPTOR_SIG {
-                &d[4..]
-            } else {
-                &d[..]
-            };
-            let sig = d.len() - body.len();
-            let wide = e.compressed > u64::from(u32::MAX) - 1 || e.size > u64::from(u32::MAX) - 1;
-            let (ok, used) = if wide && body.len() >= 20 {
-                (
-                    u32_at(body, 0) == e.crc
-                        && u64_at(body, 4) == e.compressed
-                        && u64_at(body, 12) == e.size,
-                    20,
-                )
-            } else if !wide && body.len() >= 12 {
-                (
-                    u32_at(body, 0) == e.crc
-                        && u64::from(u32_at(body, 4)) == e.compressed
-                        && u64::from(u32_at(body, 8)) == e.size,
-                    12,
-                )
-            } else {
-                (false, 0)
-            };
-            if !ok {
-                return Err(disagree("data descriptor"));
-            }
-            end = data_end + (sig + used) as u64;
-        }
-        spans.push((e.local_offset, end, idx));
+    let head = window
+        .read(e.local_offset, 30)
+        .map_err(|(_, r)| (who(), r))?;
+    if u32_at(&head, 0) != LOCAL_SIG {
+        return Err((
+            who(),
+            format!(
+                "no local header at offset {} where the central directory points",
+                e.local_offset
+            ),
+        ));
     }
+    let n = usize::from(u16_at(&head, 26));
+    let m = usize::from(u16_at(&head, 28));
+    let rest = window
+        .read(e.local_offset + 30, n + m)
+        .map_err(|(_, r)| (who(), r))?;
+    if rest[..n] != e.name[..] {
+        return Err((
+            who(),
+            format!(
+                "its local header names it `{}`: the local header disagrees with the \
+                 central directory (name)",
+                display(&rest[..n]).escape_default()
+            ),
+        ));
+    }
+    let flags = u16_at(&head, 6);
+    // Encryption, data descriptor, strong encryption and UTF-8 name flags must agree.
+    if flags & 0x0849 != e.flags & 0x0849 {
+        return Err(disagree("flags"));
+    }
+    if u16_at(&head, 8) != e.method {
+        return Err(disagree("compression method"));
+    }
+    let data_start = e.local_offset + 30 + (n + m) as u64;
+    let data_end = data_start
+        .checked_add(e.compressed)
+        .filter(|end| *end <= len)
+        .ok_or_else(|| (who(), "its data runs past the end of the file".to_string()))?;
+    let mut end = data_end;
+    if flags & 0x0008 == 0 {
+        let mut size = u64::from(u32_at(&head, 22));
+        let mut compressed = u64::from(u32_at(&head, 18));
+        zip64_extra(&rest[n..], &mut size, &mut compressed, None).map_err(|rule| (who(), rule))?;
+        if u32_at(&head, 14) != e.crc {
+            return Err(disagree("CRC"));
+        }
+        if compressed != e.compressed {
+            return Err(disagree("compressed size"));
+        }
+        if size != e.size {
+            return Err(disagree("size"));
+        }
+    } else {
+        // A data descriptor follows the data: optional signature, CRC, then 4- or 8-byte
+        // sizes. It must agree with the central directory.
+        let avail = usize::try_from((cd_offset.saturating_sub(data_end)).min(24)).unwrap_or(0);
+        let d = window.read(data_end, avail).map_err(|(_, r)| (who(), r))?;
+        let body = if d.len() >= 4 && u32_at(&d, 0) == DESCRIPTOR_SIG {
+            &d[4..]
+        } else {
+            &d[..]
+        };
+        let sig = d.len() - body.len();
+        let wide = e.compressed > u64::from(u32::MAX) - 1 || e.size > u64::from(u32::MAX) - 1;
+        let (ok, used) = if wide && body.len() >= 20 {
+            (
+                u32_at(body, 0) == e.crc
+                    && u64_at(body, 4) == e.compressed
+                    && u64_at(body, 12) == e.size,
+                20,
+            )
+        } else if !wide && body.len() >= 12 {
+            (
+                u32_at(body, 0) == e.crc
+                    && u64::from(u32_at(body, 4)) == e.compressed
+                    && u64::from(u32_at(body, 8)) == e.size,
+                12,
+            )
+        } else {
+            (false, 0)
+        };
+        if !ok {
+            return Err(disagree("data descriptor"));
+        }
+        end = data_end + (sig + used) as u64;
+    }
+    Ok(end)
+}
+
+/// The members, as (start, end, entry) spans, must tile `[0, cd_offset)`: no overlap, no gap.
+fn tile(
+    mut spans: Vec<(u64, u64, usize)>,
+    entries: &[Central],
+    cd_offset: u64,
+) -> Result<(), LayoutError> {
     spans.sort();
     let mut at = 0u64;
     for (start, end, idx) in spans {
