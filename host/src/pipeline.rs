@@ -120,7 +120,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     let scheme = &target.scheme;
     let installed = installed::scan(&[&scheme.purelib, &scheme.platlib]);
     let env = plan::DiskView::new(&scheme.purelib);
-    let mut plan = plan::plan(
+    let plan = plan::plan(
         &wheels,
         target,
         &installed,
@@ -164,7 +164,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
 
     let lap = Instant::now();
     let mut staged = write::write(
-        &mut plan,
+        plan,
         &wheels,
         &target.interpreter.executable,
         target.state_dir(),
@@ -181,7 +181,6 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
         progress.stage(Stage::Compiling);
         let lap = Instant::now();
         let (compiled, warns, stats) = compile::compile(
-            &plan,
             &mut staged,
             &target.interpreter,
             options.cache.map(|c| c.base()),
@@ -197,12 +196,12 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     progress.stage(Stage::Recording);
     let lap = Instant::now();
     if plugins.has(Role::PostInstall) {
-        post_install(plugins, &plan, &wheels, &mut staged, target, &mut extras)?;
+        post_install(plugins, &wheels, &mut staged, target, &mut extras)?;
     }
     timings.post_install_ms = ms(lap);
 
     let lap = Instant::now();
-    dist_info::write_files(&plan, &wheels, &mut staged, &direct_urls, &extras)?;
+    dist_info::write_files(&wheels, &mut staged, &direct_urls, &extras)?;
     timings.record_ms = ms(lap);
 
     winst_install::signals::check()?;
@@ -211,7 +210,16 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     // Unfinished cache entries are removed when dropped (on any error before they are finished).
     let cache_fill = std::mem::take(&mut staged.cache_fill);
     let cache_evict = std::mem::take(&mut staged.cache_evict);
-    let committed = staged.commit(&plan.removals, &plan.stale_dist_infos)?;
+    // What the report says of the files and wheels, taken before the commit consumes them.
+    let mut report = Report::new(
+        target,
+        &wheels,
+        &staged,
+        Vec::new(),
+        Timings::default(),
+        false,
+    );
+    let committed = staged.commit()?;
     warnings.extend(committed.warnings);
     timings.commit_ms = ms(lap);
 
@@ -222,7 +230,8 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     timings.cache_fill_ms = ms(lap);
     timings.total_ms = ms(start);
 
-    let mut report = Report::new(target, &wheels, &plan, warnings, timings, false);
+    report.warnings = warnings;
+    report.timings = timings;
     report.from_cache = from_cache;
     report.compile = compile_stats;
     Ok(report)
@@ -272,21 +281,21 @@ fn generated_files(
 /// directories, as extra RECORD rows.
 fn post_install(
     plugins: &PluginHost,
-    plan: &plan::Plan,
     wheels: &[OpenedWheel],
     staged: &mut write::Staged,
     target: &Target,
     extras: &mut Vec<StagedExtra>,
 ) -> Result<()> {
-    let projects = installed_projects(plan, wheels, staged);
+    let projects = installed_projects(wheels, staged);
     let returned = plugins.after_install(&projects, &wit_target(target))?;
     for extra in hooks::extra_files(returned, wheels)? {
-        let wp = &plan.wheels[extra.wheel];
+        let wp = &staged.wheels[extra.wheel];
+        let lib_root = wp.lib_root;
         let rel = format!("{}/{}", wp.dist_info, extra.path);
         if let Some((parent, _)) = rel.rsplit_once('/') {
-            staged.ensure_dir(wp.lib_root, parent)?;
+            staged.ensure_dir(lib_root, parent)?;
         }
-        let written = staged.stage_bytes(wp.lib_root, &rel, &extra.contents, false)?;
+        let written = staged.stage_bytes(lib_root, &rel, &extra.contents, false)?;
         extras.push(StagedExtra {
             wheel: extra.wheel,
             rel,
@@ -298,7 +307,6 @@ fn post_install(
 
 /// What post-install plugins learn about each project: its files as RECORD will list them.
 fn installed_projects(
-    plan: &plan::Plan,
     wheels: &[OpenedWheel],
     staged: &write::Staged,
 ) -> Vec<wit::InstalledProject> {
@@ -310,19 +318,18 @@ fn installed_projects(
             version: wheel.version().to_string(),
             wheel: wheel.file_name.clone(),
             wheel_sha256: hex::encode(staged.wheel_hashes[w]),
-            dist_info: plan.wheels[w].dist_info.clone(),
-            files: plan
+            dist_info: staged.wheels[w].dist_info.clone(),
+            files: staged
                 .files
                 .iter()
-                .zip(&staged.written)
-                .filter(|(op, _)| op.wheel == w)
-                .map(|(op, written)| wit::InstalledFile {
-                    path: op.record_path.clone(),
-                    hash: Some(write::record_hash(written)),
-                    size: Some(written.size),
+                .filter(|f| f.op.wheel == w)
+                .map(|f| wit::InstalledFile {
+                    path: f.op.record_path.clone(),
+                    hash: Some(write::record_hash(&f.written)),
+                    size: Some(f.written.size),
                 })
                 .collect(),
-            scripts: plan.wheels[w].scripts.clone(),
+            scripts: staged.wheels[w].scripts.clone(),
             metadata: wheel.metadata.fields.clone(),
         })
         .collect()

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use winst_install::plan::Plan;
+use winst_install::plan::PlanView;
 use winst_python::target::{Scheme, Target};
 use winst_wheel::OpenedWheel;
 
@@ -85,14 +85,14 @@ impl Report {
     pub fn new(
         target: &Target,
         wheels: &[OpenedWheel],
-        plan: &Plan,
+        plan: &impl PlanView,
         warnings: Vec<String>,
         timings: Timings,
         dry_run: bool,
     ) -> Report {
         // One pass over the files, not one per wheel.
         let mut counts = vec![(0usize, 0u64); wheels.len()];
-        for f in &plan.files {
+        for f in plan.file_ops() {
             counts[f.wheel].0 += 1;
             counts[f.wheel].1 += f.size_hint();
         }
@@ -105,9 +105,13 @@ impl Report {
                 version: wheel.version().to_string(),
                 files: counts[w].0,
                 bytes: counts[w].1,
-                scripts: plan.wheels[w].scripts.clone(),
-                replaces: plan.wheels[w].replaces.iter().map(|d| d.spec()).collect(),
-                root: plan.wheels[w].lib_path.clone(),
+                scripts: plan.wheel_plans()[w].scripts.clone(),
+                replaces: plan.wheel_plans()[w]
+                    .replaces
+                    .iter()
+                    .map(|d| d.spec())
+                    .collect(),
+                root: plan.wheel_plans()[w].lib_path.clone(),
             })
             .collect();
         Report {
@@ -122,7 +126,7 @@ impl Report {
             files: wheel_reports.iter().map(|w| w.files).sum(),
             bytes: wheel_reports.iter().map(|w| w.bytes).sum(),
             wheels: wheel_reports,
-            removed: plan.removal_paths.clone(),
+            removed: plan.removal_paths().to_vec(),
             warnings,
             timings,
             from_cache: 0,

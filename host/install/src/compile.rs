@@ -28,7 +28,6 @@ use rayon::prelude::*;
 use sha2::Digest as _;
 
 use crate::dist_info::StagedExtra;
-use crate::plan::Plan;
 use crate::roots::{DirHandles, RootId, Roots, split_parent};
 use crate::txn::Temp;
 use crate::write::{Staged, Written};
@@ -133,10 +132,9 @@ fn magic_bytes(hex: &str) -> Option<[u8; 4]> {
     Some(out)
 }
 
-/// Compiles the `.py` files of the plan's lib directories into staged `.pyc` files.
+/// Compiles the `.py` files the install wrote into staged `.pyc` files.
 /// Returns them as extra RECORD rows, with warnings for files that did not compile.
 pub fn compile(
-    plan: &Plan,
     staged: &mut Staged,
     interpreter: &winst_python::interpreter::Interpreter,
     cache: Option<&Path>,
@@ -153,7 +151,7 @@ pub fn compile(
         );
         return Ok((Vec::new(), vec![warning], CompileStats::default()));
     };
-    let mut jobs_list = collect_jobs(plan, staged, tag);
+    let mut jobs_list = collect_jobs(staged, tag);
     if jobs_list.is_empty() {
         return Ok((Vec::new(), Vec::new(), CompileStats::default()));
     }
@@ -206,27 +204,27 @@ pub fn compile(
 }
 
 /// The `.py` files the install writes (not shadowed), with their `.pyc` paths.
-fn collect_jobs(plan: &Plan, staged: &Staged, tag: &str) -> Vec<Job> {
+fn collect_jobs(staged: &Staged, tag: &str) -> Vec<Job> {
     let mut jobs = Vec::new();
-    for (i, op) in plan.files.iter().enumerate() {
+    for f in &staged.files {
+        let op = &f.op;
         if op.shadowed {
             continue;
         }
-        let (Some(pyc), Some(record), Some(Some(tmp))) = (
+        let (Some(pyc), Some(record), Some(tmp)) = (
             pyc_path(&op.rel, tag),
             pyc_path(&op.record_path, tag),
-            staged.temps.get(i),
+            f.temp.as_ref(),
         ) else {
             continue;
         };
-        let written = &staged.written[i];
         jobs.push(Job {
             wheel: op.wheel,
             root: op.root,
             source_tmp: tmp.clone(),
             dest: staged.roots().absolute(op.root, &op.rel),
-            sha256: written.sha256,
-            size: written.size,
+            sha256: f.written.sha256,
+            size: f.written.size,
             pyc,
             record,
             pyc_tmp: String::new(),

@@ -9,7 +9,6 @@
 use anyhow::Result;
 use serde_json::json;
 
-use crate::plan::Plan;
 use crate::write::{Staged, record_hash};
 pub use winst_wheel::record::{Hasher, RecordHash, format_row, format_sha256};
 use winst_wheel::{OpenedWheel, dist_info};
@@ -53,38 +52,38 @@ pub fn archive_direct_url(wheel_path: &std::path::Path, sha256: &[u8; 32]) -> St
 /// default `direct_url.json` per wheel (editable installs); `extras` are files post-install
 /// plugins added, already staged, to be listed in RECORD.
 pub fn write_files(
-    plan: &Plan,
     wheels: &[OpenedWheel],
     staged: &mut Staged,
     direct_urls: &[Option<String>],
     extras: &[StagedExtra],
 ) -> Result<()> {
-    // Each wheel's files, found in one pass (not one pass per wheel).
-    let mut by_wheel: Vec<Vec<usize>> = vec![Vec::new(); plan.wheels.len()];
-    for (i, op) in plan.files.iter().enumerate() {
-        if let Some(list) = by_wheel.get_mut(op.wheel) {
-            list.push(i);
+    // Each wheel's rows, found in one pass over the files (not one pass per wheel).
+    let mut rows: Vec<Vec<String>> = vec![Vec::new(); staged.wheels.len()];
+    for f in &staged.files {
+        if let Some(list) = rows.get_mut(f.op.wheel) {
+            list.push(format_row(
+                &f.op.record_path,
+                Some(&record_hash(&f.written)),
+                Some(f.written.size),
+            ));
         }
     }
-    for (w, wp) in plan.wheels.iter().enumerate() {
-        let mut rows: Vec<String> =
-            by_wheel[w]
-                .iter()
-                .filter_map(|&i| Some((&plan.files[i], staged.written.get(i)?)))
-                .map(|(op, written)| {
-                    format_row(
-                        &op.record_path,
-                        Some(&record_hash(written)),
-                        Some(written.size),
-                    )
-                })
-                .chain(extras.iter().filter(|e| e.wheel == w).map(|e| {
-                    format_row(&e.rel, Some(&record_hash(&e.written)), Some(e.written.size))
-                }))
-                .collect();
+    for e in extras {
+        if let Some(list) = rows.get_mut(e.wheel) {
+            list.push(format_row(
+                &e.rel,
+                Some(&record_hash(&e.written)),
+                Some(e.written.size),
+            ));
+        }
+    }
+    for (w, mut rows) in rows.into_iter().enumerate() {
+        let wp = &staged.wheels[w];
+        let (lib_root, dist_info_dir, requested) =
+            (wp.lib_root, wp.dist_info.clone(), wp.requested);
         let mut add = |staged: &mut Staged, name: &str, bytes: &[u8]| -> Result<()> {
-            let rel = format!("{}/{name}", wp.dist_info);
-            let written = staged.stage_bytes(wp.lib_root, &rel, bytes, false)?;
+            let rel = format!("{dist_info_dir}/{name}");
+            let written = staged.stage_bytes(lib_root, &rel, bytes, false)?;
             rows.push(format_row(
                 &rel,
                 Some(&record_hash(&written)),
@@ -97,7 +96,7 @@ pub fn write_files(
             dist_info::INSTALLER,
             format!("{INSTALLER}\n").as_bytes(),
         )?;
-        if wp.requested {
+        if requested {
             add(staged, dist_info::REQUESTED, b"")?;
         }
         let direct_url = match direct_urls.get(w) {
@@ -106,9 +105,9 @@ pub fn write_files(
         };
         add(staged, dist_info::DIRECT_URL, direct_url.as_bytes())?;
         rows.sort();
-        let record_rel = format!("{}/RECORD", wp.dist_info);
+        let record_rel = format!("{dist_info_dir}/RECORD");
         rows.push(format_row(&record_rel, None, None));
-        staged.stage_bytes(wp.lib_root, &record_rel, rows.concat().as_bytes(), true)?;
+        staged.stage_bytes(lib_root, &record_rel, rows.concat().as_bytes(), true)?;
     }
     Ok(())
 }

@@ -131,6 +131,29 @@ pub struct Plan {
     pub warnings: Vec<String>,
 }
 
+/// What reports need of a plan, before the write stage (a [`Plan`], for `--dry-run`) or after it
+/// (the plan carried by `write::Staged`).
+pub trait PlanView {
+    /// Every planned file, in plan order.
+    fn file_ops(&self) -> impl Iterator<Item = &FileOp>;
+    /// What happens to each wheel.
+    fn wheel_plans(&self) -> &[WheelPlan];
+    /// The absolute paths of the files of replaced versions that are removed.
+    fn removal_paths(&self) -> &[PathBuf];
+}
+
+impl PlanView for Plan {
+    fn file_ops(&self) -> impl Iterator<Item = &FileOp> {
+        self.files.iter()
+    }
+    fn wheel_plans(&self) -> &[WheelPlan] {
+        &self.wheels
+    }
+    fn removal_paths(&self) -> &[PathBuf] {
+        &self.removal_paths
+    }
+}
+
 /// How an editable wheel's root files are laid out (the editable plugin decides).
 #[derive(Debug, Clone, Default)]
 pub struct EditableLayout {

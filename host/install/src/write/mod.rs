@@ -22,7 +22,7 @@ mod cached;
 
 use crate::cache::Stored;
 pub use crate::cache_use::plan_cache;
-use crate::plan::{FileOp, Plan, Removal, Source};
+use crate::plan::{FileOp, Plan, Removal, Source, WheelPlan};
 use crate::roots::{RootId, Roots, create_file};
 use crate::txn::{CommitStats, Temp, Transaction};
 pub(crate) use cached::member_dirs;
@@ -43,11 +43,29 @@ pub struct Written {
     pub size: u64,
 }
 
-/// Files on disk under temporary names. Dropping it without commit rolls back.
+/// One planned file after the write stage: what was planned, its temporary name until the
+/// commit (`None` when shadowed: another wheel writes the same bytes there), and what was
+/// written (for RECORD). Carried from the write stage to the record and commit stages.
+#[derive(Debug)]
+pub struct StagedFile {
+    pub op: FileOp,
+    pub temp: Option<String>,
+    pub written: Written,
+}
+
+/// Files on disk under temporary names, with the rest of the plan they carry out. Dropping it
+/// without commit rolls back.
 pub struct Staged {
     txn: Transaction,
-    /// Per planned file, in plan order.
-    pub written: Vec<Written>,
+    /// Every planned file, in plan order.
+    pub files: Vec<StagedFile>,
+    /// What happens to each wheel.
+    pub wheels: Vec<WheelPlan>,
+    /// Files of replaced versions to remove at commit, and their absolute paths (for reports).
+    removals: Vec<Removal>,
+    pub removal_paths: Vec<std::path::PathBuf>,
+    /// Dist-info directories of replaced versions, removed whole at commit.
+    stale_dist_infos: Vec<Removal>,
     /// sha256 of each wheel file, for `direct_url.json`.
     pub wheel_hashes: Vec<[u8; 32]>,
     /// Cache entries to complete once the install is committed.
@@ -56,8 +74,6 @@ pub struct Staged {
     pub cache_evict: Vec<[u8; 32]>,
     /// Files placed from the cache instead of inflated.
     pub from_cache: usize,
-    /// Per planned file, its temporary name until the commit (`None` when shadowed).
-    pub temps: Vec<Option<String>>,
 }
 
 /// Per-worker state: one archive reader per wheel, and a buffer.
@@ -77,7 +93,8 @@ enum Job {
 /// Starts the transaction: the roots opened (created where needed), the planned directories
 /// made, and a journaled temporary name for every file that is written (`None` when shadowed).
 fn begin(plan: &mut Plan, state_dir: &Path) -> Result<(Transaction, Vec<Option<String>>)> {
-    let mut txn = Transaction::begin(state_dir, std::mem::take(&mut plan.roots), "winst install")?;
+    let roots = std::mem::take(&mut plan.roots);
+    let mut txn = Transaction::begin(state_dir, roots, "winst install")?;
     let used: BTreeSet<RootId> = plan
         .files
         .iter()
@@ -138,16 +155,17 @@ fn schedule(
     jobs
 }
 
-/// Writes every planned file under a temporary name. On error, everything written is removed.
+/// Writes every planned file under a temporary name, and takes the plan over (its roots go to the
+/// transaction, its files into [`StagedFile`]s). On error, everything written is removed.
 pub fn write(
-    plan: &mut Plan,
+    mut plan: Plan,
     wheels: &[OpenedWheel],
     python: &Path,
     state_dir: &Path,
     cache: Option<CachePlan>,
     progress: &crate::progress::Progress,
 ) -> Result<Staged> {
-    let (mut txn, temps) = begin(plan, state_dir)?;
+    let (mut txn, temps) = begin(&mut plan, state_dir)?;
     let files = &plan.files;
     let made = txn.take_handles();
     let roots = &txn.roots;
@@ -236,33 +254,39 @@ pub fn write(
         Some(c) => c.settle(errors.is_empty(), linked, files, &written, wheels, roots),
         None => (Vec::new(), Vec::new()),
     };
-    let mut staged = Staged {
-        txn,
-        written: Vec::new(),
-        wheel_hashes,
-        cache_fill,
-        cache_evict,
-        from_cache,
-        temps,
-    };
     if !errors.is_empty() {
-        staged.txn.rollback();
+        // Unfinished cache entries are removed when dropped.
+        drop(cache_fill);
+        txn.rollback();
         crate::signals::check()?;
         // Report the real failure that comes first in plan order, not a skipped task.
         errors.sort_by_key(|(i, e)| (e.to_string() == "skipped", *i));
         let (_, e) = errors.swap_remove(0);
         return Err(e);
     }
-    staged.written = written
-        .into_iter()
-        .map(|w| {
-            w.unwrap_or(Written {
+    let files = (plan.files.into_iter().zip(temps).zip(written))
+        .map(|((op, temp), written)| StagedFile {
+            op,
+            temp,
+            // Every file has its result once no error was reported.
+            written: written.unwrap_or(Written {
                 sha256: [0; 32],
                 size: 0,
-            })
+            }),
         })
         .collect();
-    Ok(staged)
+    Ok(Staged {
+        txn,
+        files,
+        wheels: plan.wheels,
+        removals: plan.removals,
+        removal_paths: plan.removal_paths,
+        stale_dist_infos: plan.stale_dist_infos,
+        wheel_hashes,
+        cache_fill,
+        cache_evict,
+        from_cache,
+    })
 }
 
 fn hash_file(path: &Path, buf: &mut [u8]) -> Result<[u8; 32]> {
@@ -402,6 +426,18 @@ fn write_one(
     })
 }
 
+impl crate::plan::PlanView for Staged {
+    fn file_ops(&self) -> impl Iterator<Item = &FileOp> {
+        self.files.iter().map(|f| &f.op)
+    }
+    fn wheel_plans(&self) -> &[WheelPlan] {
+        &self.wheels
+    }
+    fn removal_paths(&self) -> &[std::path::PathBuf] {
+        &self.removal_paths
+    }
+}
+
 impl Staged {
     /// The environment's directories.
     pub fn roots(&self) -> &Roots {
@@ -455,12 +491,14 @@ impl Staged {
         })
     }
 
-    /// Commits the transaction: see [`Transaction::commit`].
-    pub fn commit(self, removals: &[Removal], stale_dirs: &[Removal]) -> Result<CommitStats> {
+    /// Commits the transaction, removing what the replaced versions had and the new ones do
+    /// not: see [`Transaction::commit`].
+    pub fn commit(self) -> Result<CommitStats> {
         let paths = |rs: &[Removal]| -> Vec<(RootId, String)> {
             rs.iter().map(|r| (r.root, r.rel.clone())).collect()
         };
-        self.txn.commit(&paths(removals), &paths(stale_dirs))
+        self.txn
+            .commit(&paths(&self.removals), &paths(&self.stale_dist_infos))
     }
 }
 
