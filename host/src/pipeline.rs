@@ -152,7 +152,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     progress.start_writing(&per_wheel, plan.files.iter().map(|f| f.size_hint()).sum());
     let lap = Instant::now();
     let cache_plan = options.cache.map(|cache| {
-        write::plan_cache(
+        winst_install::cache_use::plan_cache(
             cache,
             &plan,
             &wheels,

@@ -17,7 +17,7 @@
 //! binary), or reading wheels (`winst-wheel`).
 
 pub mod cache;
-mod cache_use;
+pub mod cache_use;
 pub mod compile;
 pub mod dist_info;
 pub mod lock;

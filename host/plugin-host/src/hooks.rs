@@ -16,7 +16,7 @@ use anyhow::{Result, anyhow, bail};
 use rayon::prelude::*;
 
 use super::Role;
-use super::runtime::{PluginHost, wit};
+use super::runtime::{PluginHost, sanitize, wit};
 use winst_python::scripts::{self, ScriptFile};
 use winst_python::target::Target;
 use winst_wheel::archive::check_member_name;
@@ -118,16 +118,6 @@ pub fn check(
         }
     }
     Ok(warnings)
-}
-
-/// Keeps a plugin's text printable and short.
-pub(super) fn sanitize(s: &str) -> String {
-    let s: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(2000)
-        .collect();
-    s.trim().to_string()
 }
 
 /// The launcher files of every wheel (per wheel, per entry point), generated in parallel.

@@ -20,7 +20,6 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, ResourceLimiter, Store};
 
 use super::config::{PluginConfig, PluginSource, PluginSpec, Role};
-use super::hooks::sanitize;
 use winst_wheel::OpenedWheel;
 
 /// The `log` target of what plugins log through the host's `log` function. The logger shows
@@ -55,6 +54,16 @@ pub mod bindings {
 
 use bindings::base::winst::plugin::host::{Host, Level};
 pub use bindings::base::winst::plugin::types as wit;
+
+/// Keeps a plugin's text printable and short.
+pub(crate) fn sanitize(s: &str) -> String {
+    let s: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(2000)
+        .collect();
+    s.trim().to_string()
+}
 
 /// Longest log line a plugin may write, and how many lines per call.
 const MAX_LOG_LINE: usize = 4096;

@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Archive;
+use crate::archive::Archive;
 
 /// The limits of untrusted mode. Sizes in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

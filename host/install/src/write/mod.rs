@@ -21,7 +21,6 @@ use zip::ZipArchive;
 mod cached;
 
 use crate::cache::Stored;
-pub use crate::cache_use::plan_cache;
 use crate::plan::{FileOp, Plan, Removal, Source, WheelPlan};
 use crate::roots::{RootId, Roots, create_file};
 use crate::txn::{CommitStats, Temp, Transaction};
