@@ -24,6 +24,8 @@ Scenarios (per corpus; the large corpus skips the two bytecode ones):
                  (--link-mode copy), pip (compiles by default)
   compile warm   warm hardlink with bytecode: winst --compile (its bytecode cache is warm too),
                  uv --compile-bytecode (uv has no bytecode cache)
+  noop           the same wheels again into a venv the same tool installed them into (a copy
+                 of it, made untimed): winst and uv both audit and change nothing
 Ratios compare winst with each other tool in the same scenario. With --winst-before, another
 winst binary (an earlier build) runs every winst scenario too, interleaved, with caches of its
 own, as the tool `winst-before`: a before/after comparison in one run.
@@ -43,7 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("WINST_BENCH_CACHE", Path.home() / ".cache/winst-bench"))
 UV_VERSION = "0.13.9"
-SCENARIOS = ["cold", "fill", "warm hardlink", "warm copy", "compile", "compile warm"]
+SCENARIOS = ["cold", "fill", "warm hardlink", "warm copy", "compile", "compile warm", "noop"]
 
 
 def fetch(corpus: str) -> list[Path]:
@@ -129,6 +131,7 @@ def main():
             ("cold", "pip"): pip + ["--no-compile", *ws],
             ("fill", "uv"): uvi + uvf + ws,
             ("warm hardlink", "uv"): uvi + uvc + ["--link-mode", "hardlink", *ws],
+            ("noop", "uv"): uvi + uvc + ["--link-mode", "hardlink", *ws],
             ("warm copy", "uv"): uvi + uvc + ["--link-mode", "copy", *ws],
             ("compile", "uv"): uvi + ["--no-cache", "--link-mode", "copy", "--compile-bytecode",
                                       *ws],
@@ -142,6 +145,7 @@ def main():
             wc = ["--cache-dir", str(caches[tool])]
             wf = ["--cache-dir", str(caches[tool + "-fill"])]
             out.update({
+                ("noop", tool): wi + wc + ["--link-mode", "hardlink", *ws],
                 ("cold", tool): wi + ["--no-cache", *ws],
                 ("fill", tool): wi + wf + ws,
                 ("warm hardlink", tool): wi + wc + ["--link-mode", "hardlink", *ws],
@@ -173,9 +177,23 @@ def main():
                                check=True, capture_output=True)
             names = [k for k in commands(template, wheels, with_fill(None))
                      if k[0] in scenarios and not (corpus == "large" and "compile" in k[0])]
+            # For `noop`: a venv each tool installed the corpus into, copied for every run.
+            installed = {}
+            for key in names:
+                if key[0] == "noop":
+                    venv = fresh()
+                    subprocess.run(commands(venv, wheels, with_fill(None))[key], env=env,
+                                   check=True, capture_output=True)
+                    installed[key[1]] = venv
             for _ in range(args.reps):
                 for key in names:  # interleaved: every tool once per repetition
-                    venv = fresh()
+                    if key[0] == "noop":
+                        n += 1
+                        venv = work / f"venv-{n}"
+                        subprocess.run(["cp", "-a", str(installed[key[1]]), str(venv)],
+                                       check=True)
+                    else:
+                        venv = fresh()
                     c = with_fill(venv)
                     results.setdefault((corpus, *key), []).append(
                         timed(commands(venv, wheels, c)[key], env))

@@ -7,7 +7,7 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use support::{Venv, WheelBuilder, text, wheel_dir, winst};
+use support::{Venv, WheelBuilder, assert_same_tree, text, wheel_dir, winst};
 
 fn wheel(dir: &Path, name: &str, version: &str) -> PathBuf {
     WheelBuilder::new(name, version)
@@ -128,13 +128,26 @@ fn upgrade_lists_removed_then_added_and_reinstall_is_a_tilde() {
         "1.16.0"
     );
 
+    // The same wheel again: left alone, and said so as uv says it.
+    let before = venv.snapshot();
     let out = venv.install(&[&newer]);
     let (_, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
-    assert_eq!(
-        stderr.lines().skip(1).collect::<Vec<_>>(),
-        [" ~ six-ish==1.16.0"]
-    );
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].starts_with("Audited 1 package in "), "{stderr}");
+    assert_same_tree(&before, &venv.snapshot());
+
+    // Forced, it is installed again: a tilde.
+    for flag in ["--reinstall", "--force-reinstall"] {
+        let out = venv.install(&[&flag, &newer]);
+        let (_, stderr) = text(&out);
+        assert!(out.status.success(), "{stderr}");
+        assert_eq!(
+            stderr.lines().skip(1).collect::<Vec<_>>(),
+            [" ~ six-ish==1.16.0"]
+        );
+    }
 
     let out = winst()
         .args(["uninstall", "--python"])
@@ -202,8 +215,8 @@ fn quiet_hides_the_summary_then_the_warnings_but_never_errors() {
     assert_eq!((stdout.as_str(), stderr.as_str()), ("", ""));
     assert!(venv.run_python("import quiet_pkg").status.success());
 
-    // The warning is printed by default and with -q, not with -qq.
-    let out = venv.install(&[&future]);
+    // The warning is printed by default and with -q, not with -qq (each time installed again).
+    let out = venv.install(&[&"--reinstall", &future]);
     let (_, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
     assert!(
@@ -214,12 +227,12 @@ fn quiet_hides_the_summary_then_the_warnings_but_never_errors() {
         "{stderr}"
     );
     assert!(stderr.contains("Installed 1 package"), "{stderr}");
-    let out = venv.install(&[&"-q", &future]);
+    let out = venv.install(&[&"-q", &"--reinstall", &future]);
     let (_, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.starts_with("warning:"), "{stderr}");
-    let out = venv.install(&[&"-qq", &future]);
+    let out = venv.install(&[&"-qq", &"--reinstall", &future]);
     let (_, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
     assert_eq!(stderr, "");
@@ -235,7 +248,7 @@ fn quiet_hides_the_summary_then_the_warnings_but_never_errors() {
     );
 
     // -q keeps results that were asked for on stdout.
-    let out = venv.install(&[&"-q", &"--dry-run", &plain]);
+    let out = venv.install(&[&"-q", &"--dry-run", &"--reinstall", &plain]);
     let (stdout, _) = text(&out);
     assert!(stdout.starts_with("Would install 1 package"), "{stdout}");
 
@@ -271,7 +284,7 @@ fn verbose_shows_environment_and_stage_timings_before_the_summary() {
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.last(), Some(&" + loud==1.0"), "{stderr}");
 
-    let out = venv.install(&[&"-vv", &w]);
+    let out = venv.install(&[&"-vv", &"--reinstall", &w]);
     let (_, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
     assert!(
@@ -294,6 +307,7 @@ fn color_follows_the_flag_and_the_environment() {
         let mut cmd = winst();
         cmd.args(args)
             .arg("install")
+            .arg("--reinstall")
             .arg("--python")
             .arg(venv.python())
             .arg(&new);

@@ -401,7 +401,9 @@ fn hostile_entry(name: &str, role: &str, fields: &str, config: &str) -> String {
 fn install_with(venv: &Venv, entries: &str, whl: &Path) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config_file(dir.path(), entries);
-    venv.install(&[&"--config", &cfg, &whl])
+    // Installed again each time, so that the plugins run even when the wheel is installed
+    // already (a no-op reinstall runs none).
+    venv.install(&[&"--reinstall", &"--config", &cfg, &whl])
 }
 
 /// Expects `install_with` to succeed; returns stderr.
@@ -419,7 +421,7 @@ fn passes(venv: &Venv, entries: &str, whl: &Path) -> String {
 fn fails(venv: &Venv, entries: &str, whl: &Path) -> String {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config_file(dir.path(), entries);
-    refused(venv, &[&"--config", &cfg, &whl])
+    refused(venv, &[&"--reinstall", &"--config", &cfg, &whl])
 }
 
 /// The lines of `stderr` that plugin `name` logged at info level, without the prefix.

@@ -264,6 +264,11 @@ pub(crate) struct InstallArgs {
     #[arg(long)]
     pub(crate) allow_overwrite: bool,
 
+    /// Install every wheel again, even one whose project is installed already from the same
+    /// wheel file (which is otherwise left alone and reported as audited).
+    #[arg(long, visible_alias = "force-reinstall")]
+    pub(crate) reinstall: bool,
+
     /// Do not check files against the wheel's RECORD (for broken wheels in the wild).
     #[arg(long, conflicts_with = "untrusted")]
     pub(crate) no_verify_record: bool,

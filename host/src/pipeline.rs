@@ -14,7 +14,8 @@ use anyhow::Result;
 use rayon::prelude::*;
 use sha2::Digest as _;
 
-use crate::report::{Report, Timings};
+use crate::report::{NoPlan, Report, Timings};
+use winst_install::audit::{self, AuditOptions, Audited};
 use winst_install::cache::WheelCache;
 use winst_install::compile;
 use winst_install::dist_info::{self, StagedExtra};
@@ -36,6 +37,8 @@ pub struct InstallOptions<'a> {
     pub wheels: Vec<PathBuf>,
     pub dry_run: bool,
     pub allow_overwrite: bool,
+    /// Install wheels whose projects are installed already from the same files, too.
+    pub reinstall: bool,
     pub verify_record: bool,
     /// Untrusted mode's limits, when it is on.
     pub limits: Option<winst_wheel::limits::UntrustedLimits>,
@@ -91,12 +94,39 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     };
     let plugins = options.plugins;
     let progress = options.progress;
-    progress.set_wheels(options.wheels.len());
+
+    // Wheels installed already from the same files are left alone.
+    let lap = Instant::now();
+    let scheme = &target.scheme;
+    let installed = installed::scan(&[&scheme.purelib, &scheme.platlib]);
+    let found = if options.reinstall {
+        vec![None; options.wheels.len()]
+    } else {
+        let how = AuditOptions {
+            cache: options.cache,
+            untrusted: options.limits.is_some(),
+            compile: options.compile,
+        };
+        audit::audit(&options.wheels, &installed, how)
+    };
+    let paths: Vec<PathBuf> = (options.wheels.iter().zip(&found))
+        .filter(|(_, a)| a.is_none())
+        .map(|(w, _)| w.clone())
+        .collect();
+    let audited: Vec<Audited> = found.into_iter().flatten().collect();
+    timings.audit_ms = ms(lap);
+    if paths.is_empty() {
+        timings.total_ms = ms(start);
+        let mut report = Report::new(target, &[], &NoPlan, Vec::new(), timings, options.dry_run);
+        report.audited = audited;
+        return Ok(report);
+    }
+    progress.set_wheels(paths.len());
 
     progress.stage(Stage::Opening);
     let lap = Instant::now();
     let wheels: Arc<[OpenedWheel]> = open_all(
-        &options.wheels,
+        &paths,
         OpenOptions {
             verify_record: options.verify_record,
             limits: options.limits,
@@ -117,8 +147,6 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     timings.scripts_ms = ms(lap);
 
     let lap = Instant::now();
-    let scheme = &target.scheme;
-    let installed = installed::scan(&[&scheme.purelib, &scheme.platlib]);
     let env = plan::DiskView::new(&scheme.purelib);
     let plan = plan::plan(
         &wheels,
@@ -139,7 +167,9 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
 
     if options.dry_run {
         timings.total_ms = ms(start);
-        return Ok(Report::new(target, &wheels, &plan, warnings, timings, true));
+        let mut report = Report::new(target, &wheels, &plan, warnings, timings, true);
+        report.audited = audited;
+        return Ok(report);
     }
 
     winst_install::signals::check()?;
@@ -234,6 +264,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     report.timings = timings;
     report.from_cache = from_cache;
     report.compile = compile_stats;
+    report.audited = audited;
     Ok(report)
 }
 

@@ -16,6 +16,8 @@ use winst_wheel::OpenedWheel;
 pub struct Timings {
     /// Loading (or compiling) the plugins in effect.
     pub plugins_load_ms: f64,
+    /// Finding the wheels that are installed already from the same files.
+    pub audit_ms: f64,
     pub open_ms: f64,
     /// Policy plugins.
     pub check_ms: f64,
@@ -79,6 +81,24 @@ pub struct Report {
     pub from_cache: usize,
     /// Bytecode compilation, with `--compile`.
     pub compile: Option<winst_install::compile::CompileStats>,
+    /// Wheels left alone: their projects are installed already from the same wheel files (see
+    /// `winst_install::audit`).
+    pub audited: Vec<winst_install::audit::Audited>,
+}
+
+/// The plan of an install with nothing to install (every wheel audited).
+pub struct NoPlan;
+
+impl PlanView for NoPlan {
+    fn file_ops(&self) -> impl Iterator<Item = &winst_install::plan::FileOp> {
+        std::iter::empty()
+    }
+    fn wheel_plans(&self) -> &[winst_install::plan::WheelPlan] {
+        &[]
+    }
+    fn removal_paths(&self) -> &[PathBuf] {
+        &[]
+    }
 }
 
 impl Report {
@@ -131,6 +151,7 @@ impl Report {
             timings,
             from_cache: 0,
             compile: None,
+            audited: Vec::new(),
         }
     }
 }

@@ -11,11 +11,15 @@
 //!   it all back, and recovers after a crash; [`lock`] keeps other winst processes out,
 //!   [`signals`] turns Ctrl-C into a rollback; [`uninstall`] removes projects the same way.
 //!
+//! Before all of them, [`audit`] finds the wheels that are installed already from the very same
+//! file (a no-op reinstall), which are left alone.
+//!
 //! Stages report how far they are through [`progress`] counters; they print nothing.
 //!
 //! Not here: plugins (`winst-plugin-host`), the command line and output for people (the `winst`
 //! binary), or reading wheels (`winst-wheel`).
 
+pub mod audit;
 pub mod cache;
 pub mod cache_use;
 pub mod compile;

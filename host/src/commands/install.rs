@@ -101,6 +101,7 @@ pub(crate) fn run(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()>
             wheels,
             dry_run: args.dry_run,
             allow_overwrite: args.allow_overwrite,
+            reinstall: args.reinstall,
             verify_record: !args.no_verify_record,
             limits,
             plugins: &plugins,

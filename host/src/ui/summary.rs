@@ -8,7 +8,8 @@
 //!
 //! One line for what happened, then ` - name==version` for each version removed or replaced and
 //! ` + name==version` for each one added (` ~ name==version` for one installed again), sorted by
-//! name. Also the `-v` details (environment,
+//! name. Wheels whose projects are installed already from the same files are counted in an
+//! `Audited N packages` line (the only line when nothing else is installed, as uv says it). Also the `-v` details (environment,
 //! per-stage timings). Not here: where the text goes or whether it is shown (see `cli.rs` and
 //! [`super::settings`]); the `--json` report ([`crate::report`]).
 
@@ -89,6 +90,22 @@ fn change_lines(changes: &mut [(String, Change, String)], paint: Paint) -> Strin
 /// What `winst install` did, or with `--dry-run` would do (then with the scripts and the files
 /// of replaced versions to remove, and where everything goes).
 pub fn install(report: &Report, paint: Paint) -> String {
+    let audited = report.audited.len();
+    if report.wheels.is_empty() && audited > 0 {
+        // Nothing to install: every wheel's project is installed already from that file.
+        return if report.dry_run {
+            format!(
+                "Would make no changes: {} installed already from these wheels\n",
+                paint.bold(&packages(audited))
+            )
+        } else {
+            format!(
+                "Audited {} {}\n",
+                paint.bold(&packages(audited)),
+                paint.dim(&format!("in {}", human_ms(report.timings.total_ms)))
+            )
+        };
+    }
     let counts = format!(
         "({} files, {})",
         thousands(report.files as u64),
@@ -109,6 +126,12 @@ pub fn install(report: &Report, paint: Paint) -> String {
             paint.dim(&format!("in {}", human_ms(report.timings.total_ms)))
         )
     };
+    if audited > 0 {
+        out.push_str(&format!(
+            "Audited {} (installed already from the same wheels)\n",
+            paint.bold(&packages(audited))
+        ));
+    }
     if let Some(c) = &report.compile
         && !report.dry_run
     {
