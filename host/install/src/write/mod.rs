@@ -11,6 +11,7 @@
 use std::collections::BTreeSet;
 use std::io::{self, Read, Write};
 use std::path::Path;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, anyhow};
@@ -79,6 +80,23 @@ pub struct Staged {
 struct Worker {
     readers: Vec<Option<ZipArchive<PosReader>>>,
     buf: Vec<u8>,
+}
+
+impl Worker {
+    /// A worker for an install of `wheels` wheels: no reader opened, no buffer yet.
+    fn new(wheels: usize) -> Worker {
+        Worker {
+            readers: (0..wheels).map(|_| None).collect(),
+            buf: Vec::new(),
+        }
+    }
+
+    /// Allocates the read buffer on first use (a worker that only links files has none).
+    fn ensure_buf(&mut self) {
+        if self.buf.is_empty() {
+            self.buf = vec![0; BUF_SIZE];
+        }
+    }
 }
 
 /// One task of the write stage's pool.
@@ -185,15 +203,19 @@ pub fn write(
     // `with_max_len(1)`: every job stays stealable. Rayon otherwise hands each thread long runs
     // of jobs that it works through alone; sorted largest first, the last run is thousands of
     // small files on one core while the other idles (measured: 3 of 4.5 s on one core).
+    // One worker state per pool thread, made once: built per job (as `map_init` does with one
+    // job per split), its per-wheel reader slots and buffer cost a memset per file.
+    let workers: Vec<Mutex<Worker>> = (0..rayon::current_num_threads().max(1))
+        .map(|_| Mutex::new(Worker::new(wheels.len())))
+        .collect();
     let outs: Vec<Out> = jobs
         .par_iter()
         .with_max_len(1)
-        .map_init(
-            || Worker {
-                readers: (0..wheels.len()).map(|_| None).collect(),
-                buf: vec![0; BUF_SIZE],
-            },
-            |worker, job| match *job {
+        .map(|job| {
+            let slot = rayon::current_thread_index().unwrap_or(0) % workers.len();
+            let mut guard = workers[slot].lock().unwrap_or_else(|e| e.into_inner());
+            let worker = &mut *guard;
+            match *job {
                 Job::File(i) => {
                     if failed.load(Ordering::Relaxed) || crate::signals::interrupted() {
                         return Out::File(i, Err(anyhow!("skipped")));
@@ -217,10 +239,11 @@ pub fn write(
                     if failed.load(Ordering::Relaxed) || crate::signals::interrupted() {
                         return Out::Wheel(w, Err(anyhow!("skipped")));
                     }
+                    worker.ensure_buf();
                     Out::Wheel(w, hash_file(&wheels[w].path, &mut worker.buf))
                 }
-            },
-        )
+            }
+        })
         .collect();
     // Closing thousands of directory handles is not on anyone's critical path.
     std::thread::spawn(move || drop(handles));
@@ -353,6 +376,7 @@ fn write_one(
             expected,
             fix_shebang,
         } => {
+            worker.ensure_buf();
             let reader = &mut worker.readers[op.wheel];
             let zip = reader.get_or_insert_with(|| wheel.archive.reader());
             let corrupt = |e: &dyn std::fmt::Display| {
