@@ -5,7 +5,7 @@
 //!
 //! 1. [`args`] parses the arguments and [`commands`] runs the command; it and finds the target environment (`winst_python::discover`,
 //!    `winst_python::target`), refusing an externally managed one (`winst_python::pep668`).
-//! 2. [`install::install`] runs the pipeline, plain data between the stages:
+//! 2. [`pipeline::install`] runs the pipeline, plain data between the stages:
 //!    **open** (`winst_wheel::OpenedWheel::open`), **check** (policy plugins,
 //!    `winst_plugin_host::hooks`), **plan** (`winst_install::plan`), **write**
 //!    (`winst_install::write`), **record** (`winst_install::dist_info`), **commit**

@@ -16,7 +16,8 @@ use winst_wheel::OpenedWheel;
 pub struct Timings {
     /// Loading (or compiling) the plugins in effect.
     pub plugins_load_ms: f64,
-    /// Finding the wheels that are installed already from the same files.
+    /// Scanning the installed projects and finding the wheels that are installed already from
+    /// the same files.
     pub audit_ms: f64,
     pub open_ms: f64,
     /// Policy plugins.

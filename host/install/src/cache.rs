@@ -20,7 +20,7 @@
 //! still those recorded when the entry was filled; and its manifest sha256 must equal the
 //! wheel's own RECORD hash for the member (see [`crate::write`]). A file that fails either
 //! check is inflated from the wheel instead, and the entry is removed after the install so the
-//! next one refills it ([`WheelCache::evict`]). What this cannot see: bytes changed on purpose
+//! next one refills it (`WheelCache::evict`). What this cannot see: bytes changed on purpose
 //! with the size kept and the timestamp set back (`touch -d`), which needs write access to the
 //! cache itself; `--untrusted` installs therefore never place files from the cache (they fill
 //! it, from bytes they verified).

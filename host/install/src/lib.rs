@@ -2,7 +2,7 @@
 //!
 //! - **plan** ([`plan`]): every file's destination from the opened wheels, the target's layout
 //!   and the installed projects; conflicts, ownership, removals, directories.
-//! - **write** ([`write`]): all files of all wheels in parallel under temporary names through
+//! - **write** ([`write`](mod@write)): all files of all wheels in parallel under temporary names through
 //!   directory capabilities ([`roots`]), RECORD hashes verified while writing, files placed from
 //!   the unpacked-wheel cache where it has them ([`cache`]); `.pyc` files ([`compile`]).
 //! - **record** ([`dist_info`]): the installed `RECORD`, `INSTALLER`, `REQUESTED` and

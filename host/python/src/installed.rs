@@ -2,7 +2,7 @@
 //!
 //! Reads each dist-info's name, version, `INSTALLER` and `RECORD` (resolved to absolute paths), so
 //! the plan can replace an older version and refuse to overwrite another project's files. Not
-//! here: removing anything (the plan lists removals, [`winst_install::write`] carries them out).
+//! here: removing anything (the plan lists removals, `winst_install::write` carries them out).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -89,7 +89,7 @@ pub struct Libc {
 }
 
 /// The PEP 508 environment marker values, as `packaging.markers.default_environment()` computes
-/// them in the target interpreter (used by [`winst::check`] to evaluate `Requires-Dist` markers).
+/// them in the target interpreter (used by `winst::check` to evaluate `Requires-Dist` markers).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Markers {
     pub implementation_name: String,

@@ -4,7 +4,7 @@
 //! `$CONDA_PREFIX`, else `.venv` here or in a parent), asks it for its configuration ([`crate::interpreter`]), and lays out the scheme: the environment's own
 //! (sysconfig), a `--prefix` (posix_prefix rebased), or a plain `--target` directory laid out as
 //! `pip install --target` leaves it. Not here: opening or writing those directories
-//! ([`winst_install::roots`]).
+//! (`winst_install::roots`).
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
 //! Wheel file names: `{name}-{version}(-{build})?-{python}-{abi}-{platform}.whl`.
 //!
 //! Parses and validates the name; expands compressed tag sets (`py2.py3-none-any`). Knows nothing
-//! about which tags an interpreter supports (that is [`winst_python::tags`]).
+//! about which tags an interpreter supports (that is `winst_python::tags`).
 
 use crate::name;
 

@@ -2,7 +2,7 @@
 //!
 //! Limits are checked against the sizes the archive declares, before anything is written; the
 //! write stage then stops any member that inflates past its declared size (see
-//! [`winst_install::write`]), so a member that lies is cut off at its limit, not after filling the disk.
+//! `winst_install::write`), so a member that lies is cut off at its limit, not after filling the disk.
 //! The stricter rules refuse what a trusted install lets through: `.pth` files (code run at every
 //! interpreter start), executable bits outside the scripts directory, and wheels whose RECORD
 //! cannot be verified. Not here: the rules every wheel must follow (see

@@ -2,7 +2,7 @@
 //!
 //! Reads a wheel's RECORD (strictly: bad rows are errors, not skipped) and writes installed
 //! RECORD rows. The hashes are urlsafe base64 without padding. Which files must be listed, and
-//! checking them, is the job of [`crate`] and [`winst_install::write`].
+//! checking them, is the job of `crate` and `winst_install::write`.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

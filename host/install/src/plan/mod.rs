@@ -8,15 +8,15 @@
 //! depend on thread timing.
 //!
 //! [`plan`] runs named passes, each a function of plain data with unit tests of its own:
-//! 1. [`mapping`]: each member's destination (the scheme keys of `.data`, headers, launchers,
+//! 1. `mapping`: each member's destination (the scheme keys of `.data`, headers, launchers,
 //!    editable layouts; the installer's own dist-info files skipped);
-//! 2. [`checks::names`]: names winst reserves, and (untrusted) files Python runs at start-up;
-//! 3. [`checks::inside`]: conflicts inside the install (one wheel writing a path twice, two
+//! 2. `checks::names`: names winst reserves, and (untrusted) files Python runs at start-up;
+//! 3. `checks::inside`: conflicts inside the install (one wheel writing a path twice, two
 //!    wheels writing different bytes to one path, paths differing only in case on a filesystem
 //!    that ignores case) and a file where another file needs a directory;
-//! 4. [`checks::ownership`]: files of other installed projects, and existing files no project
+//! 4. `checks::ownership`: files of other installed projects, and existing files no project
 //!    owns;
-//! 5. [`removals`]: files of replaced versions that the new ones do not have, stale dist-info
+//! 5. `removals`: files of replaced versions that the new ones do not have, stale dist-info
 //!    directories, and the directories to create.
 //!
 //! The planner reads nothing from the environment itself: what it needs to know of the disk

@@ -515,7 +515,7 @@ impl Staged {
     }
 
     /// Commits the transaction, removing what the replaced versions had and the new ones do
-    /// not: see [`Transaction::commit`].
+    /// not: see `Transaction::commit`.
     pub fn commit(self) -> Result<CommitStats> {
         let paths = |rs: &[Removal]| -> Vec<(RootId, String)> {
             rs.iter().map(|r| (r.root, r.rel.clone())).collect()
