@@ -95,7 +95,9 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     let plugins = options.plugins;
     let progress = options.progress;
 
-    // Wheels installed already from the same files are left alone.
+    // Wheels installed already from the same files are left alone (part of opening them).
+    progress.set_wheels(options.wheels.len());
+    progress.stage(Stage::Opening);
     let lap = Instant::now();
     let scheme = &target.scheme;
     let installed = installed::scan(&[&scheme.purelib, &scheme.platlib]);
@@ -122,8 +124,6 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
         return Ok(report);
     }
     progress.set_wheels(paths.len());
-
-    progress.stage(Stage::Opening);
     let lap = Instant::now();
     let wheels: Arc<[OpenedWheel]> = open_all(
         &paths,
