@@ -11,7 +11,6 @@ use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
 
 use winst_python::installed::InstalledDist;
-use winst_wheel::OpenedWheel;
 use winst_wheel::error::WheelError;
 use winst_wheel::limits::UntrustedLimits;
 
@@ -20,18 +19,18 @@ use super::{EnvView, FileOp, WheelPlan};
 /// What a file will contain, as (sha256, size); an error when a member cannot be read.
 pub(crate) type Contents<'a> = dyn Fn(&FileOp) -> Result<(Vec<u8>, u64), WheelError> + 'a;
 
-/// Two wheels of one install must be different projects.
-pub(crate) fn distinct_projects(wheels: &[OpenedWheel]) -> Result<(), WheelError> {
-    let mut seen: HashMap<String, &OpenedWheel> = HashMap::new();
-    for w in wheels {
-        if let Some(other) = seen.insert(w.normalized_name(), w) {
+/// Two wheels of one install must be different projects. `projects` are the wheels' (file
+/// name, project name as METADATA spells it, normalized name), in order.
+pub(crate) fn distinct_projects<'a>(
+    projects: impl IntoIterator<Item = (&'a str, &'a str, String)>,
+) -> Result<(), WheelError> {
+    let mut seen: HashMap<String, &str> = HashMap::new();
+    for (file_name, name, normalized) in projects {
+        if let Some(other) = seen.insert(normalized, file_name) {
             return Err(WheelError::new(
-                &w.file_name,
+                file_name,
                 format!(
-                    "{} is given twice ({} and {}); pass one wheel per project",
-                    w.name(),
-                    other.file_name,
-                    w.file_name
+                    "{name} is given twice ({other} and {file_name}); pass one wheel per project"
                 ),
             ));
         }
@@ -360,6 +359,23 @@ mod tests {
 
     fn rule(e: WheelError) -> String {
         e.to_string()
+    }
+
+    #[test]
+    fn one_project_twice_is_refused() {
+        let p = |f: &'static str, n: &'static str| (f, n, winst_wheel::name::normalize(n));
+        distinct_projects([p("a-1.0.whl", "a"), p("b-1.0.whl", "b")]).unwrap();
+        let e = rule(
+            distinct_projects([
+                p("Foo_Bar-1.0.whl", "Foo_Bar"),
+                p("foo.bar-2.0.whl", "foo.bar"),
+            ])
+            .unwrap_err(),
+        );
+        assert!(
+            e.contains("foo.bar is given twice (Foo_Bar-1.0.whl and foo.bar-2.0.whl)"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -220,7 +220,11 @@ pub fn plan(
     };
     let names: Vec<&str> = wheels.iter().map(|w| w.file_name.as_str()).collect();
 
-    checks::distinct_projects(wheels)?;
+    checks::distinct_projects(
+        wheels
+            .iter()
+            .map(|w| (w.file_name.as_str(), w.name(), w.normalized_name())),
+    )?;
     let mapping::Mapped {
         mut files,
         wheels: wheel_plans,
