@@ -25,7 +25,7 @@ use winst_install::write;
 use winst_plugin_host::hooks::{self, wit_target};
 use winst_plugin_host::runtime::wit;
 use winst_plugin_host::{PluginHost, Role};
-use winst_python::installed;
+use winst_python::installed::{self, InstalledDist};
 use winst_python::tags::SupportedTags;
 use winst_python::target::Target;
 use winst_wheel::error::WheelError;
@@ -101,21 +101,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     let lap = Instant::now();
     let scheme = &target.scheme;
     let installed = installed::scan(&[&scheme.purelib, &scheme.platlib]);
-    let found = if options.reinstall {
-        vec![None; options.wheels.len()]
-    } else {
-        let how = AuditOptions {
-            cache: options.cache,
-            untrusted: options.limits.is_some(),
-            compile: options.compile,
-        };
-        audit::audit(&options.wheels, &installed, how)
-    };
-    let paths: Vec<PathBuf> = (options.wheels.iter().zip(&found))
-        .filter(|(_, a)| a.is_none())
-        .map(|(w, _)| w.clone())
-        .collect();
-    let audited: Vec<Audited> = found.into_iter().flatten().collect();
+    let (paths, audited) = audit_wheels(options, &installed);
     timings.audit_ms = ms(lap);
     if paths.is_empty() {
         timings.total_ms = ms(start);
@@ -173,35 +159,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     }
 
     winst_install::signals::check()?;
-    let mut per_wheel = vec![0; wheels.len()];
-    for f in &plan.files {
-        if let Some(n) = per_wheel.get_mut(f.wheel) {
-            *n += 1;
-        }
-    }
-    progress.start_writing(&per_wheel, plan.files.iter().map(|f| f.size_hint()).sum());
-    let lap = Instant::now();
-    let cache_plan = options.cache.map(|cache| {
-        winst_install::cache_use::plan_cache(
-            cache,
-            &plan,
-            &wheels,
-            target.state_dir(),
-            options.limits.is_some(),
-        )
-    });
-    timings.cache_ms = ms(lap);
-
-    let lap = Instant::now();
-    let mut staged = write::write(
-        plan,
-        &wheels,
-        &target.interpreter.executable,
-        target.state_dir(),
-        cache_plan,
-        progress,
-    )?;
-    timings.write_ms = ms(lap);
+    let mut staged = write_stage(plan, &wheels, target, options, &mut timings)?;
     let from_cache = staged.from_cache;
 
     let mut extras = Vec::new();
@@ -266,6 +224,71 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     report.compile = compile_stats;
     report.audited = audited;
     Ok(report)
+}
+
+/// The write stage: how each wheel uses the cache, then every file of every wheel written under
+/// a temporary name (timed in `timings`).
+fn write_stage(
+    plan: plan::Plan,
+    wheels: &[OpenedWheel],
+    target: &Target,
+    options: &InstallOptions,
+    timings: &mut Timings,
+) -> Result<write::Staged> {
+    let progress = options.progress;
+    let mut per_wheel = vec![0; wheels.len()];
+    for f in &plan.files {
+        if let Some(n) = per_wheel.get_mut(f.wheel) {
+            *n += 1;
+        }
+    }
+    progress.start_writing(&per_wheel, plan.files.iter().map(|f| f.size_hint()).sum());
+    let lap = Instant::now();
+    let cache_plan = options.cache.map(|cache| {
+        winst_install::cache_use::plan_cache(
+            cache,
+            &plan,
+            wheels,
+            target.state_dir(),
+            options.limits.is_some(),
+        )
+    });
+    timings.cache_ms = ms(lap);
+
+    let lap = Instant::now();
+    let staged = write::write(
+        plan,
+        wheels,
+        &target.interpreter.executable,
+        target.state_dir(),
+        cache_plan,
+        progress,
+    )?;
+    timings.write_ms = ms(lap);
+    Ok(staged)
+}
+
+/// Splits the wheels into those to install and those left alone because their projects are
+/// installed already from the same files (none with `--reinstall`).
+fn audit_wheels(
+    options: &InstallOptions,
+    installed: &[InstalledDist],
+) -> (Vec<PathBuf>, Vec<Audited>) {
+    let found = if options.reinstall {
+        vec![None; options.wheels.len()]
+    } else {
+        let how = AuditOptions {
+            cache: options.cache,
+            untrusted: options.limits.is_some(),
+            compile: options.compile,
+        };
+        audit::audit(&options.wheels, installed, how)
+    };
+    let paths = (options.wheels.iter().zip(&found))
+        .filter(|(_, a)| a.is_none())
+        .map(|(w, _)| w.clone())
+        .collect();
+    (paths, found.into_iter().flatten().collect())
 }
 
 /// Per wheel, what the scripts and editable plugins generate: the launchers of each entry
