@@ -214,21 +214,6 @@ fn installed(who: &str, base: &Tree, after: &Tree, problems: &mut Vec<String>) -
         .collect()
 }
 
-fn replace_bytes(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(haystack.len());
-    let mut i = 0;
-    while i < haystack.len() {
-        if !needle.is_empty() && haystack[i..].starts_with(needle) {
-            out.extend_from_slice(with);
-            i += needle.len();
-        } else {
-            out.push(haystack[i]);
-            i += 1;
-        }
-    }
-    out
-}
-
 /// Describes how two byte strings differ: sizes, and the first differing line when both are text.
 fn describe_content_diff(a: &[u8], b: &[u8]) -> String {
     let mut msg = format!("pip {} bytes, winst {} bytes", a.len(), b.len());

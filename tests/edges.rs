@@ -29,16 +29,6 @@ fn run(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
     cmd.output().unwrap()
 }
 
-fn ok(out: &Output) -> (String, String) {
-    let (stdout, stderr) = text(out);
-    assert!(
-        out.status.success(),
-        "expected success ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        out.status
-    );
-    (stdout, stderr)
-}
-
 /// Expects exit status 1 and returns stderr.
 fn failed(out: &Output) -> String {
     let (stdout, stderr) = text(out);

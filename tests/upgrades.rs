@@ -19,20 +19,10 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use pipcompare::*;
 use support::*;
-
-fn ok(out: &Output) -> (String, String) {
-    let (stdout, stderr) = text(out);
-    assert!(
-        out.status.success(),
-        "expected success ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        out.status
-    );
-    (stdout, stderr)
-}
 
 fn pip_ok(venv: &Venv, args: &[&str]) {
     let out = venv.pip(args);

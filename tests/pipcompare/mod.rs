@@ -13,7 +13,7 @@ use std::io::Read as _;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::support::{record_hash, text};
+use crate::support::{record_hash, replace_bytes, text};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Entry {
@@ -131,21 +131,6 @@ pub struct Rules<'a> {
     /// Rewrites a path in pip's RECORD before comparing (pip's `--target` rows are relative to
     /// the temporary directory it installed into).
     pub pip_record_path: &'a dyn Fn(&str) -> String,
-}
-
-fn replace_bytes(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(haystack.len());
-    let mut i = 0;
-    while i < haystack.len() {
-        if !needle.is_empty() && haystack[i..].starts_with(needle) {
-            out.extend_from_slice(with);
-            i += needle.len();
-        } else {
-            out.push(haystack[i]);
-            i += 1;
-        }
-    }
-    out
 }
 
 /// RECORD rows as `path -> (hash, size)` (the simple CSV pip and winst write for these wheels).

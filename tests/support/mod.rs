@@ -681,3 +681,30 @@ pub fn assert_landed(venv: &Venv, dist_info: &str, rel: &str, contents: &[u8], m
         "{dist_info}/RECORD lacks {row}:\n{record}"
     );
 }
+
+/// Asserts a command succeeded (showing its output if not); returns (stdout, stderr).
+pub fn ok(out: &Output) -> (String, String) {
+    let (stdout, stderr) = text(out);
+    assert!(
+        out.status.success(),
+        "expected success ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        out.status
+    );
+    (stdout, stderr)
+}
+
+/// `haystack` with every occurrence of `needle` replaced by `with`.
+pub fn replace_bytes(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(haystack.len());
+    let mut i = 0;
+    while i < haystack.len() {
+        if !needle.is_empty() && haystack[i..].starts_with(needle) {
+            out.extend_from_slice(with);
+            i += needle.len();
+        } else {
+            out.push(haystack[i]);
+            i += 1;
+        }
+    }
+    out
+}
