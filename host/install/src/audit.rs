@@ -14,11 +14,9 @@
 //! since it was last hashed (untrusted installs always hash), so a repeated install reads no
 //! wheel. Not here: installing what is not skipped.
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use sha2::Digest as _;
 use winst_python::installed::InstalledDist;
 use winst_wheel::WheelFilename;
 use winst_wheel::name::normalize;
@@ -124,15 +122,7 @@ fn recorded_sha256(dist_info: &Path) -> Option<[u8; 32]> {
 
 fn hash_file(path: &Path) -> Option<[u8; 32]> {
     let mut file = std::fs::File::open(path).ok()?;
-    let mut h = sha2::Sha256::new();
-    let mut buf = vec![0u8; 256 << 10];
-    loop {
-        let n = file.read(&mut buf).ok()?;
-        if n == 0 {
-            return Some(h.finalize().into());
-        }
-        h.update(&buf[..n]);
-    }
+    crate::cache::sha256_of(&mut file, &mut vec![0u8; 256 << 10]).ok()
 }
 
 #[cfg(test)]

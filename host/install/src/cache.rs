@@ -236,16 +236,7 @@ impl WheelCache {
         {
             return Ok((known.sha256, true));
         }
-        let mut h = sha2::Sha256::new();
-        let mut buf = vec![0u8; 256 << 10];
-        loop {
-            let n = file.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            h.update(&buf[..n]);
-        }
-        let sha256: [u8; 32] = h.finalize().into();
+        let sha256 = sha256_of(&mut file, &mut vec![0u8; 256 << 10])?;
         // A file modified while hashed is not indexed.
         if StatKey::of(&file.metadata()?) == stat
             && let Ok(bytes) = serde_json::to_vec(&IndexEntry { stat, sha256 })
@@ -507,6 +498,18 @@ impl Staging {
     /// The directory the member paths go in.
     pub(crate) fn files_dir(&self) -> &Dir {
         &self.files_dir
+    }
+}
+
+/// The sha256 of everything `reader` yields, read through `buf`.
+pub(crate) fn sha256_of(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<[u8; 32]> {
+    let mut h = sha2::Sha256::new();
+    loop {
+        let n = reader.read(buf)?;
+        if n == 0 {
+            return Ok(h.finalize().into());
+        }
+        h.update(&buf[..n]);
     }
 }
 

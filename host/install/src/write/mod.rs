@@ -312,19 +312,9 @@ pub fn write(
 }
 
 fn hash_file(path: &Path, buf: &mut [u8]) -> Result<[u8; 32]> {
-    let mut file =
-        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut h = sha2::Sha256::new();
-    loop {
-        let n = file
-            .read(buf)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(h.finalize().into())
+    std::fs::File::open(path)
+        .and_then(|mut file| crate::cache::sha256_of(&mut file, buf))
+        .with_context(|| format!("cannot read {}", path.display()))
 }
 
 /// Reads until `buf` is full or the stream ends.
