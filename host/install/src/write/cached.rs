@@ -47,10 +47,12 @@ pub struct CachePlan<'a> {
 /// A cache entry to complete after the commit.
 pub struct CacheFill {
     staging: Staging,
-    /// Files already linked in (member, stored).
-    linked: Vec<(String, Stored)>,
-    /// Files to copy in: (installed path, member, stored).
-    to_copy: Vec<(std::path::PathBuf, String, Stored)>,
+    /// Files already linked in, by member index.
+    linked: Vec<(usize, Stored)>,
+    /// Files to copy in: (installed path, member index, member path, stored).
+    to_copy: Vec<(std::path::PathBuf, usize, String, Stored)>,
+    /// The wheel's listing, for the manifest (see [`crate::manifest`]); without it, no entry.
+    listing: Option<winst_wheel::Listing>,
 }
 
 impl CachePlan<'_> {
@@ -60,7 +62,7 @@ impl CachePlan<'_> {
     pub(super) fn settle(
         self,
         ok: bool,
-        mut linked: Vec<Vec<(String, Stored)>>,
+        mut linked: Vec<Vec<(usize, Stored)>>,
         files: &[FileOp],
         written: &[Option<Written>],
         wheels: &[OpenedWheel],
@@ -78,6 +80,7 @@ impl CachePlan<'_> {
                         staging,
                         linked: std::mem::take(&mut linked[w]),
                         to_copy: Vec::new(),
+                        listing: wheels[w].listing().ok(),
                     });
                 }
                 CacheUse::CopyAfter(staging) if ok => {
@@ -86,11 +89,12 @@ impl CachePlan<'_> {
                         .zip(written)
                         .filter(|(op, _)| op.wheel == w && !op.shadowed)
                         .filter_map(|(op, wr)| {
-                            let (member, _) = plain_member(&wheels[w], op)?;
+                            let member = plain_member(&wheels[w], op)?;
                             let wr = wr.as_ref()?;
                             Some((
                                 roots.absolute(op.root, &op.rel),
-                                member.to_string(),
+                                member.index,
+                                member.name.to_string(),
                                 Stored {
                                     size: wr.size,
                                     sha256: wr.sha256,
@@ -104,6 +108,7 @@ impl CachePlan<'_> {
                         staging,
                         linked: Vec::new(),
                         to_copy,
+                        listing: wheels[w].listing().ok(),
                     });
                 }
                 // Unfinished entries are removed when dropped.
@@ -122,25 +127,40 @@ pub fn finish_cache(cache: &WheelCache, fills: Vec<CacheFill>, evict: &[[u8; 32]
         cache.evict(key);
     }
     for mut fill in fills {
+        // Dropping the staging directory removes it.
+        let Some(listing) = fill.listing.take() else {
+            continue;
+        };
         let copied = cache.fill(&fill.staging, &fill.to_copy);
         fill.linked.extend(copied);
-        cache.finish(fill.staging, fill.linked);
+        cache.finish(fill.staging, fill.linked, listing);
     }
 }
 
-/// A plain member (no rewriting) that the cache can hold: (member name, declared size).
-pub(super) fn plain_member<'a>(wheel: &'a OpenedWheel, op: &FileOp) -> Option<(&'a str, u64)> {
+/// A member of a wheel that is written as it is (no rewriting), so the cache can hold it.
+#[derive(Clone, Copy)]
+pub(super) struct PlainMember<'a> {
+    /// Its index in the archive (and in the wheel's listing).
+    pub index: usize,
+    /// Its path in the archive.
+    pub name: &'a str,
+    /// Its declared size in bytes.
+    pub size: u64,
+}
+
+/// The plain member a planned file writes, if it is one.
+pub(super) fn plain_member<'a>(wheel: &'a OpenedWheel, op: &FileOp) -> Option<PlainMember<'a>> {
     match op.source {
         Source::Member {
             index,
             size,
             fix_shebang: false,
             ..
-        } => wheel
-            .archive
-            .members
-            .get(index)
-            .map(|m| (m.name.as_str(), size)),
+        } => wheel.archive.members.get(index).map(|m| PlainMember {
+            index,
+            name: m.name.as_str(),
+            size,
+        }),
         _ => None,
     }
 }
@@ -151,7 +171,7 @@ pub(crate) fn member_dirs(plan: &Plan, wheels: &[OpenedWheel], w: usize) -> BTre
         .iter()
         .filter(|f| f.wheel == w)
         .filter_map(|f| plain_member(&wheels[w], f))
-        .filter_map(|(m, _)| m.rsplit_once('/').map(|(d, _)| d.to_string()))
+        .filter_map(|m| m.name.rsplit_once('/').map(|(d, _)| d.to_string()))
         .collect()
 }
 
@@ -225,15 +245,13 @@ pub(super) fn write_cached(
     handles: &CacheHandles,
     wheel: &OpenedWheel,
     op: &FileOp,
-    member: &str,
-    size: u64,
+    member: PlainMember,
     tmp: Option<&str>,
     python: &Path,
 ) -> Result<(Written, Option<Stored>)> {
     match &cache.wheels[op.wheel] {
         CacheUse::Hit(entry) => {
-            if let Some(written) = place_cached(cache, handles, entry, wheel, op, member, size, tmp)
-            {
+            if let Some(written) = place_cached(cache, handles, entry, wheel, op, member, tmp) {
                 return Ok((written, None));
             }
             write_one(worker, roots, wheel, op, tmp, python).map(|w| (w, None))
@@ -242,7 +260,7 @@ pub(super) fn write_cached(
             let written = write_one(worker, roots, wheel, op, tmp, python)?;
             let stored = tmp.and_then(|tmp| {
                 let (env_dir, tmp_name, cache_dir, member_name) =
-                    handles.for_op(cache, op, tmp, member)?;
+                    handles.for_op(cache, op, tmp, member.name)?;
                 link_at(env_dir, tmp_name, cache_dir, member_name).ok()?;
                 let stamp = Stamp::of_at(cache_dir, member_name).ok()?;
                 Some(Stored {
@@ -272,11 +290,15 @@ fn place_cached(
     entry: &Entry,
     wheel: &OpenedWheel,
     op: &FileOp,
-    member: &str,
-    size: u64,
+    member: PlainMember,
     tmp: Option<&str>,
 ) -> Option<Written> {
-    let stored = entry.files.get(member)?;
+    let PlainMember {
+        index,
+        name: member,
+        size,
+    } = member;
+    let stored = entry.file(index)?;
     let stale = || cache.stale[op.wheel].store(true, Ordering::Relaxed);
     if stored.size != size
         || stored.executable != op.executable

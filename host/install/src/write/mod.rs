@@ -224,9 +224,9 @@ pub fn write(
                     let wheel = &wheels[op.wheel];
                     let tmp = temps[i].as_deref();
                     let r = match (cache.as_ref(), plain_member(wheel, op)) {
-                        (Some(c), Some((member, size))) => write_cached(
-                            worker, roots, c, &handles, wheel, op, member, size, tmp, python,
-                        ),
+                        (Some(c), Some(member)) => {
+                            write_cached(worker, roots, c, &handles, wheel, op, member, tmp, python)
+                        }
                         _ => write_one(worker, roots, wheel, op, tmp, python).map(|w| (w, None)),
                     };
                     match &r {
@@ -253,14 +253,14 @@ pub fn write(
         .map(|w| known(w).unwrap_or([0u8; 32]))
         .collect();
     let mut errors: Vec<(usize, anyhow::Error)> = Vec::new();
-    let mut linked: Vec<Vec<(String, Stored)>> = vec![Vec::new(); wheels.len()];
+    let mut linked: Vec<Vec<(usize, Stored)>> = vec![Vec::new(); wheels.len()];
     for out in outs {
         match out {
             Out::File(i, Ok((w, stored))) => {
                 if let Some(stored) = stored
-                    && let Some((member, _)) = plain_member(&wheels[files[i].wheel], &files[i])
+                    && let Some(member) = plain_member(&wheels[files[i].wheel], &files[i])
                 {
-                    linked[files[i].wheel].push((member.to_string(), stored));
+                    linked[files[i].wheel].push((member.index, stored));
                 }
                 written[i] = Some(w)
             }
@@ -367,10 +367,13 @@ fn write_one(
             fix_shebang,
         } => {
             worker.ensure_buf();
-            let reader = &mut worker.readers[op.wheel];
-            let zip = reader.get_or_insert_with(|| wheel.archive.reader());
             let corrupt = |e: &dyn std::fmt::Display| {
                 WheelError::member(&wheel.file_name, &op.origin, format!("cannot be read: {e}"))
+            };
+            let reader = &mut worker.readers[op.wheel];
+            let zip = match reader {
+                Some(zip) => zip,
+                None => reader.insert(wheel.archive.reader().map_err(|e| corrupt(&e))?),
             };
             let mut member = zip.by_index(*index).map_err(|e| corrupt(&e))?;
             let mut verify: Option<Hasher> = expected.as_ref().map(RecordHash::hasher);
