@@ -7,7 +7,9 @@ Usage:
                          [--smoke] [--winst-before OLD_BINARY]
 
 Corpora are pinned in bench/corpora/*.txt (sha256) and fetched once with `pip download` into
-~/.cache/winst-bench/<corpus> (bench/fetch.sh). uv comes from PyPI at the version pinned below,
+~/.cache/winst-bench/<corpus> (bench/fetch.sh). Synthetic corpora are generated instead, once, by
+bench/synth.py into ~/.cache/winst-bench/synth-<N>x<F>: `synth1000` is 1,000 wheels of 103 files,
+`synthN` N wheels of 103 files, `synth:NxF` N wheels of F files. uv comes from PyPI at the version pinned below,
 installed into ~/.cache/winst-bench/tools. Each repetition copies a template venv (made once,
 outside the timed part) into a new directory; the timed part is one installer process. For each
 scenario and tool it prints the median wall time, CPU time (user + sys of the installer and its
@@ -33,7 +35,7 @@ own, as the tool `winst-before`: a before/after comparison in one run.
 
 import argparse
 import os
-import resource
+import re
 import shutil
 import statistics
 import subprocess
@@ -48,7 +50,34 @@ UV_VERSION = "0.13.9"
 SCENARIOS = ["cold", "fill", "warm hardlink", "warm copy", "compile", "compile warm", "noop"]
 
 
+SYNTH = re.compile(r"synth(?:(\d+)|:(\d+)x(\d+))")
+
+
+def synthetic(corpus: str) -> Path | None:
+    """The directory of a synthetic corpus (`synthN`, `synth:NxF`), generated on first use and
+    again when bench/synth.py's FORMAT changes; None for any other name."""
+    match = SYNTH.fullmatch(corpus)
+    if not match:
+        return None
+    import synth  # bench/, first on sys.path when this script runs
+
+    wheels, files = int(match[1] or match[2]), int(match[3] or 103)
+    path = CACHE / f"synth-{wheels}x{files}"
+    stamp = path / ".format"
+    if not stamp.exists() or stamp.read_text() != synth.FORMAT:
+        partial = path.with_name(path.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        print(f"generating {corpus} into {path} ...", file=sys.stderr)
+        synth.generate(partial, wheels, files)
+        (partial / ".format").write_text(synth.FORMAT)
+        shutil.rmtree(path, ignore_errors=True)
+        partial.rename(path)
+    return path
+
+
 def fetch(corpus: str) -> list[Path]:
+    if (path := synthetic(corpus)) is not None:
+        return sorted(path.glob("*.whl"))
     out = subprocess.run(
         ["bash", str(ROOT / "bench/fetch.sh"), corpus], check=True, capture_output=True, text=True
     )
@@ -70,15 +99,23 @@ def uv_binary() -> Path:
 
 
 def timed(cmd: list[str], env: dict) -> tuple[float, float, int]:
-    """Wall seconds, CPU seconds and peak RSS (MiB) of one command."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"failed: {' '.join(cmd[:4])} ...\n{stderr}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024
+    """Wall seconds, CPU seconds and peak RSS (MiB) of one command.
+
+    The CPU time and peak RSS are wait4's for the process: user + sys of it and of the children
+    it waited for, and the largest resident set of any of them (Linux reports KiB). stderr goes
+    to a file, not a pipe: a thousand wheels print more than a pipe holds (64 KiB), and a full
+    pipe nobody reads would stop the installer."""
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            stderr = err.read().decode(errors="replace")[-4000:]
+            sys.exit(f"failed: {' '.join(cmd[:4])} ...\n{stderr}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def main():
@@ -86,7 +123,8 @@ def main():
     ap.add_argument("--winst", default=str(ROOT / "target/release/winst"))
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--dir", default=None, help="where venvs go (default: the system temp dir)")
-    ap.add_argument("--corpus", default="datasci,smallfiles,large,one")
+    ap.add_argument("--corpus", default="datasci,smallfiles,large,one",
+                    help="comma-separated: a bench/corpora name, synthN or synth:NxF")
     ap.add_argument("--scenarios", default=",".join(SCENARIOS))
     ap.add_argument("--smoke", action="store_true", help="one repetition, `one` corpus only")
     ap.add_argument("--winst-before", default=None,
@@ -94,6 +132,7 @@ def main():
     args = ap.parse_args()
     if args.smoke:
         args.reps, args.corpus = 1, "one"
+    load = os.getloadavg()
     uv = str(uv_binary())
     winst = str(Path(args.winst).resolve())
     before = str(Path(args.winst_before).resolve()) if args.winst_before else None
@@ -211,7 +250,8 @@ def main():
 
     print(f"machine: {os.cpu_count()} CPUs, {os.uname().sysname} {os.uname().release}; "
           f"venvs in {args.dir or tempfile.gettempdir()}; uv {UV_VERSION}; {args.reps} reps, "
-          "medians\n")
+          f"medians; load average {load[0]:.2f} at the start, {os.getloadavg()[0]:.2f} at the "
+          "end\n")
     print("| corpus | scenario | tool | wall s | CPU s | peak MiB | winst/this |")
     print("|---|---|---|---|---|---|---|")
     order = {name: i for i, name in enumerate(SCENARIOS)}
@@ -221,7 +261,7 @@ def main():
         base = med((corpus, scenario, "winst"), 0)
         ratio = "" if tool == "winst" or base is None else f"{base / wall:.2f}"
         print(f"| {corpus} | {scenario} | {tool} | {wall:.3f} | "
-              f"{med((corpus, scenario, tool), 1):.2f} | {med((corpus, scenario, tool), 2)} | "
+              f"{med((corpus, scenario, tool), 1):.2f} | {med((corpus, scenario, tool), 2):.0f} | "
               f"{ratio} |")
 
 
