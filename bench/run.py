@@ -118,6 +118,14 @@ def timed(cmd: list[str], env: dict) -> tuple[float, float, int]:
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
+def untimed(cmd: list[str], env: dict) -> None:
+    """Runs a preparation step; on failure, stops with the end of its stderr."""
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if proc.returncode != 0:
+        stderr = proc.stderr.decode(errors="replace")[-4000:]
+        sys.exit(f"failed (untimed): {' '.join(cmd[:4])} ...\n{stderr}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--winst", default=str(ROOT / "target/release/winst"))
@@ -207,13 +215,14 @@ def main():
                 return {**caches, **{f"{k}-fill": work / f"{k}-fill-{fills[0]}"
                                      for k in ("uv", "winst", "winst-before")}}
 
-            # Warm both caches (and winst's interpreter and bytecode caches) once, untimed.
-            warmups = [("warm hardlink", "uv"), ("compile warm", "winst")]
+            # Warm both caches (and winst's interpreter cache, and its bytecode cache when a
+            # bytecode scenario runs) once, untimed.
+            warm = "compile warm" if "compile warm" in scenarios else "warm hardlink"
+            warmups = [("warm hardlink", "uv"), (warm, "winst")]
             if before:
-                warmups.append(("compile warm", "winst-before"))
+                warmups.append((warm, "winst-before"))
             for key in warmups:
-                subprocess.run(commands(fresh(), wheels, with_fill(None))[key], env=env,
-                               check=True, capture_output=True)
+                untimed(commands(fresh(), wheels, with_fill(None))[key], env)
             names = [k for k in commands(template, wheels, with_fill(None))
                      if k[0] in scenarios and not (corpus == "large" and "compile" in k[0])]
             # For `noop`: a venv each tool installed the corpus into, copied for every run.
@@ -221,8 +230,7 @@ def main():
             for key in names:
                 if key[0] == "noop":
                     venv = fresh()
-                    subprocess.run(commands(venv, wheels, with_fill(None))[key], env=env,
-                                   check=True, capture_output=True)
+                    untimed(commands(venv, wheels, with_fill(None))[key], env)
                     installed[key[1]] = venv
             for _ in range(args.reps):
                 for key in names:  # interleaved: every tool once per repetition
