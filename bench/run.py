@@ -13,7 +13,8 @@ bench/synth.py into ~/.cache/winst-bench/synth-<N>x<F>: `synth1000` is 1,000 whe
 installed into ~/.cache/winst-bench/tools. Each repetition copies a template venv (made once,
 outside the timed part) into a new directory; the timed part is one installer process. For each
 scenario and tool it prints the median wall time, CPU time (user + sys of the installer and its
-children) and peak RSS, and the ratios winst/uv and winst/pip.
+children) and peak RSS, and the ratios winst/uv and winst/pip of wall and of CPU time (on a
+loaded machine the CPU ratio is the steadier one).
 
 Scenarios (per corpus; the large corpus skips the two bytecode ones):
   cold           no cache at all: winst --no-cache, uv --no-cache --link-mode copy,
@@ -260,17 +261,18 @@ def main():
           f"venvs in {args.dir or tempfile.gettempdir()}; uv {UV_VERSION}; {args.reps} reps, "
           f"medians; load average {load[0]:.2f} at the start, {os.getloadavg()[0]:.2f} at the "
           "end\n")
-    print("| corpus | scenario | tool | wall s | CPU s | peak MiB | winst/this |")
-    print("|---|---|---|---|---|---|---|")
+    print("| corpus | scenario | tool | wall s | CPU s | peak MiB | winst/this (wall) "
+          "| winst/this (CPU) |")
+    print("|---|---|---|---|---|---|---|---|")
     order = {name: i for i, name in enumerate(SCENARIOS)}
     for (corpus, scenario, tool) in sorted(
             results, key=lambda k: (k[0], order.get(k[1], 99), k[2] != "winst", k[2])):
-        wall = med((corpus, scenario, tool), 0)
-        base = med((corpus, scenario, "winst"), 0)
+        wall, cpu = med((corpus, scenario, tool), 0), med((corpus, scenario, tool), 1)
+        base, base_cpu = med((corpus, scenario, "winst"), 0), med((corpus, scenario, "winst"), 1)
         ratio = "" if tool == "winst" or base is None else f"{base / wall:.2f}"
-        print(f"| {corpus} | {scenario} | {tool} | {wall:.3f} | "
-              f"{med((corpus, scenario, tool), 1):.2f} | {med((corpus, scenario, tool), 2):.0f} | "
-              f"{ratio} |")
+        ratio_cpu = "" if tool == "winst" or base is None or not cpu else f"{base_cpu / cpu:.2f}"
+        print(f"| {corpus} | {scenario} | {tool} | {wall:.3f} | {cpu:.2f} | "
+              f"{med((corpus, scenario, tool), 2):.0f} | {ratio} | {ratio_cpu} |")
 
 
 if __name__ == "__main__":
