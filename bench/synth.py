@@ -212,12 +212,12 @@ def main() -> None:
     ap.add_argument("out", type=Path)
     ap.add_argument("--wheels", "-n", type=int, default=1000)
     ap.add_argument("--files", "-f", type=int, default=103,
-                    help="archive members per wheel, .dist-info included (at least 6)")
+                    help="archive members per wheel, .dist-info included (at least 8)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", "-j", type=int, default=0, help="processes (default: CPUs)")
     args = ap.parse_args()
-    if not 1 <= args.wheels <= 10000 or args.files < 6:
-        sys.exit("synth.py: --wheels must be 1..10000 (names have 4 digits), --files at least 6")
+    if not 1 <= args.wheels <= 10000 or args.files < 8:
+        sys.exit("synth.py: --wheels must be 1..10000 (names have 4 digits), --files at least 8")
     packed, unpacked = generate(args.out, args.wheels, args.files, args.seed, args.jobs)
     print(f"{args.wheels} wheels x {args.files} files: {packed / 1e6:.1f} MB compressed, "
           f"{unpacked / 1e6:.1f} MB unpacked, in {args.out}")
