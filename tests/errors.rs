@@ -231,16 +231,23 @@ fn uninstall_unknown_project() {
 
 #[test]
 fn version_and_completions() {
+    // Built from git, the version names the commit (and its date), as `git log` gives it.
+    let git = std::process::Command::new("git")
+        .args(["log", "-1", "--format=%H %cs"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("git runs");
+    let head = String::from_utf8(git.stdout).unwrap();
+    let (hash, date) = head.trim().split_once(' ').expect("a commit");
+    let expected = format!(
+        "winst {} ({} {date})\n",
+        env!("CARGO_PKG_VERSION"),
+        &hash[..12]
+    );
     let out = check(winst().arg("--version"));
-    assert_eq!(
-        text(&out).0,
-        format!("winst {}\n", env!("CARGO_PKG_VERSION"))
-    );
+    assert_eq!(text(&out).0, expected);
     let out = check(winst().arg("-V"));
-    assert_eq!(
-        text(&out).0,
-        format!("winst {}\n", env!("CARGO_PKG_VERSION"))
-    );
+    assert_eq!(text(&out).0, expected);
     // Each completion script is accepted by its shell where that shell is installed.
     for (shell, program, args) in [
         ("bash", "bash", &["-n"][..]),
