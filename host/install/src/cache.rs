@@ -131,20 +131,10 @@ impl Stamp {
     #[allow(clippy::unnecessary_cast)]
     fn of_stat(st: &rustix::fs::Stat) -> Stamp {
         Stamp {
-            mode: st.st_mode & 0o7777,
+            mode: st.st_mode as u32 & 0o7777,
             mtime_ns: (st.st_mtime as i64)
                 .saturating_mul(1_000_000_000)
                 .saturating_add(st.st_mtime_nsec as i64),
-        }
-    }
-
-    fn of(m: &std::fs::Metadata) -> Stamp {
-        Stamp {
-            mode: m.mode() & 0o7777,
-            mtime_ns: m
-                .mtime()
-                .saturating_mul(1_000_000_000)
-                .saturating_add(m.mtime_nsec()),
         }
     }
 }
@@ -387,7 +377,9 @@ impl WheelCache {
                     }
                     return Ok(Placed::Linked);
                 }
-                Err(e) if is_unsupported(&e) => self.link_failed.store(true, Ordering::Relaxed),
+                Err(e) if winst_platform::is_unsupported(&e) => {
+                    self.link_failed.store(true, Ordering::Relaxed)
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -395,8 +387,8 @@ impl WheelCache {
         if !rustix::fs::fstat(&src).is_ok_and(|st| stored.matches(&st)) {
             return Err(changed());
         }
-        let out = create_file(dest_dir, dest_name, stored.executable)?;
-        self.clone_or_copy(&src, &out.into_std(), self.link_mode == LinkMode::Clone)
+        let clone = self.link_mode == LinkMode::Clone;
+        self.clone_or_copy(&src, dest_dir, dest_name, stored.executable, clone)
     }
     /// Fills a staging entry after the install: each source file (an installed file) cloned or
     /// copied in, and stamped. Files that fail are left out of the entry.
@@ -408,13 +400,12 @@ impl WheelCache {
         let mut kept = Vec::new();
         for (i, (src, index, member, stored)) in files.iter().enumerate() {
             let done = std::fs::File::open(src).and_then(|src| {
-                let out = create_file(&staging.files_dir, member, stored.executable)?.into_std();
                 crate::txn::crash_half_way("cache-fill", i, files.len());
-                self.clone_or_copy(&src, &out, true)?;
-                out.metadata()
+                let dir = &staging.files_dir;
+                self.clone_or_copy(&src, dir, member, stored.executable, true)?;
+                Stamp::of_at(dir, member)
             });
-            if let Ok(meta) = done {
-                let stamp = Stamp::of(&meta);
+            if let Ok(stamp) = done {
                 kept.push((
                     *index,
                     Stored {
@@ -442,19 +433,23 @@ impl WheelCache {
         }
     }
 
+    /// Creates `name` in `dir` with the contents of `src`: a copy-on-write clone when
+    /// `try_clone` and the filesystem can (see [`winst_platform::clone_file`]), else a copy.
     fn clone_or_copy(
         &self,
-        src: &std::fs::File,
-        mut out: &std::fs::File,
+        mut src: &std::fs::File,
+        dir: &Dir,
+        name: &str,
+        executable: bool,
         try_clone: bool,
     ) -> io::Result<Placed> {
         if try_clone && !self.clone_failed.load(Ordering::Relaxed) {
-            match rustix::fs::ioctl_ficlone(out, src) {
+            match winst_platform::clone_file(src, dir, name, executable) {
                 Ok(()) => return Ok(Placed::Cloned),
                 Err(_) => self.clone_failed.store(true, Ordering::Relaxed),
             }
         }
-        let mut src = src;
+        let mut out = create_file(dir, name, executable)?.into_std();
         io::copy(&mut src, &mut out)?;
         Ok(Placed::Copied)
     }
@@ -556,21 +551,6 @@ pub(crate) fn link_at(
         rustix::fs::AtFlags::empty(),
     )
     .map_err(io::Error::from)
-}
-
-fn is_unsupported(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc_errno::EXDEV | libc_errno::EPERM | libc_errno::EOPNOTSUPP | libc_errno::EMLINK)
-    )
-}
-
-/// The few errno values the fallbacks look at (Linux).
-mod libc_errno {
-    pub(crate) const EPERM: i32 = 1;
-    pub(crate) const EXDEV: i32 = 18;
-    pub(crate) const EMLINK: i32 = 31;
-    pub(crate) const EOPNOTSUPP: i32 = 95;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
