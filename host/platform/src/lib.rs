@@ -6,6 +6,7 @@
 //! | `--link-mode clone` ([`clone_file`]) | `ioctl(FICLONE)` (btrfs, XFS) | `fclonefileat(2)` (APFS) |
 //! | the environment lock ([`try_lock_exclusive`]) | `flock(2)` | `flock(2)` |
 //! | when to fall back from links ([`is_unsupported`]) | `EXDEV`, `EPERM`, `EOPNOTSUPP`, `EMLINK` | the same names (other numbers) |
+//! | open-file limit ([`raise_open_file_limit`]) | soft limit up to the hard limit | the same, at most `OPEN_MAX` (10,240) |
 //! | platform tags ([`platform_tags`]) | `manylinux_2_N`, `musllinux_1_N`, `linux_<arch>` | `macosx_X_Y_<arch>`, `universal2`, `intel`, ... |
 //!
 //! The system calls exist for the platform winst is built for; the tag rules are plain data and
@@ -32,6 +33,29 @@ compile_error!("winst-platform has implementations for Linux and macOS only");
 use std::fs::File;
 use std::io;
 use std::os::fd::AsFd;
+
+/// Raises this process's soft limit on open files to the hard limit (as uv and cargo do), and
+/// returns the limit now in force. An install holds a few directory handles per worker, but
+/// bytecode compilation holds two per directory it compiles in, and a thousand small wheels make
+/// thousands of directories, past the common default soft limit of 1,024.
+///
+/// Errors: `setrlimit(2)`'s, with the limit left as it was.
+pub fn raise_open_file_limit() -> io::Result<u64> {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let target = sys::max_open_files(limit.maximum);
+    match (limit.current, target) {
+        (Some(current), Some(target)) if current >= target => return Ok(current),
+        (None, _) | (_, None) => return Ok(limit.current.unwrap_or(u64::MAX)),
+        _ => {}
+    }
+    let raised = Rlimit {
+        current: target,
+        maximum: limit.maximum,
+    };
+    setrlimit(Resource::Nofile, raised)?;
+    Ok(target.unwrap_or(u64::MAX))
+}
 
 /// Flushes everything written to the filesystem that holds the directory `dir` to stable
 /// storage, so that a journal written after it never describes files a power cut could lose.

@@ -2,6 +2,13 @@
 //!
 //! Not here: what every platform shares (the lock, link fallbacks: [`crate`]).
 
+/// The soft limit on open files a process may raise itself to: the hard limit (`None`:
+/// unlimited).
+#[cfg(target_os = "linux")]
+pub(crate) fn max_open_files(hard: Option<u64>) -> Option<u64> {
+    hard
+}
+
 /// Flushes the filesystem of `dir` with `syncfs(2)`, which waits for it to finish.
 #[cfg(target_os = "linux")]
 pub(crate) fn sync_filesystem(dir: &std::fs::File) -> std::io::Result<()> {

@@ -20,6 +20,14 @@ pub(crate) fn sync_filesystem(dir: &std::fs::File) -> std::io::Result<()> {
     rustix::fs::fcntl_fullfsync(dir).map_err(Into::into)
 }
 
+/// The soft limit on open files a process may raise itself to: the hard limit, but at most
+/// `OPEN_MAX` (10,240), as `setrlimit(2)` refuses more for `RLIMIT_NOFILE` on macOS.
+#[cfg(target_os = "macos")]
+pub(crate) fn max_open_files(hard: Option<u64>) -> Option<u64> {
+    const OPEN_MAX: u64 = 10_240;
+    Some(hard.map_or(OPEN_MAX, |h| h.min(OPEN_MAX)))
+}
+
 /// Clones `src` to the new file `name` in `dir` with `fclonefileat(2)` (APFS); the clone keeps
 /// the source's permission bits, so `executable` is not used.
 #[cfg(target_os = "macos")]

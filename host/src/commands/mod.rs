@@ -44,20 +44,10 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Raises the soft limit on open files to the hard limit, as uv and cargo do: an install holds
-/// a directory handle per directory it writes in, and a thousand small wheels make thousands of
-/// directories, past the common default soft limit of 1,024. Failure leaves the limit as it was.
+/// See [`winst_platform::raise_open_file_limit`]; failure leaves the limit as it was.
 fn raise_open_file_limit() {
-    use rustix::process::{Resource, getrlimit, setrlimit};
-    let limit = getrlimit(Resource::Nofile);
-    if limit.current < limit.maximum {
-        let raised = rustix::process::Rlimit {
-            current: limit.maximum,
-            maximum: limit.maximum,
-        };
-        if let Err(e) = setrlimit(Resource::Nofile, raised) {
-            log::debug!("cannot raise the open-file limit: {e}");
-        }
+    if let Err(e) = winst_platform::raise_open_file_limit() {
+        log::debug!("cannot raise the open-file limit: {e}");
     }
 }
 
