@@ -294,7 +294,7 @@ fn audit_wheels(
 /// Per wheel, what the scripts and editable plugins generate: the launchers of each entry
 /// point, how an editable wheel's root files are laid out, and its `direct_url.json`.
 type Generated = (
-    Vec<Vec<Vec<winst_python::scripts::ScriptFile>>>,
+    Vec<Vec<winst_python::scripts::Launcher>>,
     Vec<Option<plan::EditableLayout>>,
     Vec<Option<String>>,
 );

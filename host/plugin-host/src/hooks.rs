@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use super::Role;
 use super::runtime::{PluginHost, sanitize, wit};
-use winst_python::scripts::{self, ScriptFile};
+use winst_python::scripts::{self, Launcher, ScriptFile};
 use winst_python::target::Target;
 use winst_wheel::archive::check_member_name;
 use winst_wheel::error::WheelError;
@@ -120,36 +120,36 @@ pub fn check(
     Ok(warnings)
 }
 
-/// The launcher files of every wheel (per wheel, per entry point), generated in parallel.
+/// The launcher files of every wheel (per wheel, per command of [`scripts::commands`]),
+/// generated in parallel.
 pub fn launchers(
     host: &PluginHost,
     wheels: &[OpenedWheel],
     target: &Target,
-) -> Result<Vec<Vec<Vec<ScriptFile>>>> {
+) -> Result<Vec<Vec<Launcher>>> {
     let t = wit_target(target);
     let plugin = host.serving(Role::Scripts).unwrap_or_default();
+    let (major, minor, _) = target.interpreter.version;
     wheels
         .par_iter()
-        .map(|w| -> Result<Vec<Vec<ScriptFile>>> {
-            let entries: Vec<wit::EntryPoint> = w.entry_points.iter().map(wit_entry).collect();
+        .map(|w| -> Result<Vec<Launcher>> {
+            let commands = scripts::commands(&w.entry_points, (major, minor));
+            let entries: Vec<wit::EntryPoint> = commands.iter().map(wit_entry).collect();
             let generated = host
                 .generate_scripts(&entries, &t)
                 .map_err(|e| anyhow!("{}: {e:#}", w.file_name))?;
+            let member = format!("{}/entry_points.txt", w.dist_info);
+            let refused = |ep: &EntryPoint, rule: String| {
+                WheelError::member(
+                    &w.file_name,
+                    &member,
+                    format!("script `{}`: the scripts plugin {plugin} {rule}", ep.name),
+                )
+            };
             let mut out = Vec::with_capacity(generated.len());
-            for (ep, files) in w.entry_points.iter().zip(generated) {
-                let member = format!("{}/entry_points.txt", w.dist_info);
+            for (ep, files) in commands.iter().zip(generated) {
                 let files: Vec<ScriptFile> = files
-                    .map_err(|rule| {
-                        WheelError::member(
-                            &w.file_name,
-                            &member,
-                            format!(
-                                "script `{}`: the scripts plugin {plugin} refused it: {}",
-                                ep.name,
-                                sanitize(&rule)
-                            ),
-                        )
-                    })?
+                    .map_err(|rule| refused(ep, format!("refused it: {}", sanitize(&rule))))?
                     .into_iter()
                     .map(|f| ScriptFile {
                         name: f.name,
@@ -157,14 +157,11 @@ pub fn launchers(
                         executable: f.executable,
                     })
                     .collect();
-                scripts::validate_generated(&files).map_err(|rule| {
-                    WheelError::member(
-                        &w.file_name,
-                        &member,
-                        format!("script `{}`: the scripts plugin {plugin} {rule}", ep.name),
-                    )
-                })?;
-                out.push(files);
+                scripts::validate_generated(&files).map_err(|rule| refused(ep, rule))?;
+                out.push(Launcher {
+                    entry_point: ep.name.clone(),
+                    files,
+                });
             }
             Ok(out)
         })

@@ -9,7 +9,6 @@ use crate::args::{
 };
 use crate::ui::{self, Paint};
 use winst_install::uninstall as uninstalling;
-use winst_python::installed;
 use winst_python::target::Target;
 
 pub(crate) fn uninstall(args: UninstallArgs) -> Result<()> {
@@ -38,40 +37,47 @@ pub(crate) fn uninstall(args: UninstallArgs) -> Result<()> {
     Ok(())
 }
 
+/// `winst list`: every installed project with METADATA's `Name` and `Version` as `pip list`
+/// and `uv pip list` show them (`charset-normalizer`, `Django`), sorted by normalized name, and
+/// the `INSTALLER` that installed it.
 pub(crate) fn list(args: ListArgs) -> Result<()> {
     let target = args.env.resolve()?;
     let _lock = open_env(&target)?;
-    let scheme = &target.scheme;
-    let mut dists = installed::scan(&[&scheme.purelib, &scheme.platlib]);
-    dists.sort_by(|a, b| a.normalized.cmp(&b.normalized));
+    let mut projects = load_projects(&target)?;
+    projects.sort_by(|a, b| a.normalized.cmp(&b.normalized));
+    let installer = |p: &crate::check::Project| {
+        std::fs::read_to_string(p.dist_info.join("INSTALLER"))
+            .ok()
+            .map(|s| s.trim().to_string())
+    };
     if args.format == ListFormat::Json {
-        let rows: Vec<serde_json::Value> = dists
+        let rows: Vec<serde_json::Value> = projects
             .iter()
-            .map(|d| {
+            .map(|p| {
                 serde_json::json!({
-                    "name": d.name,
-                    "version": d.version,
-                    "installer": d.installer,
-                    "location": d.dist_info.parent(),
+                    "name": p.name,
+                    "version": p.version,
+                    "installer": installer(p),
+                    "location": p.dist_info.parent(),
                 })
             })
             .collect();
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
-    let width = |f: &dyn Fn(&installed::InstalledDist) -> usize, min: usize| {
-        dists.iter().map(f).max().unwrap_or(0).max(min)
+    let width = |f: &dyn Fn(&crate::check::Project) -> usize, min: usize| {
+        projects.iter().map(f).max().unwrap_or(0).max(min)
     };
-    let nw = width(&|d| d.name.len(), 7);
-    let vw = width(&|d| d.version.len(), 7);
+    let nw = width(&|p| p.name.len(), 7);
+    let vw = width(&|p| p.version.len(), 7);
     println!("{:<nw$} {:<vw$} Installer", "Package", "Version");
     println!("{} {} {}", "-".repeat(nw), "-".repeat(vw), "-".repeat(9));
-    for d in &dists {
+    for p in &projects {
         println!(
             "{:<nw$} {:<vw$} {}",
-            d.name,
-            d.version,
-            d.installer.as_deref().unwrap_or("")
+            p.name,
+            p.version,
+            installer(p).unwrap_or_default()
         );
     }
     Ok(())
