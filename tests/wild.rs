@@ -7,7 +7,10 @@
 //!   the generated launcher replaces;
 //! - pip's versioned commands (`pipX.Y`, `easy_install-X.Y`), for a hand-built wheel and for the
 //!   real upgrade of pip 23.2.1 (ensurepip's) to pip 25.1.1 (`tests/corpus/tools.txt`);
-//! - `winst list` spelling names as METADATA does, like `pip list`.
+//! - `winst list` spelling names as METADATA does, like `pip list`;
+//! - what pip reads leniently: a `WHEEL` without `Root-Is-Purelib` (or with another value than
+//!   true/false), `entry_points.txt` with lines outside any section, entries of other groups
+//!   that are not valid scripts, and a script defined twice (the last definition wins).
 //!
 //! Not here: refusals (`tests/invalid.rs`), the real-wheel corpus (`tests/differential.rs`).
 
@@ -231,4 +234,45 @@ fn upgrading_pip_with_winst_leaves_the_commands_pip_leaves() {
         .output()
         .unwrap();
     assert!(ok(&out).0.starts_with("pip 25.1.1 "), "{:?}", text(&out));
+}
+
+#[test]
+fn what_pip_reads_leniently_installs_as_with_pip() {
+    let dir = wheel_dir();
+    let wheel_file = |purelib: &str| {
+        format!("Wheel-Version: 1.0\nGenerator: winst-tests\n{purelib}Tag: py3-none-any\n")
+    };
+    let mut missing = WheelBuilder::new("nopurelib", "1.0").file("nopurelib.py", "X = 1\n");
+    missing.wheel_file = Some(wheel_file(""));
+    let mut yes = WheelBuilder::new("yespurelib", "1.0").file("yespurelib.py", "X = 1\n");
+    yes.wheel_file = Some(wheel_file("Root-Is-Purelib: yes\n"));
+    let eps = WheelBuilder::new("laxeps", "1.0")
+        .file(
+            "laxeps.py",
+            "def old():\n    print('old')\ndef new():\n    print('new')\n",
+        )
+        .entry_points(
+            "stray = before:any_section\n[console_scripts]\nlax = laxeps:old\nlax = laxeps:new\n\
+             [some.plugin.group]\nodd name = not a valid (reference)\n",
+        );
+    let wheels: Vec<PathBuf> = [&missing, &yes, &eps]
+        .iter()
+        .map(|b| b.build(dir.path()))
+        .collect();
+    let ours = Venv::new();
+    let args: Vec<&dyn AsRef<std::ffi::OsStr>> = wheels.iter().map(|w| w as _).collect();
+    let (_, stderr) = ok(&ours.install(&args));
+    assert!(
+        stderr.contains("nopurelib-1.0.dist-info/WHEEL has no Root-Is-Purelib field"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Root-Is-Purelib is `yes`"), "{stderr}");
+    let pips = Venv::new();
+    pip_install(&pips, &wheels);
+    assert_eq!(pip_list(&ours), pip_list(&pips));
+    assert_eq!(commands(&ours), commands(&pips));
+    let run = |venv: &Venv| ok(&Command::new(venv.bin("lax")).output().unwrap()).0;
+    assert_eq!(run(&ours), "new\n");
+    assert_eq!(run(&ours), run(&pips));
+    ours.python_out("import nopurelib, yespurelib, laxeps");
 }

@@ -185,6 +185,12 @@ pub fn open(path: &Path, options: OpenOptions) -> Result<OpenedWheel, WheelError
             wheel.file_name
         ));
     }
+    if let Some(note) = &wheel.wheel_info.root_is_purelib_note {
+        wheel.warnings.push(format!(
+            "{}: {}/WHEEL {note}",
+            wheel.file_name, wheel.dist_info
+        ));
+    }
     check_metadata_matches_filename(&wheel)?;
     check_data_members(&wheel)?;
     if options.verify_record {
