@@ -19,6 +19,7 @@
 mod args;
 mod check;
 mod commands;
+mod editable_build;
 mod pipeline;
 mod report;
 mod show;

@@ -134,7 +134,7 @@ pub fn wheels(test: &str) -> Option<Vec<PathBuf>> {
 }
 
 /// The pinned tool wheels of `tests/corpus/tools.txt` (pip, the build backends and their
-/// dependencies, pyproject-hooks), kept in `$WINST_TOOLS_DIR`, else `winst-test-tools` beside
+/// dependencies, pyproject-hooks), kept in `$WINST_TOOLS_DIR`, else `winst-test-tool-wheels` beside
 /// the corpus cache; `None` as for [`wheels`].
 pub fn tools(test: &str) -> Option<Vec<PathBuf>> {
     let dest = match std::env::var_os("WINST_TOOLS_DIR") {
@@ -144,7 +144,7 @@ pub fn tools(test: &str) -> Option<Vec<PathBuf>> {
                 std::env::var_os("HOME").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
             let cache = std::env::var_os("XDG_CACHE_HOME")
                 .map_or_else(|| home.join(".cache"), PathBuf::from);
-            cache.join("winst-test-tools")
+            cache.join("winst-test-tool-wheels")
         }
     };
     let dir = fetch_list(test, "tools.txt", Some(&dest))?;

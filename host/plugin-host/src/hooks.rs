@@ -178,8 +178,11 @@ pub struct EditableOverride {
     pub direct_url: String,
 }
 
-/// Whether a wheel is a PEP 660 editable wheel, by the conventions of the common backends
-/// (setuptools' `__editable__*`, scikit-build/pdm's `_editable_impl_*`, hatchling's `_<name>.pth`).
+/// Whether a wheel is a PEP 660 editable wheel, guessed from its root files by the conventions
+/// of the common backends (setuptools' `__editable__*`, scikit-build/pdm's `_editable_impl_*`,
+/// hatchling's `_<name>.pth`). Only a fallback: flit-core's and poetry-core's editable wheels
+/// (a plain `<name>.pth`) look like any wheel with a `.pth` file, so a frontend says which
+/// wheels are editable (`given` in [`editable`]).
 pub(crate) fn is_editable(w: &OpenedWheel) -> bool {
     let hatch = format!("_{}.pth", winst_wheel::name::escape(w.name()));
     w.archive.members.iter().any(|m| {
@@ -190,11 +193,16 @@ pub(crate) fn is_editable(w: &OpenedWheel) -> bool {
     })
 }
 
-/// Asks the editable plugin how to lay out each editable wheel.
+/// Asks the editable plugin how to lay out each editable wheel: the wheels a frontend said are
+/// editable (`given[i]` holds the `direct_url.json` for their project directory, from
+/// `winst install -e` or `--editable-wheel`) and, as a fallback, those [`is_editable`]
+/// recognizes. For a given wheel the host knows where the sources are, so its
+/// `direct_url.json` is the given one whatever the plugin guessed.
 pub fn editable(
     host: &PluginHost,
     wheels: &[OpenedWheel],
     target: &Target,
+    given: &[Option<String>],
     default_direct_url: impl Fn(usize) -> String + Sync,
 ) -> Result<Vec<Option<EditableOverride>>> {
     let t = wit_target(target);
@@ -203,7 +211,8 @@ pub fn editable(
         .par_iter()
         .enumerate()
         .map(|(i, w)| -> Result<Option<EditableOverride>> {
-            if !is_editable(w) {
+            let given = given.get(i).cloned().flatten();
+            if given.is_none() && !is_editable(w) {
                 return Ok(None);
             }
             let read = |name: &str| -> Result<Vec<u8>> {
@@ -239,7 +248,7 @@ pub fn editable(
                     version: w.version().to_string(),
                     pth_files,
                     finder_modules,
-                    direct_url: default_direct_url(i),
+                    direct_url: given.clone().unwrap_or_else(|| default_direct_url(i)),
                 },
                 &t,
             )?;
@@ -270,7 +279,7 @@ pub fn editable(
             Ok(Some(EditableOverride {
                 drop,
                 files: layout.files,
-                direct_url: layout.direct_url,
+                direct_url: given.unwrap_or(layout.direct_url),
             }))
         })
         .collect()
