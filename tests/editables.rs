@@ -435,11 +435,12 @@ fn the_static_mode_gives_every_backend_a_plain_path_layout() {
         &s.projects,
         &[&"--config", &toml],
     ));
-    // No import hook is left: every root file is a `.pth` of plain paths.
+    // No import hook is left: no finder module at the root, and every `.pth` holds plain
+    // paths (pdm-backend's editable wheel also ships a root `.gitignore`, kept as it is).
     for e in std::fs::read_dir(venv.site_packages()).unwrap().flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        if e.file_type().unwrap().is_file() {
-            assert!(name.ends_with(".pth"), "{name} is left in site-packages");
+        assert!(!name.ends_with(".py"), "{name} is left in site-packages");
+        if name.ends_with(".pth") {
             let text = std::fs::read_to_string(e.path()).unwrap();
             for line in text.lines().filter(|l| !l.trim().is_empty()) {
                 assert!(
@@ -459,6 +460,19 @@ fn the_static_mode_gives_every_backend_a_plain_path_layout() {
     }
 }
 
+/// `winst install --python VENV ARGS...`, expected to fail: its output and stderr.
+fn refused_install(venv: &Venv, args: &[std::ffi::OsString]) -> (std::process::Output, String) {
+    let out = winst()
+        .arg("install")
+        .arg("--python")
+        .arg(venv.python())
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = text(&out).1;
+    (out, stderr)
+}
+
 #[test]
 fn editable_wheels_fighting_over_a_root_file_are_refused_before_writing() {
     let dir = wheel_dir();
@@ -474,14 +488,7 @@ fn editable_wheels_fighting_over_a_root_file_are_refused_before_writing() {
     }
     let venv = Venv::new();
     let before = venv.snapshot();
-    let out = winst()
-        .arg("install")
-        .arg("--python")
-        .arg(venv.python())
-        .args(&args)
-        .output()
-        .unwrap();
-    let (_, stderr) = text(&out);
+    let (out, stderr) = refused_install(&venv, &args);
     assert!(!out.status.success(), "{stderr}");
     assert!(
         stderr.contains("shared_editable.pth") && stderr.contains("fight_a-0.1-py3-none-any.whl"),
@@ -534,15 +541,7 @@ fn dash_e_without_the_backend_fails_clearly_and_changes_nothing() {
     let dirs = write_projects(projects.path());
     let venv = Venv::new();
     let before = venv.snapshot();
-    let out = winst()
-        .arg("install")
-        .arg("--python")
-        .arg(venv.python())
-        .arg("-e")
-        .arg(&dirs[3])
-        .output()
-        .unwrap();
-    let (_, stderr) = text(&out);
+    let (out, stderr) = refused_install(&venv, &["-e".into(), dirs[3].clone().into()]);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains("the build backend `flit_core.buildapi`")
