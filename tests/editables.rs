@@ -1,7 +1,9 @@
 //! Editable installs (PEP 660) from the build backends people use, built by their own
-//! `build_editable` hooks through `winst install -e PROJECT --build-python BUILD_VENV` (the
-//! backends from `tests/corpus/tools.txt`, installed into a build venv by winst), and installed
-//! all together with a dozen regular corpus wheels in one parallel `winst install`.
+//! `build_editable` hooks (the backends and pyproject-hooks from `tests/corpus/tools.txt`,
+//! installed into a build venv by winst), some through `winst install -e PROJECT
+//! --build-python BUILD_VENV` and some by a frontend (pyproject-hooks) and given with
+//! `--editable-wheel WHEEL PROJECT`, and installed all together with a dozen regular corpus
+//! wheels in one parallel `winst install`.
 //!
 //! The projects: setuptools with a src layout (a plain path `.pth`) and with a flat layout
 //! (setuptools' import-hook finder) carrying package data, hatchling with a namespace package
@@ -203,6 +205,24 @@ fn install_editables(
     cmd.output().unwrap()
 }
 
+/// Builds the editable wheel of `project` as a frontend does, through `pyproject-hooks` in the
+/// build venv (the backend named by `pyproject.toml`), into `out`; returns its path.
+fn frontend_build(build: &Venv, project: &Path, out: &Path) -> PathBuf {
+    let code = "import sys, tomllib, pyproject_hooks\n\
+        project, out = sys.argv[1:3]\n\
+        system = tomllib.load(open(project + '/pyproject.toml', 'rb'))['build-system']\n\
+        hooks = pyproject_hooks.BuildBackendHookCaller(project, system['build-backend'],\n\
+            runner=pyproject_hooks.quiet_subprocess_runner)\n\
+        print(hooks.build_editable(out))\n";
+    let run = Command::new(build.python())
+        .args(["-c", code])
+        .arg(project)
+        .arg(out)
+        .output()
+        .unwrap();
+    out.join(ok(&run).0.trim())
+}
+
 /// Where `module` is imported from, by the venv's Python.
 fn module_file(venv: &Venv, module: &str) -> String {
     venv.python_out(&format!(
@@ -297,8 +317,23 @@ fn real_backends_editables_install_together_with_regular_wheels_and_leave_clean(
         return;
     };
     let venv = Venv::new();
+    // Every other project is built by a frontend (pyproject-hooks) and given with
+    // `--editable-wheel`; the others are built by winst (`-e`); all go in one install.
+    let built = tempfile::tempdir().unwrap();
+    let mut extra: Vec<std::ffi::OsString> = Vec::new();
+    let mut by_winst = Vec::new();
+    for (i, dir) in s.projects.iter().enumerate() {
+        if i % 2 == 1 {
+            let wheel = frontend_build(&s.build, dir, built.path());
+            extra.extend(["--editable-wheel".into(), wheel.into(), dir.into()]);
+        } else {
+            by_winst.push(dir.clone());
+        }
+    }
+    extra.extend(s.regular.iter().map(|w| w.into()));
+    let extra: Vec<&dyn AsRef<std::ffi::OsStr>> = extra.iter().map(|a| a as _).collect();
+    let (_, stderr) = ok(&install_editables(&venv, &s.build, &by_winst, &extra));
     let regular: Vec<&dyn AsRef<std::ffi::OsStr>> = s.regular.iter().map(|w| w as _).collect();
-    let (_, stderr) = ok(&install_editables(&venv, &s.build, &s.projects, &regular));
     assert!(
         stderr.contains(&format!(
             "Installed {} packages",
