@@ -571,6 +571,23 @@ fn an_editable_wheel_given_with_its_project_is_editable_whatever_its_files() {
 }
 
 #[test]
+fn dash_e_is_refused_in_untrusted_mode() {
+    let projects = tempfile::tempdir().unwrap();
+    let dirs = write_projects(projects.path());
+    let venv = Venv::new();
+    let before = venv.snapshot();
+    let args = ["--untrusted".into(), "-e".into(), dirs[3].clone().into()];
+    let (out, stderr) = refused_install(&venv, &args);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("-e runs the project's build backend, which untrusted mode does not allow"),
+        "{stderr}"
+    );
+    assert!(!dirs[3].join("build").exists());
+    assert_same_tree(&before, &venv.snapshot());
+}
+
+#[test]
 fn dash_e_without_the_backend_fails_clearly_and_changes_nothing() {
     let projects = tempfile::tempdir().unwrap();
     let dirs = write_projects(projects.path());

@@ -115,13 +115,19 @@ pub(crate) fn run(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()>
     if !(args.dry_run && args.json) {
         args.pep668.check(&target)?;
     }
+    let limits = args.untrusted.limits(&plugin_config.install)?;
+    if limits.is_some() && !args.editable.is_empty() {
+        bail!(
+            "-e runs the project's build backend, which untrusted mode does not allow; build the \
+             editable wheel yourself and give it with --editable-wheel WHEEL PROJECT_DIR"
+        );
+    }
     let editable = editables(&args, &target.interpreter.executable)?;
     for (wheel, _) in &editable.wheels {
         if !wheels.contains(wheel) {
             wheels.push(wheel.clone());
         }
     }
-    let limits = args.untrusted.limits(&plugin_config.install)?;
     if limits.is_some() && args.no_verify_record {
         bail!(
             "--no-verify-record cannot be used in untrusted mode: RECORD is what proves the files"
