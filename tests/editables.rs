@@ -248,6 +248,22 @@ fn pip_editables(venv: &Venv) -> BTreeSet<(String, String)> {
         .collect()
 }
 
+/// The editable rows of `winst list --format json`, as [`pip_editables`].
+fn winst_editables(venv: &Venv) -> BTreeSet<(String, String)> {
+    let out = winst()
+        .args(["list", "--format", "json", "--python"])
+        .arg(venv.python())
+        .output()
+        .unwrap();
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&ok(&out).0).unwrap();
+    rows.iter()
+        .filter_map(|r| {
+            let location = r.get("editable_project_location")?.as_str()?;
+            Some((r["name"].as_str()?.to_string(), location.to_string()))
+        })
+        .collect()
+}
+
 /// What `importlib.metadata` says of each project's `direct_url.json`: (name, url, editable).
 fn metadata_editables(venv: &Venv, names: &[&str]) -> BTreeSet<(String, String)> {
     let code = format!(
@@ -379,6 +395,7 @@ fn real_backends_editables_install_together_with_regular_wheels_and_leave_clean(
         .map(|(p, d)| (p.dist.to_string(), d.display().to_string()))
         .collect();
     assert_eq!(pip_editables(&venv), expected);
+    assert_eq!(winst_editables(&venv), expected);
     let names: Vec<&str> = PROJECTS.iter().map(|p| p.dist).collect();
     assert_eq!(metadata_editables(&venv, &names), expected);
 
