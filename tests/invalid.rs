@@ -319,28 +319,6 @@ fn wheel_version_1_9_installs_with_a_warning() {
     assert_eq!(venv.python_out("import wv; print(wv.VERSION)"), "1.0");
 }
 
-#[test]
-fn root_is_purelib_missing() {
-    let mut bad = pkg("wv", "1.0");
-    bad.wheel_file = Some(wheel_file("1.0", ""));
-    refuse_with_good(
-        &bad,
-        Some("wv-1.0.dist-info/WHEEL"),
-        &["missing the Root-Is-Purelib field"],
-    );
-}
-
-#[test]
-fn root_is_purelib_not_true_or_false() {
-    let mut bad = pkg("wv", "1.0");
-    bad.wheel_file = Some(wheel_file("1.0", "Root-Is-Purelib: yes\n"));
-    refuse_with_good(
-        &bad,
-        Some("wv-1.0.dist-info/WHEEL"),
-        &["Root-Is-Purelib must be true or false"],
-    );
-}
-
 // ---------------------------------------------------------------------------------------------
 // .data
 

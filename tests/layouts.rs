@@ -180,7 +180,7 @@ fn pip_list(venv: &Venv, site: &Path) -> Vec<String> {
         .map(|r| {
             format!(
                 "{}=={}",
-                r["name"].as_str().unwrap().to_lowercase().replace('_', "-"),
+                r["name"].as_str().unwrap(),
                 r["version"].as_str().unwrap()
             )
         })
@@ -203,7 +203,7 @@ fn winst_list(venv: &Venv, layout: Layout, dir: &Path) -> Vec<String> {
             );
             format!(
                 "{}=={}",
-                r["name"].as_str().unwrap().to_lowercase().replace('_', "-"),
+                r["name"].as_str().unwrap(),
                 r["version"].as_str().unwrap()
             )
         })

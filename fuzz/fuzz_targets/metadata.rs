@@ -20,7 +20,13 @@ fuzz_target!(|data: &[u8]| {
     };
     if let Ok(w) = wheel {
         assert!(w.wheel_version.0 <= SUPPORTED_WHEEL_VERSION.0);
-        assert!(h.get("Wheel-Version").is_some() && h.get("Root-Is-Purelib").is_some());
+        assert!(h.get("Wheel-Version").is_some());
+        // As pip reads it: only `true` (any case) is purelib.
+        assert_eq!(
+            w.root_is_purelib,
+            h.get("Root-Is-Purelib")
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+        );
         assert_eq!(w.tags, h.get_all("Tag").collect::<Vec<_>>());
         assert_eq!(w.generator.as_deref(), h.get("Generator"));
     }

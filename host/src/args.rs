@@ -76,7 +76,7 @@ pub(crate) enum Command {
                       winst install --target build/site wheels/        a plain directory\n  \
                       winst install --dry-run --json wheels/           what would happen, as JSON"
     )]
-    Install(InstallArgs),
+    Install(Box<InstallArgs>),
     /// Remove installed projects (RECORD-driven), all or nothing.
     Uninstall(UninstallArgs),
     /// List the projects installed in an environment.
@@ -242,8 +242,27 @@ pub(crate) struct PluginsArgs {
 #[derive(Args, Debug)]
 pub(crate) struct InstallArgs {
     /// Wheel files, or directories whose *.whl files are all installed.
-    #[arg(required = true, value_name = "WHEEL|DIR")]
+    #[arg(
+        required_unless_present_any = ["editable", "editable_wheel"],
+        value_name = "WHEEL|DIR"
+    )]
     pub(crate) wheels: Vec<PathBuf>,
+
+    /// Install the project in PROJECT_DIR in editable mode (PEP 660): winst calls its build
+    /// backend's build_editable hook with the target's Python (or --build-python), as
+    /// `pip install --no-build-isolation -e PROJECT_DIR` does, and installs that wheel.
+    #[arg(long, short = 'e', value_name = "PROJECT_DIR")]
+    pub(crate) editable: Vec<PathBuf>,
+
+    /// Install WHEEL as an editable install of the project in PROJECT_DIR: for frontends that
+    /// called the project's build_editable hook themselves (direct_url.json points at
+    /// PROJECT_DIR, marked editable).
+    #[arg(long, num_args = 2, value_names = ["WHEEL", "PROJECT_DIR"])]
+    pub(crate) editable_wheel: Vec<PathBuf>,
+
+    /// The Python whose environment has the build backends `-e` needs [default: the target's].
+    #[arg(long, value_name = "PY", requires = "editable")]
+    pub(crate) build_python: Option<PathBuf>,
 
     #[command(flatten)]
     pub(crate) env: EnvArgs,

@@ -26,6 +26,8 @@ mod check;
 #[cfg(unix)]
 mod commands;
 #[cfg(unix)]
+mod editable_build;
+#[cfg(unix)]
 mod pipeline;
 #[cfg(unix)]
 mod report;

@@ -49,6 +49,9 @@ pub struct InstallOptions<'a> {
     pub compile: bool,
     /// Counters the progress display reads ([`crate::ui::progress`]).
     pub progress: &'a Progress,
+    /// Wheels a frontend said are editable (PEP 660), by absolute wheel path, with the absolute
+    /// project directory each was built from (`-e`, `--editable-wheel`).
+    pub editable: Vec<(PathBuf, PathBuf)>,
 }
 
 /// Refuses a wheel none of whose tags the target supports.
@@ -117,7 +120,14 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     timings.check_ms = ms(lap);
 
     let lap = Instant::now();
-    let (launchers, editable, direct_urls) = generated_files(plugins, &wheels, target)?;
+    let given: Vec<Option<String>> = wheels
+        .iter()
+        .map(|w| {
+            let project = options.editable.iter().find(|(p, _)| *p == w.path)?;
+            Some(dist_info::editable_direct_url(&project.1))
+        })
+        .collect();
+    let (launchers, editable, direct_urls) = generated_files(plugins, &wheels, target, &given)?;
     timings.scripts_ms = ms(lap);
 
     let lap = Instant::now();
@@ -273,7 +283,14 @@ fn audit_wheels(
             untrusted: options.limits.is_some(),
             compile: options.compile,
         };
-        audit::audit(&options.wheels, installed, how)
+        let mut found = audit::audit(&options.wheels, installed, how);
+        // An editable install is never "the same wheel again": its sources are elsewhere.
+        for (path, audited) in options.wheels.iter().zip(found.iter_mut()) {
+            if options.editable.iter().any(|(p, _)| p == path) {
+                *audited = None;
+            }
+        }
+        found
     };
     let paths = (options.wheels.iter().zip(&found))
         .filter(|(_, a)| a.is_none())
@@ -285,7 +302,7 @@ fn audit_wheels(
 /// Per wheel, what the scripts and editable plugins generate: the launchers of each entry
 /// point, how an editable wheel's root files are laid out, and its `direct_url.json`.
 type Generated = (
-    Vec<Vec<Vec<winst_python::scripts::ScriptFile>>>,
+    Vec<Vec<winst_python::scripts::Launcher>>,
     Vec<Option<plan::EditableLayout>>,
     Vec<Option<String>>,
 );
@@ -296,9 +313,10 @@ fn generated_files(
     plugins: &PluginHost,
     wheels: &Arc<[OpenedWheel]>,
     target: &Target,
+    given_editable: &[Option<String>],
 ) -> Result<Generated> {
     let launchers = hooks::launchers(plugins, wheels, target)?;
-    let overrides = hooks::editable(plugins, wheels, target, |i| {
+    let overrides = hooks::editable(plugins, wheels, target, given_editable, |i| {
         // Only editable wheels need this before the write stage hashes every wheel anyway.
         let sha = std::fs::read(&wheels[i].path)
             .map(|b| sha2::Sha256::digest(&b).into())

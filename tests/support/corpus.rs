@@ -1,5 +1,6 @@
-//! The pinned real-world wheel corpus (`tests/corpus/wheels.txt`), downloaded once from PyPI by
-//! `tests/corpus/fetch.sh` into a cache outside the repository.
+//! The pinned real-world wheel corpus (`tests/corpus/wheels.txt`), and the pinned tools
+//! (`tests/corpus/tools.txt`: pip, build backends, pyproject-hooks), each downloaded once from
+//! PyPI by `tests/corpus/fetch.sh` into a cache outside the repository.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -10,10 +11,21 @@ use super::{prerequisite, python3, sha256_hex, text};
 /// Runs `fetch.sh`; `None` (the test prints `SKIPPED` and returns) when the download failed and
 /// `WINST_SKIP_NETWORK_TESTS=1`; under `CI=true` that fails the test instead.
 pub fn fetch(test: &str) -> Option<PathBuf> {
+    fetch_list(test, "wheels.txt", None)
+}
+
+/// Runs `fetch.sh` for the pinned list `tests/corpus/{list}` into `dest` (default: the corpus
+/// cache); `None` as for [`fetch`].
+fn fetch_list(test: &str, list: &str, dest: Option<&Path>) -> Option<PathBuf> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus/fetch.sh");
-    let out = Command::new("bash")
-        .arg(&script)
+    let mut cmd = Command::new("bash");
+    cmd.arg(&script)
         .env("PYTHON", python3())
+        .env("WINST_REQUIREMENTS", list_path(list));
+    if let Some(dest) = dest {
+        cmd.arg(dest);
+    }
+    let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
     let (stdout, stderr) = text(&out);
@@ -49,9 +61,19 @@ pub fn fetch(test: &str) -> Option<PathBuf> {
     Some(PathBuf::from(dir))
 }
 
+fn list_path(list: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/corpus")
+        .join(list)
+}
+
 /// The sha256 digests pinned in `wheels.txt`.
 pub fn pinned_hashes() -> BTreeSet<String> {
-    let list = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus/wheels.txt");
+    pinned_hashes_in("wheels.txt")
+}
+
+fn pinned_hashes_in(list: &str) -> BTreeSet<String> {
+    let list = list_path(list);
     let text = std::fs::read_to_string(&list).unwrap();
     let mut pins = BTreeSet::new();
     for line in text.lines() {
@@ -76,7 +98,10 @@ pub fn pinned_hashes() -> BTreeSet<String> {
 /// The pinned wheels in the corpus directory (sorted by file name), and the stray `.whl` files
 /// next to them (older pins left in the cache).
 pub fn select(dir: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
-    let pins = pinned_hashes();
+    select_pinned(dir, &pinned_hashes())
+}
+
+fn select_pinned(dir: &Path, pins: &BTreeSet<String>) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let mut found: BTreeMap<String, PathBuf> = BTreeMap::new();
     let mut strays = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
@@ -106,6 +131,24 @@ pub fn select(dir: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
 pub fn wheels(test: &str) -> Option<Vec<PathBuf>> {
     let dir = fetch(test)?;
     Some(select(&dir).0)
+}
+
+/// The pinned tool wheels of `tests/corpus/tools.txt` (pip, the build backends and their
+/// dependencies, pyproject-hooks), kept in `$WINST_TOOLS_DIR`, else `winst-test-tool-wheels` beside
+/// the corpus cache; `None` as for [`wheels`].
+pub fn tools(test: &str) -> Option<Vec<PathBuf>> {
+    let dest = match std::env::var_os("WINST_TOOLS_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => {
+            let home =
+                std::env::var_os("HOME").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
+            let cache = std::env::var_os("XDG_CACHE_HOME")
+                .map_or_else(|| home.join(".cache"), PathBuf::from);
+            cache.join("winst-test-tool-wheels")
+        }
+    };
+    let dir = fetch_list(test, "tools.txt", Some(&dest))?;
+    Some(select_pinned(&dir, &pinned_hashes_in("tools.txt")).0)
 }
 
 /// The corpus wheel of project `name` (normalized as in wheel file names).

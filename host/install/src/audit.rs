@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use winst_python::installed::InstalledDist;
 use winst_wheel::WheelFilename;
-use winst_wheel::name::normalize;
+use winst_wheel::name::{normalize, same_version};
 
 use crate::cache::WheelCache;
 
@@ -81,7 +81,7 @@ fn audit_one(
     let normalized = normalize(&name.name);
     let dist = installed
         .iter()
-        .find(|d| d.normalized == normalized && d.version == name.version)?;
+        .find(|d| d.normalized == normalized && same_version(&d.version, &name.version))?;
     let files = dist.files.as_ref()?;
     if options.compile
         && !files

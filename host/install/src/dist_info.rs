@@ -39,6 +39,13 @@ pub struct StagedExtra {
 }
 
 /// The default `direct_url.json` of a wheel installed from a local file (PEP 610 archive_info).
+/// The PEP 610 `direct_url.json` of an editable install (PEP 660) of the project in `project`
+/// (an absolute directory): `{"dir_info": {"editable": true}, "url": "file:///…"}`, what pip
+/// writes for `pip install -e DIR` and what `pip list --editable` reads.
+pub fn editable_direct_url(project: &std::path::Path) -> String {
+    json!({"dir_info": {"editable": true}, "url": file_url(project)}).to_string()
+}
+
 pub fn archive_direct_url(wheel_path: &std::path::Path, sha256: &[u8; 32]) -> String {
     let hex = hex::encode(sha256);
     json!({

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use super::Role;
 use super::runtime::{PluginHost, sanitize, wit};
-use winst_python::scripts::{self, ScriptFile};
+use winst_python::scripts::{self, Launcher, ScriptFile};
 use winst_python::target::Target;
 use winst_wheel::archive::check_member_name;
 use winst_wheel::error::WheelError;
@@ -120,36 +120,36 @@ pub fn check(
     Ok(warnings)
 }
 
-/// The launcher files of every wheel (per wheel, per entry point), generated in parallel.
+/// The launcher files of every wheel (per wheel, per command of [`scripts::commands`]),
+/// generated in parallel.
 pub fn launchers(
     host: &PluginHost,
     wheels: &[OpenedWheel],
     target: &Target,
-) -> Result<Vec<Vec<Vec<ScriptFile>>>> {
+) -> Result<Vec<Vec<Launcher>>> {
     let t = wit_target(target);
     let plugin = host.serving(Role::Scripts).unwrap_or_default();
+    let (major, minor, _) = target.interpreter.version;
     wheels
         .par_iter()
-        .map(|w| -> Result<Vec<Vec<ScriptFile>>> {
-            let entries: Vec<wit::EntryPoint> = w.entry_points.iter().map(wit_entry).collect();
+        .map(|w| -> Result<Vec<Launcher>> {
+            let commands = scripts::commands(&w.entry_points, (major, minor));
+            let entries: Vec<wit::EntryPoint> = commands.iter().map(wit_entry).collect();
             let generated = host
                 .generate_scripts(&entries, &t)
                 .map_err(|e| anyhow!("{}: {e:#}", w.file_name))?;
+            let member = format!("{}/entry_points.txt", w.dist_info);
+            let refused = |ep: &EntryPoint, rule: String| {
+                WheelError::member(
+                    &w.file_name,
+                    &member,
+                    format!("script `{}`: the scripts plugin {plugin} {rule}", ep.name),
+                )
+            };
             let mut out = Vec::with_capacity(generated.len());
-            for (ep, files) in w.entry_points.iter().zip(generated) {
-                let member = format!("{}/entry_points.txt", w.dist_info);
+            for (ep, files) in commands.iter().zip(generated) {
                 let files: Vec<ScriptFile> = files
-                    .map_err(|rule| {
-                        WheelError::member(
-                            &w.file_name,
-                            &member,
-                            format!(
-                                "script `{}`: the scripts plugin {plugin} refused it: {}",
-                                ep.name,
-                                sanitize(&rule)
-                            ),
-                        )
-                    })?
+                    .map_err(|rule| refused(ep, format!("refused it: {}", sanitize(&rule))))?
                     .into_iter()
                     .map(|f| ScriptFile {
                         name: f.name,
@@ -157,14 +157,11 @@ pub fn launchers(
                         executable: f.executable,
                     })
                     .collect();
-                scripts::validate_generated(&files).map_err(|rule| {
-                    WheelError::member(
-                        &w.file_name,
-                        &member,
-                        format!("script `{}`: the scripts plugin {plugin} {rule}", ep.name),
-                    )
-                })?;
-                out.push(files);
+                scripts::validate_generated(&files).map_err(|rule| refused(ep, rule))?;
+                out.push(Launcher {
+                    entry_point: ep.name.clone(),
+                    files,
+                });
             }
             Ok(out)
         })
@@ -181,8 +178,11 @@ pub struct EditableOverride {
     pub direct_url: String,
 }
 
-/// Whether a wheel is a PEP 660 editable wheel, by the conventions of the common backends
-/// (setuptools' `__editable__*`, scikit-build/pdm's `_editable_impl_*`, hatchling's `_<name>.pth`).
+/// Whether a wheel is a PEP 660 editable wheel, guessed from its root files by the conventions
+/// of the common backends (setuptools' `__editable__*`, scikit-build/pdm's `_editable_impl_*`,
+/// hatchling's `_<name>.pth`). Only a fallback: flit-core's and poetry-core's editable wheels
+/// (a plain `<name>.pth`) look like any wheel with a `.pth` file, so a frontend says which
+/// wheels are editable (`given` in [`editable`]).
 pub(crate) fn is_editable(w: &OpenedWheel) -> bool {
     let hatch = format!("_{}.pth", winst_wheel::name::escape(w.name()));
     w.archive.members.iter().any(|m| {
@@ -193,11 +193,16 @@ pub(crate) fn is_editable(w: &OpenedWheel) -> bool {
     })
 }
 
-/// Asks the editable plugin how to lay out each editable wheel.
+/// Asks the editable plugin how to lay out each editable wheel: the wheels a frontend said are
+/// editable (`given[i]` holds the `direct_url.json` for their project directory, from
+/// `winst install -e` or `--editable-wheel`) and, as a fallback, those [`is_editable`]
+/// recognizes. For a given wheel the host knows where the sources are, so its
+/// `direct_url.json` is the given one whatever the plugin guessed.
 pub fn editable(
     host: &PluginHost,
     wheels: &[OpenedWheel],
     target: &Target,
+    given: &[Option<String>],
     default_direct_url: impl Fn(usize) -> String + Sync,
 ) -> Result<Vec<Option<EditableOverride>>> {
     let t = wit_target(target);
@@ -206,7 +211,8 @@ pub fn editable(
         .par_iter()
         .enumerate()
         .map(|(i, w)| -> Result<Option<EditableOverride>> {
-            if !is_editable(w) {
+            let given = given.get(i).cloned().flatten();
+            if given.is_none() && !is_editable(w) {
                 return Ok(None);
             }
             let read = |name: &str| -> Result<Vec<u8>> {
@@ -242,7 +248,7 @@ pub fn editable(
                     version: w.version().to_string(),
                     pth_files,
                     finder_modules,
-                    direct_url: default_direct_url(i),
+                    direct_url: given.clone().unwrap_or_else(|| default_direct_url(i)),
                 },
                 &t,
             )?;
@@ -273,7 +279,7 @@ pub fn editable(
             Ok(Some(EditableOverride {
                 drop,
                 files: layout.files,
-                direct_url: layout.direct_url,
+                direct_url: given.unwrap_or(layout.direct_url),
             }))
         })
         .collect()

@@ -9,7 +9,6 @@ use crate::args::{
 };
 use crate::ui::{self, Paint};
 use winst_install::uninstall as uninstalling;
-use winst_python::installed;
 use winst_python::target::Target;
 
 pub(crate) fn uninstall(args: UninstallArgs) -> Result<()> {
@@ -38,43 +37,79 @@ pub(crate) fn uninstall(args: UninstallArgs) -> Result<()> {
     Ok(())
 }
 
+/// `winst list`: every installed project with METADATA's `Name` and `Version` as `pip list`
+/// and `uv pip list` show them (`charset-normalizer`, `Django`), sorted by normalized name, the
+/// `INSTALLER` that installed it and, for an editable install (PEP 610 `dir_info.editable`),
+/// its project directory (pip's `editable_project_location`).
 pub(crate) fn list(args: ListArgs) -> Result<()> {
     let target = args.env.resolve()?;
     let _lock = open_env(&target)?;
-    let scheme = &target.scheme;
-    let mut dists = installed::scan(&[&scheme.purelib, &scheme.platlib]);
-    dists.sort_by(|a, b| a.normalized.cmp(&b.normalized));
+    let mut projects = load_projects(&target)?;
+    projects.sort_by(|a, b| a.normalized.cmp(&b.normalized));
+    let rows: Vec<serde_json::Value> = projects
+        .iter()
+        .map(|p| {
+            let installer = std::fs::read_to_string(p.dist_info.join("INSTALLER"))
+                .ok()
+                .map(|s| s.trim().to_string());
+            let mut row = serde_json::json!({
+                "name": p.name,
+                "version": p.version,
+                "installer": installer,
+                "location": p.dist_info.parent(),
+            });
+            if let Some(dir) = editable_location(&p.dist_info) {
+                row["editable_project_location"] = dir.into();
+            }
+            row
+        })
+        .collect();
     if args.format == ListFormat::Json {
-        let rows: Vec<serde_json::Value> = dists
-            .iter()
-            .map(|d| {
-                serde_json::json!({
-                    "name": d.name,
-                    "version": d.version,
-                    "installer": d.installer,
-                    "location": d.dist_info.parent(),
-                })
-            })
-            .collect();
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
-    let width = |f: &dyn Fn(&installed::InstalledDist) -> usize, min: usize| {
-        dists.iter().map(f).max().unwrap_or(0).max(min)
-    };
-    let nw = width(&|d| d.name.len(), 7);
-    let vw = width(&|d| d.version.len(), 7);
-    println!("{:<nw$} {:<vw$} Installer", "Package", "Version");
-    println!("{} {} {}", "-".repeat(nw), "-".repeat(vw), "-".repeat(9));
-    for d in &dists {
-        println!(
-            "{:<nw$} {:<vw$} {}",
-            d.name,
-            d.version,
-            d.installer.as_deref().unwrap_or("")
-        );
+    let cell = |r: &serde_json::Value, k: &str| r[k].as_str().unwrap_or_default().to_string();
+    let editable = rows
+        .iter()
+        .any(|r| r.get("editable_project_location").is_some());
+    let mut table = vec![
+        [
+            "Package",
+            "Version",
+            "Installer",
+            "Editable project location",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for r in &rows {
+        let keys = ["name", "version", "installer", "editable_project_location"];
+        table.push(keys.iter().map(|k| cell(r, k)).collect());
+    }
+    let columns = if editable { 4 } else { 3 };
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| table.iter().map(|r| r[c].len()).max().unwrap_or(0).max(7))
+        .collect();
+    table.insert(1, widths.iter().map(|w| "-".repeat(*w)).collect());
+    for r in &table {
+        let line: Vec<String> = (0..columns)
+            .map(|c| format!("{:<w$}", r[c], w = widths[c]))
+            .collect();
+        println!("{}", line.join(" ").trim_end());
     }
     Ok(())
+}
+
+/// The project directory of an editable install: the `file://` URL of its `direct_url.json`
+/// when `dir_info.editable` is true (percent-decoded), else `None`.
+fn editable_location(dist_info: &std::path::Path) -> Option<String> {
+    let text = std::fs::read_to_string(dist_info.join("direct_url.json")).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    if value["dir_info"]["editable"] != serde_json::Value::Bool(true) {
+        return None;
+    }
+    let url = url::Url::parse(value["url"].as_str()?).ok()?;
+    Some(url.to_file_path().ok()?.display().to_string())
 }
 
 /// The projects installed in the target, with requirements evaluated for its interpreter.

@@ -1,7 +1,7 @@
 //! `winst install`: from arguments to the install pipeline ([`crate::pipeline`]) and back to
 //! the summary, the JSON report or the dry-run listing.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
@@ -55,6 +55,50 @@ fn expand_wheel_args(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(absolute)
 }
 
+/// The editable wheels of an install and the temporary directories the built ones live in.
+struct Editables {
+    /// (wheel, project directory), both absolute.
+    wheels: Vec<(PathBuf, PathBuf)>,
+    _build_dirs: Vec<tempfile::TempDir>,
+}
+
+/// The editable wheels of the install, each with its project directory: those given with
+/// `--editable-wheel`, and those built from `-e` projects into temporary directories.
+fn editables(args: &InstallArgs, target_python: &Path) -> Result<Editables> {
+    let absolute = |p: &Path| -> Result<PathBuf> {
+        let abs =
+            std::path::absolute(p).with_context(|| format!("cannot resolve {}", p.display()))?;
+        if !abs.exists() {
+            bail!("{}: no such file or directory", p.display());
+        }
+        Ok(abs)
+    };
+    let mut out = Vec::new();
+    for pair in args.editable_wheel.chunks(2) {
+        let [wheel, project] = pair else {
+            bail!("--editable-wheel takes a wheel and its project directory");
+        };
+        out.push((absolute(wheel)?, absolute(project)?));
+    }
+    let python = crate::editable_build::build_python(args.build_python.as_deref(), target_python)?;
+    let mut dirs = Vec::new();
+    for project in &args.editable {
+        let project = absolute(project)?;
+        let dir = tempfile::Builder::new()
+            .prefix("winst-editable-")
+            .tempdir()
+            .context("cannot make a directory for the editable wheel")?;
+        log::info!("building an editable wheel of {}", project.display());
+        let wheel = crate::editable_build::build(&project, &python, dir.path())?;
+        out.push((wheel, project));
+        dirs.push(dir);
+    }
+    Ok(Editables {
+        wheels: out,
+        _build_dirs: dirs,
+    })
+}
+
 pub(crate) fn run(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()> {
     if let Some(jobs) = args.jobs {
         if jobs == 0 {
@@ -65,13 +109,25 @@ pub(crate) fn run(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()>
             .build_global()
             .context("cannot start the worker threads")?;
     }
-    let wheels = expand_wheel_args(&args.wheels)?;
+    let mut wheels = expand_wheel_args(&args.wheels)?;
     let target = args.env.resolve()?;
     // Like pip, a `--dry-run` report (`--json`) may look at a protected environment.
     if !(args.dry_run && args.json) {
         args.pep668.check(&target)?;
     }
     let limits = args.untrusted.limits(&plugin_config.install)?;
+    if limits.is_some() && !args.editable.is_empty() {
+        bail!(
+            "-e runs the project's build backend, which untrusted mode does not allow; build the \
+             editable wheel yourself and give it with --editable-wheel WHEEL PROJECT_DIR"
+        );
+    }
+    let editable = editables(&args, &target.interpreter.executable)?;
+    for (wheel, _) in &editable.wheels {
+        if !wheels.contains(wheel) {
+            wheels.push(wheel.clone());
+        }
+    }
     if limits.is_some() && args.no_verify_record {
         bail!(
             "--no-verify-record cannot be used in untrusted mode: RECORD is what proves the files"
@@ -108,6 +164,7 @@ pub(crate) fn run(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()>
             cache: cache.as_ref(),
             compile: args.compile,
             progress: &progress,
+            editable: editable.wheels.clone(),
         },
     );
     // The bar goes before anything else is printed, on success and on error alike.

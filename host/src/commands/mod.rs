@@ -59,7 +59,7 @@ fn run(cli: Cli) -> Result<()> {
     }
     let plugin_config = PluginConfig::load(&cli.config, &cli.plugin)?;
     match cli.command {
-        Command::Install(args) => install::run(args, &plugin_config),
+        Command::Install(args) => install::run(*args, &plugin_config),
         Command::Uninstall(args) => environment::uninstall(args),
         Command::List(args) => environment::list(args),
         Command::Check(args) => environment::check(args),

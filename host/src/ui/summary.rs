@@ -154,9 +154,10 @@ pub fn install(report: &Report, paint: Paint) -> String {
         let spec = format!("{}=={}", w.name, w.version);
         let mut again = false;
         for r in &w.replaces {
-            let same = r
-                .split_once("==")
-                .is_some_and(|(n, v)| winst_wheel::name::normalize(n) == key && v == w.version);
+            let same = r.split_once("==").is_some_and(|(n, v)| {
+                winst_wheel::name::normalize(n) == key
+                    && winst_wheel::name::same_version(v, &w.version)
+            });
             if same {
                 again = true;
             } else {

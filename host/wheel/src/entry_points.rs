@@ -25,9 +25,12 @@ pub struct EntryPoint {
 }
 
 /// Parses `entry_points.txt` and returns the script entry points, validated.
+/// Lines outside any section are not looked at and lines of other groups only need an `=` (as
+/// `importlib.metadata` reads them for pip); a name given twice in one group takes its last definition, as
+/// in pip. Errors name the line and the rule.
 pub fn parse_scripts(text: &str) -> Result<Vec<EntryPoint>, String> {
     let mut section: Option<String> = None;
-    let mut out = Vec::new();
+    let mut out: Vec<EntryPoint> = Vec::new();
     for (number, raw) in text.lines().enumerate() {
         let line = raw.trim();
         if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
@@ -40,34 +43,36 @@ pub fn parse_scripts(text: &str) -> Result<Vec<EntryPoint>, String> {
             section = Some(name.trim().to_string());
             continue;
         }
+        // Lines before any section are skipped unread, as by `importlib.metadata`; inside any
+        // section a line without `=` makes pip fail, so it is refused in every group.
+        let Some(group) = section.as_deref() else {
+            continue;
+        };
         let Some((name, value)) = line.split_once('=') else {
             return Err(format!(
                 "line {}: expected `name = object reference`",
                 number + 1
             ));
         };
-        let kind = match section.as_deref() {
-            Some("console_scripts") => ScriptKind::Console,
-            Some("gui_scripts") => ScriptKind::Gui,
-            Some(_) => continue,
-            None => return Err(format!("line {}: an entry before any section", number + 1)),
+        let kind = match group {
+            "console_scripts" => ScriptKind::Console,
+            "gui_scripts" => ScriptKind::Gui,
+            _ => continue,
         };
         let name = name.trim();
         validate_script_name(name).map_err(|e| format!("line {}: {e}", number + 1))?;
         let (module, attr) =
             parse_object_reference(value).map_err(|e| format!("line {}: {e}", number + 1))?;
-        if out.iter().any(|e: &EntryPoint| e.name == name) {
-            return Err(format!(
-                "line {}: script `{name}` is defined twice",
-                number + 1
-            ));
-        }
-        out.push(EntryPoint {
+        let entry = EntryPoint {
             name: name.to_string(),
             module,
             attr,
             kind,
-        });
+        };
+        match out.iter_mut().find(|e| e.name == name && e.kind == kind) {
+            Some(earlier) => *earlier = entry,
+            None => out.push(entry),
+        }
     }
     Ok(out)
 }
@@ -149,6 +154,17 @@ mod tests {
     }
 
     #[test]
+    fn reads_what_pip_reads_and_lets_the_last_definition_win() {
+        let eps = parse_scripts(
+            "stray = before:any_section\n[console_scripts]\nfoo = a:b\nfoo = c:d\n\
+             [other]\nweird = not valid at all\n",
+        )
+        .unwrap();
+        assert_eq!(eps.len(), 1);
+        assert_eq!((eps[0].module.as_str(), eps[0].attr.as_str()), ("c", "d"));
+    }
+
+    #[test]
     fn refuses_paths_and_code() {
         for bad in [
             "[console_scripts]\n../../evil = foo:main\n",
@@ -158,7 +174,8 @@ mod tests {
             "[console_scripts]\nfoo = foo\n",
             "[console_scripts]\nfoo = foo:1bad\n",
             "[console_scripts]\nfoo = foo;bar:main\n",
-            "[console_scripts]\nfoo = a:b\nfoo = c:d\n",
+            "[console_scripts]\nno equals sign\n",
+            "[pytest11]\nno equals sign\n",
         ] {
             assert!(parse_scripts(bad).is_err(), "accepted {bad:?}");
         }

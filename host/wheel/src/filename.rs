@@ -43,11 +43,17 @@ impl WheelFilename {
         {
             return Err(format!("`{version}` is not a valid version"));
         }
+        // A digit, then anything pip and `packaging` take (setuptools' editable wheels are
+        // `NAME-VERSION-0.editable-py3-none-any.whl`).
         if let Some(b) = build
             && (!b.starts_with(|c: char| c.is_ascii_digit())
-                || !b.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_'))
+                || !b
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'+')))
         {
-            return Err(format!("build tag `{b}` must start with a digit"));
+            return Err(format!(
+                "build tag `{b}` must start with a digit (then letters, digits, `_`, `.`, `+`)"
+            ));
         }
         let split = |s: &str| -> Result<Vec<String>, String> {
             let v: Vec<String> = s.split('.').map(str::to_string).collect();
@@ -107,6 +113,8 @@ mod tests {
         assert_eq!(b.build.as_deref(), Some("2_x"));
         assert_eq!(b.tags().count(), 2);
         assert_eq!(b.tag_string(), "py2.py3-none-any");
+        let e = WheelFilename::parse("st_src-0.1-0.editable-py3-none-any.whl").unwrap();
+        assert_eq!(e.build.as_deref(), Some("0.editable"));
     }
 
     #[test]

@@ -298,6 +298,12 @@ fn check_and_parse(
             wheel.file_name
         ));
     }
+    if let Some(note) = &wheel.wheel_info.root_is_purelib_note {
+        wheel.warnings.push(format!(
+            "{}: {}/WHEEL {note}",
+            wheel.file_name, wheel.dist_info
+        ));
+    }
     check_metadata_matches_filename(&wheel)?;
     check_data_members(&wheel)?;
     if options.verify_record {
@@ -334,7 +340,7 @@ fn find_dist_info(archive: &Archive, filename: &WheelFilename) -> Result<String,
         .split_once('-')
         .ok_or_else(|| format!("{dir} is not named {{name}}-{{version}}.dist-info"))?;
     if name::normalize(name) != name::normalize(&filename.name)
-        || name::version_key(version) != name::version_key(&filename.version)
+        || !name::same_version(version, &filename.version)
     {
         return Err(format!(
             "{dir} does not match the file name (expected {}-{}.dist-info)",
@@ -362,7 +368,7 @@ fn check_metadata_matches_filename(wheel: &OpenedWheel) -> Result<(), WheelError
             ),
         ));
     }
-    if name::version_key(&wheel.metadata.version) != name::version_key(&wheel.filename.version) {
+    if !name::same_version(&wheel.metadata.version, &wheel.filename.version) {
         return Err(wheel.member_err(
             &member,
             format!(

@@ -93,6 +93,9 @@ fn truncate(s: &str) -> String {
 pub struct WheelInfo {
     pub wheel_version: (u32, u32),
     pub root_is_purelib: bool,
+    /// Why `root_is_purelib` was read as false without a `false` field (missing or another
+    /// value), for a warning.
+    pub root_is_purelib_note: Option<String>,
     pub tags: Vec<String>,
     pub generator: Option<String>,
 }
@@ -114,15 +117,25 @@ impl WheelInfo {
                 SUPPORTED_WHEEL_VERSION.0
             ));
         }
-        let root_is_purelib = match h.get("Root-Is-Purelib").map(str::to_ascii_lowercase) {
-            Some(v) if v == "true" => true,
-            Some(v) if v == "false" => false,
-            Some(v) => return Err(format!("Root-Is-Purelib must be true or false, not `{v}`")),
-            None => return Err("missing the Root-Is-Purelib field".to_string()),
+        // As pip reads it: `true` in any case is purelib, anything else (or nothing) platlib.
+        let raw = h.get("Root-Is-Purelib").map(str::trim);
+        let root_is_purelib = raw.is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let root_is_purelib_note = match raw {
+            Some(v) if v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false") => None,
+            Some(v) => Some(format!(
+                "Root-Is-Purelib is `{v}`, not true or false; installing the wheel's root into \
+                 platlib, as pip does"
+            )),
+            None => Some(
+                "has no Root-Is-Purelib field; installing the wheel's root into platlib, as pip \
+                 does"
+                    .to_string(),
+            ),
         };
         Ok(WheelInfo {
             wheel_version,
             root_is_purelib,
+            root_is_purelib_note,
             tags: h.get_all("Tag").map(str::to_string).collect(),
             generator: h.get("Generator").map(str::to_string),
         })
@@ -186,14 +199,25 @@ mod tests {
     }
 
     #[test]
+    fn reads_root_is_purelib_as_pip_does() {
+        let read = |field: &str| {
+            let w = WheelInfo::parse(&format!("Wheel-Version: 1.0\n{field}")).unwrap();
+            (w.root_is_purelib, w.root_is_purelib_note.is_some())
+        };
+        assert_eq!(read("Root-Is-Purelib: TRUE\n"), (true, false));
+        assert_eq!(read("Root-Is-Purelib: false\n"), (false, false));
+        assert_eq!(read("Root-Is-Purelib: yes\n"), (false, true));
+        assert_eq!(read(""), (false, true));
+    }
+
+    #[test]
     fn refuses_future_major_and_garbage() {
         assert!(
             WheelInfo::parse("Wheel-Version: 2.0\nRoot-Is-Purelib: true\n")
                 .unwrap_err()
                 .contains("not supported")
         );
-        assert!(WheelInfo::parse("Wheel-Version: 1.0\n").is_err());
-        assert!(WheelInfo::parse("Wheel-Version: 1.0\nRoot-Is-Purelib: yes\n").is_err());
+        assert!(WheelInfo::parse("Root-Is-Purelib: true\n").is_err());
         assert!(Headers::parse("no colon here\n").is_err());
         assert!(Headers::parse(" continuation\n").is_err());
     }

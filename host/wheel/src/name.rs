@@ -1,8 +1,9 @@
 //! Project names and versions as the packaging specs compare them.
 //!
-//! PEP 503 normalization for comparing names, and the escaping wheel and dist-info directory names
-//! use (binary distribution format, "Escaping and Unicode"). Not a PEP 440 implementation: versions
-//! are compared as normalized strings, which is what matching a filename to its metadata needs.
+//! PEP 503 normalization for comparing names, the escaping wheel and dist-info directory names
+//! use (binary distribution format, "Escaping and Unicode"), and PEP 440 equality of the versions
+//! a file name, a dist-info directory and METADATA give (through `pep440_rs`, the PEP 440 code
+//! `pep508_rs` and uv use). Not here: ordering versions or matching specifiers.
 
 /// PEP 503: lowercase, runs of `-`, `_` and `.` become one `-`.
 pub fn normalize(name: &str) -> String {
@@ -28,10 +29,41 @@ pub fn escape(name: &str) -> String {
 }
 
 /// A version string reduced so that the spellings a filename, a dist-info directory and METADATA
-/// may use for the same version compare equal (case, `-`/`_` escaping, a leading `v`).
+/// may use for the same version compare equal (case, `-`/`_` escaping, a leading `v`). The
+/// fallback of [`same_version`] for versions that are not PEP 440.
 pub fn version_key(version: &str) -> String {
     let v = version.trim().to_ascii_lowercase().replace('-', "_");
     v.strip_prefix('v').map(str::to_string).unwrap_or(v)
+}
+
+/// Whether two spellings of a version name the same version, as pip and uv compare a wheel's
+/// file name with its METADATA: PEP 440 equality when both parse (`1.0.0` = `1.0`,
+/// `1.0.0rc1` = `1.0.0-rc1`, `1.0+g1` = `1.0+G1`), else equal [`version_key`]s. A side that does
+/// not parse is also tried with one `_` read as `+`, because older tools escaped a local
+/// version's `+` as `_` in file and dist-info directory names (`minlv-1.0_g1.dist-info`).
+pub fn same_version(a: &str, b: &str) -> bool {
+    let (x, y) = (pep440(a), pep440(b));
+    if x.is_empty() || y.is_empty() {
+        return version_key(a) == version_key(b);
+    }
+    x.iter().any(|v| y.contains(v))
+}
+
+/// `version` as PEP 440: itself when it parses, else every reading of one of its `_` as the `+`
+/// of a local version that parses (`1.0_post1_g1` is `1.0.post1+g1`, or `1.0+post1.g1`).
+fn pep440(version: &str) -> Vec<pep440_rs::Version> {
+    use std::str::FromStr;
+    let version = version.trim();
+    if let Ok(v) = pep440_rs::Version::from_str(version) {
+        return vec![v];
+    }
+    version
+        .match_indices('_')
+        .filter_map(|(i, _)| {
+            let local = format!("{}+{}", &version[..i], &version[i + 1..]);
+            pep440_rs::Version::from_str(&local).ok()
+        })
+        .collect()
 }
 
 /// Whether `name` is a valid project name (PEP 508 / core metadata `Name`).
@@ -69,5 +101,21 @@ mod tests {
     fn version_keys() {
         assert_eq!(version_key("1.0-post1"), version_key("1.0_post1"));
         assert_eq!(version_key("V2.0"), "2.0");
+    }
+
+    #[test]
+    fn versions_are_equal_as_pep_440_says() {
+        assert!(same_version("1.0.0", "1.0"));
+        assert!(same_version("1.0.0rc1", "1.0.0-rc1"));
+        assert!(same_version("1.0+g1", "1.0_g1"));
+        assert!(same_version("1.0_post1_g1", "1.0.post1+g1"));
+        assert!(same_version("v2.0", "2.0"));
+        assert!(same_version("2019.1", "2019.01"));
+        assert!(!same_version("1.2.0", "1.0.0"));
+        assert!(!same_version("1.0+g1", "1.0+g2"));
+        assert!(!same_version("1.0", "1.0+g1"));
+        // Not PEP 440 on either side: compared as normalized strings.
+        assert!(same_version("1.0.foo", "1.0.FOO"));
+        assert!(!same_version("1.0.foo", "1.0.bar"));
     }
 }

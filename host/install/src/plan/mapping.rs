@@ -5,7 +5,10 @@
 //! directory named for the project); everything else to purelib or platlib by
 //! `Root-Is-Purelib`. The wheel's own `RECORD` is replaced by the installed one, and its
 //! `INSTALLER`, `REQUESTED` and `direct_url.json` are skipped with a warning: the installer
-//! writes those. Not here: any check between files (later passes).
+//! writes those. A `.data/scripts` file named for one of the wheel's entry points (`NAME`,
+//! `NAME.exe`, `NAME-script.py`, `NAME.pya`) is the wrapper old setuptools put there; it is
+//! skipped and the generated launcher wins, as in pip and uv. Not here: any check between files
+//! (later passes).
 
 use winst_python::installed::InstalledDist;
 use winst_python::scripts;
@@ -92,6 +95,20 @@ pub(crate) fn destination(
     Destination::File { root, rel, script }
 }
 
+/// Whether a file of `.data/scripts` (`rel`, relative to the scripts directory) is the wrapper
+/// setuptools wrote for one of the wheel's entry points: its base name is an entry point's name,
+/// or that name with `.exe`, `-script.py` or `.pya` (pip's `is_entrypoint_wrapper`; suffixes
+/// compared ignoring case, names exactly).
+pub(crate) fn is_entry_point_wrapper(rel: &str, entry_points: &[wheel::EntryPoint]) -> bool {
+    let base = rel.rsplit('/').next().unwrap_or(rel);
+    let lower = base.to_ascii_lowercase();
+    let stem = [".exe", "-script.py", ".pya"]
+        .iter()
+        .find(|suffix| lower.ends_with(*suffix))
+        .map_or(base, |suffix| &base[..base.len() - suffix.len()]);
+    entry_points.iter().any(|ep| ep.name == stem)
+}
+
 /// Maps every wheel's members and generated files (pass 1).
 pub(crate) fn map(
     wheels: &[OpenedWheel],
@@ -154,7 +171,9 @@ fn map_wheel(
                 continue;
             }
         };
-        if editable.is_some_and(|e| e.drop.contains(&m.name)) {
+        if editable.is_some_and(|e| e.drop.contains(&m.name))
+            || (script && is_entry_point_wrapper(&rel, &wheel.entry_points))
+        {
             continue;
         }
         let expected = if options.verify_record && !wheel::is_record_or_signature(wheel, &m.name) {
@@ -192,15 +211,15 @@ fn map_wheel(
     }
     let mut script_names = Vec::new();
     let launchers = options.launchers.get(w).map(Vec::as_slice).unwrap_or(&[]);
-    for (ep, generated) in wheel.entry_points.iter().zip(launchers) {
-        scripts::validate_generated(generated).map_err(|rule| {
+    for launcher in launchers {
+        scripts::validate_generated(&launcher.files).map_err(|rule| {
             WheelError::member(
                 &wheel.file_name,
                 format!("{}/entry_points.txt", wheel.dist_info),
-                format!("script `{}`: {rule}", ep.name),
+                format!("script `{}`: {rule}", launcher.entry_point),
             )
         })?;
-        for f in generated {
+        for f in &launcher.files {
             script_names.push(f.name.clone());
             out.files.push(FileOp {
                 wheel: w,
@@ -209,7 +228,7 @@ fn map_wheel(
                 root: ids.scripts,
                 rel: f.name.clone(),
                 executable: f.executable,
-                origin: format!("launcher for entry point `{}`", ep.name),
+                origin: format!("launcher for entry point `{}`", launcher.entry_point),
                 shadowed: false,
             });
         }
@@ -301,6 +320,27 @@ mod tests {
             file(IDS.headers, "demo-pkg/api.h", false)
         );
         assert_eq!(d("demo_pkg-1.0.data/unknown/x"), Destination::Skip);
+    }
+
+    #[test]
+    fn setuptools_wrappers_of_entry_points_are_recognized() {
+        let eps = wheel::entry_points::parse_scripts(
+            "[console_scripts]\ndupmin = dupmin:main\n[gui_scripts]\ndupgui = dupmin:gui\n",
+        )
+        .unwrap();
+        for name in [
+            "dupmin",
+            "dupmin.exe",
+            "dupmin-script.py",
+            "dupmin.pya",
+            "dupgui.EXE",
+            "sub/dupgui",
+        ] {
+            assert!(is_entry_point_wrapper(name, &eps), "{name}");
+        }
+        for name in ["dupmin.py", "Dupmin", "dupmin-helper", "other", "dupmin.sh"] {
+            assert!(!is_entry_point_wrapper(name, &eps), "{name}");
+        }
     }
 
     #[test]

@@ -40,7 +40,7 @@ use sha2::Digest as _;
 use crate::roots::{RootId, Roots};
 pub use env::{DiskView, EnvView};
 use winst_python::installed::InstalledDist;
-use winst_python::scripts::ScriptFile;
+use winst_python::scripts::Launcher;
 use winst_python::target::Target;
 use winst_wheel::OpenedWheel;
 use winst_wheel::error::WheelError;
@@ -168,8 +168,8 @@ pub struct PlanOptions<'a> {
     pub allow_overwrite: bool,
     pub verify_record: bool,
     pub requested: bool,
-    /// Per wheel, per entry point: the launcher files (from the scripts plugin).
-    pub launchers: &'a [Vec<Vec<ScriptFile>>],
+    /// Per wheel, per command: the launcher files (from the scripts plugin).
+    pub launchers: &'a [Vec<Launcher>],
     /// Per wheel: how an editable wheel is laid out (from the editable plugin).
     pub editable: &'a [Option<EditableLayout>],
     /// Untrusted mode's rules, when it is on.
