@@ -254,19 +254,11 @@ struct PluginEntry {
 /// Roles a component declares in its `winst-roles` custom section (written by the SDK's
 /// `register_plugin!`), e.g. `policy,post-install`.
 pub(crate) fn declared_roles(component: &[u8]) -> Option<Vec<Role>> {
-    for payload in wasmparser::Parser::new(0).parse_all(component) {
-        if let Ok(wasmparser::Payload::CustomSection(section)) = payload
-            && section.name() == "winst-roles"
-        {
-            let text = std::str::from_utf8(section.data()).ok()?;
-            return text
-                .split(',')
-                .filter(|s| !s.trim().is_empty())
-                .map(Role::parse)
-                .collect();
-        }
-    }
-    None
+    let text = std::str::from_utf8(super::api::custom_section(component, "winst-roles")?).ok()?;
+    text.split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(Role::parse)
+        .collect()
 }
 
 impl PluginConfig {

@@ -30,7 +30,7 @@ pub use wit_bindgen as __wit_bindgen;
 pub mod bindings {
     wit_bindgen::generate!({
         world: "plugin",
-        path: "../../wit",
+        path: "wit/since_v0.2.0",
         pub_export_macro: true,
         export_macro_name: "__export_winst_plugin",
         default_bindings_module: "winst_plugin_sdk::bindings",
@@ -38,7 +38,7 @@ pub mod bindings {
     });
 }
 
-/// The types plugins receive and return (generated from `wit/plugin.wit`).
+/// The types plugins receive and return (generated from `wit/since_v0.2.0/plugin.wit`).
 pub mod types {
     pub use crate::bindings::winst::plugin::types::*;
 
@@ -69,8 +69,15 @@ pub mod types {
         }
 
         /// Reads a member's bytes through the host (bounded by `max_bytes` and winst's limit).
+        /// `path` is the archive path as in [`Member::path`] (`pkg/__init__.py`,
+        /// `pkg-1.0.dist-info/METADATA`).
         pub fn read_member(&self, path: &str, max_bytes: u64) -> Result<Vec<u8>, String> {
             crate::host::read_member(self.id, path, max_bytes)
+        }
+
+        /// The wheel file's sha256, 64 lowercase hex digits.
+        pub fn sha256(&self) -> Result<String, String> {
+            crate::host::wheel_sha256(self.id)
         }
     }
 
@@ -90,7 +97,7 @@ pub mod types {
 /// Calls into winst.
 pub mod host {
     use crate::bindings::winst::plugin::host as raw;
-    pub use raw::Level;
+    pub use raw::{InstalledDist, Level};
 
     pub fn log(level: Level, message: &str) {
         raw::log(level, message);
@@ -122,6 +129,27 @@ pub mod host {
     /// Reads a member of a wheel being installed.
     pub fn read_member(wheel: u32, path: &str, max_bytes: u64) -> Result<Vec<u8>, String> {
         raw::read_member(wheel, path, max_bytes)
+    }
+
+    /// The sha256 of a wheel file being installed, 64 lowercase hex digits (API 0.2.0).
+    pub fn wheel_sha256(wheel: u32) -> Result<String, String> {
+        raw::wheel_sha256(wheel)
+    }
+
+    /// The projects installed in the target environment before this install (in the policy
+    /// hook; empty in the others).
+    pub fn installed() -> Vec<InstalledDist> {
+        raw::installed()
+    }
+
+    /// Compares two PEP 440 versions (`1.0` equals `1.0.0`; `1.0rc1` sorts before `1.0`).
+    pub fn version_compare(a: &str, b: &str) -> Result<std::cmp::Ordering, String> {
+        raw::version_compare(a, b).map(|o| o.cmp(&0))
+    }
+
+    /// Whether a PEP 440 version is in a specifier set such as `>=1.0,<1.2.3`.
+    pub fn version_matches(version: &str, specifiers: &str) -> Result<bool, String> {
+        raw::version_matches(version, specifiers)
     }
 }
 
@@ -164,19 +192,30 @@ pub trait Plugin {
     }
 }
 
+/// The winst plugin API version this SDK builds against (the `package` line of its WIT). Every
+/// plugin carries it in a `winst-api-version` custom section, and winst runs the plugin with the
+/// host adapter of that version, or refuses it naming both versions when it does not know it.
+pub const API_VERSION: &str = "0.2.0";
+
 /// Exports a [`Plugin`] implementation, declaring the roles it serves.
 ///
 /// `register_plugin!(MyPolicy, roles = ["policy"]);` — roles are `scripts`, `editable`, `policy`
 /// and `post-install`. winst reads them from the component (a `winst-roles` custom section), so
 /// `winst --plugin my.wasm` needs no configuration; a `winst.toml` entry may still narrow them.
+/// The macro also stamps the component with [`API_VERSION`] (a `winst-api-version` section).
 #[macro_export]
 macro_rules! register_plugin {
     ($plugin:ty, roles = [$($role:literal),+ $(,)?]) => {
+        $crate::register_plugin!(@section "winst-roles", concat!($($role, ","),+));
+        $crate::register_plugin!(@section "winst-api-version", $crate::API_VERSION);
+        $crate::register_plugin!(@exports $plugin);
+    };
+    (@section $name:literal, $text:expr) => {
         const _: () = {
-            const ROLES: &str = concat!($($role, ","),+);
-            const LEN: usize = ROLES.len();
+            const TEXT: &str = $text;
+            const LEN: usize = TEXT.len();
             const fn bytes() -> [u8; LEN] {
-                let src = ROLES.as_bytes();
+                let src = TEXT.as_bytes();
                 let mut out = [0u8; LEN];
                 let mut i = 0;
                 while i < LEN {
@@ -186,10 +225,9 @@ macro_rules! register_plugin {
                 out
             }
             #[used]
-            #[unsafe(link_section = "winst-roles")]
-            static WINST_ROLES: [u8; LEN] = bytes();
+            #[unsafe(link_section = $name)]
+            static SECTION: [u8; LEN] = bytes();
         };
-        $crate::register_plugin!(@exports $plugin);
     };
     (@exports $plugin:ty) => {
         #[doc(hidden)]
