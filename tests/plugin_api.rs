@@ -186,3 +186,57 @@ fn an_install_with_several_denied_wheels_reports_every_verdict() {
     }
     assert!(!stderr.contains("fine-1.0"), "{stderr}");
 }
+
+#[test]
+fn v0_2_0_policies_see_hashes_installed_projects_and_pep_440_ranges() {
+    let venv = Venv::new();
+    let wheels = wheel_dir();
+    let new = pkg("six", "1.17.0").build(wheels.path());
+    let old = pkg("six", "1.16.0").build(wheels.path());
+    let vulnerable = pkg("requests", "2.31.0").build(wheels.path());
+    let fixed = pkg("requests", "2.32.3").build(wheels.path());
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config_file(
+        dir.path(),
+        &plugin_entry(
+            "versions",
+            "version-policy",
+            "[plugin.config]\nno_downgrade = true\n[plugin.config.refuse.Requests]\nversions = \"<2.32.0\"\nreason = \"CVE-2024-35195\"\n",
+        ),
+    );
+    let out = venv.install(&[&"--config", &cfg, &new]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    // six 1.17.0 is installed now: 1.16.0 is a downgrade; requests 2.31.0 is in the range.
+    let stderr = refused(&venv, &[&"--config", &cfg, &old, &vulnerable]);
+    assert!(
+        stderr.contains("six 1.16.0 would downgrade the installed 1.17.0"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("requests 2.31.0 is in the refused range Requests <2.32.0: CVE-2024-35195"),
+        "{stderr}"
+    );
+    let out = venv.install(&[&"--config", &cfg, &fixed]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    // A hash allow-list: only the file whose sha256 is listed passes.
+    let allowed = sha256_hex(&std::fs::read(&fixed).unwrap());
+    let cfg = config_file(
+        &dir.path().join("hashes"),
+        &plugin_entry(
+            "hashes",
+            "version-policy",
+            &format!("config = {{ sha256 = [\"{allowed}\"] }}"),
+        ),
+    );
+    // (six 1.17.0 is installed from this very file: --reinstall, or winst would skip it.)
+    let stderr = refused(&venv, &[&"--reinstall", &"--config", &cfg, &new]);
+    let theirs = sha256_hex(&std::fs::read(&new).unwrap());
+    assert!(
+        stderr.contains(&format!(
+            "six-1.17.0-py3-none-any.whl has sha256 {theirs}, which is not on the allow-list"
+        )),
+        "{stderr}"
+    );
+    let out = venv.install(&[&"--reinstall", &"--config", &cfg, &fixed]);
+    assert!(out.status.success(), "{:?}", text(&out));
+}
