@@ -64,29 +64,47 @@ pub fn custom_section<'a>(bytes: &'a [u8], name: &str) -> Option<&'a [u8]> {
         })
 }
 
-/// Versions of the `winst:plugin` interfaces a component imports or exports
-/// (`winst:plugin/host@0.1.0`), deduplicated.
-fn interface_versions(bytes: &[u8]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut note = |name: &str| {
-        if let Some(v) = name
-            .strip_prefix("winst:plugin/")
-            .and_then(|n| n.split_once('@'))
-            .map(|(_, v)| v.to_string())
-            && !out.contains(&v)
-        {
-            out.push(v);
+/// The names a component imports and exports at its top level (`winst:plugin/host@0.2.0`,
+/// `wasi:cli/environment@0.2.0`), each list deduplicated in order.
+pub fn interfaces(bytes: &[u8]) -> (Vec<String>, Vec<String>) {
+    let (mut imports, mut exports) = (Vec::<String>::new(), Vec::<String>::new());
+    let mut depth = 0usize;
+    let add = |list: &mut Vec<String>, name: &str| {
+        if !list.iter().any(|n| n == name) {
+            list.push(name.to_string());
         }
     };
     for payload in wasmparser::Parser::new(0).parse_all(bytes).flatten() {
         match payload {
-            wasmparser::Payload::ComponentImportSection(r) => {
-                r.into_iter().flatten().for_each(|i| note(i.name.name))
-            }
-            wasmparser::Payload::ComponentExportSection(r) => {
-                r.into_iter().flatten().for_each(|e| note(e.name.name))
-            }
+            wasmparser::Payload::ModuleSection { .. }
+            | wasmparser::Payload::ComponentSection { .. } => depth += 1,
+            wasmparser::Payload::End(_) => depth = depth.saturating_sub(1),
+            wasmparser::Payload::ComponentImportSection(r) if depth == 0 => r
+                .into_iter()
+                .flatten()
+                .for_each(|i| add(&mut imports, i.name.name)),
+            wasmparser::Payload::ComponentExportSection(r) if depth == 0 => r
+                .into_iter()
+                .flatten()
+                .for_each(|e| add(&mut exports, e.name.name)),
             _ => {}
+        }
+    }
+    (imports, exports)
+}
+
+/// Versions of the `winst:plugin` interfaces a component imports or exports
+/// (`winst:plugin/host@0.1.0`), deduplicated.
+fn interface_versions(bytes: &[u8]) -> Vec<String> {
+    let (imports, exports) = interfaces(bytes);
+    let mut out: Vec<String> = Vec::new();
+    for name in imports.iter().chain(&exports) {
+        if let Some((_, v)) = name
+            .strip_prefix("winst:plugin/")
+            .and_then(|n| n.split_once('@'))
+            && !out.iter().any(|o| o == v)
+        {
+            out.push(v.to_string());
         }
     }
     out

@@ -375,6 +375,86 @@ fn engine() -> Result<Engine> {
     Engine::new(&config).map_err(|e| anyhow!("cannot start the plugin engine: {e}"))
 }
 
+/// The component's sha256, hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// When `winst.toml` pins the component's sha256 and `bytes` has another, what to say.
+pub fn pin_mismatch(spec: &PluginSpec, bytes: &[u8]) -> Option<String> {
+    let pinned = spec.sha256.as_deref()?;
+    let actual = sha256_hex(bytes);
+    (actual != pinned).then(|| {
+        format!(
+            "its sha256 is {actual}, but {} pins {pinned}: deploy the build with that hash, or update `sha256` there",
+            spec.origin
+        )
+    })
+}
+
+/// A linker with the `host` interface of every supported API version.
+fn linker(engine: &Engine) -> Result<Linker<CallState>> {
+    let mut linker = Linker::new(engine);
+    bindings::v0_2_0::base::winst::plugin::host::add_to_linker::<CallState, HasSelf<CallState>>(
+        &mut linker,
+        |s| s,
+    )
+    .and_then(|()| {
+        bindings::v0_1_0::base::winst::plugin::host::add_to_linker::<CallState, HasSelf<CallState>>(
+            &mut linker,
+            |s| s,
+        )
+    })
+    .map_err(|e| anyhow!("cannot link the plugin host interface: {e}"))?;
+    Ok(linker)
+}
+
+/// Links a component of API `version` for one role: its imports must all be winst's `host` of
+/// that version and it must export the role's interface. The error says which failed.
+fn link(
+    linker: &Linker<CallState>,
+    component: &Component,
+    version: ApiVersion,
+    role: Role,
+) -> std::result::Result<PreByRole, String> {
+    let instance_pre = linker.instantiate_pre(component).map_err(|e| {
+        format!(
+            "its imports cannot be satisfied (a plugin built against API {version} may import only winst:plugin/host@{version}): {e:#}; build it for wasm32-unknown-unknown with the winst SDK (`winst plugin build`), without WASI"
+        )
+    })?;
+    let missing = |e: wasmtime::Error| {
+        format!(
+            "it does not export the {} interface: {e:#}; implement the role, or leave it out of the plugin's `roles`",
+            role.as_str()
+        )
+    };
+    Ok(match version {
+        ApiVersion::V0_1_0 => {
+            PreByRole::V0_1_0(PreV0_1_0::new(role, instance_pre).map_err(missing)?)
+        }
+        _ => PreByRole::V0_2_0(PreV0_2_0::new(role, instance_pre).map_err(missing)?),
+    })
+}
+
+/// Whether this winst can run the component `bytes` in each of `roles`: its API version is
+/// supported, it compiles (the compiled code is cached as for an install), its imports link and
+/// it exports every role. Returns the problems, each a sentence (empty when it can run).
+pub fn problems(bytes: &[u8], roles: &[Role]) -> Vec<String> {
+    let version = match api::version_of(bytes) {
+        Ok(v) => v,
+        Err(e) => return vec![e],
+    };
+    let linked = engine().and_then(|engine| {
+        let linker = linker(&engine)?;
+        let component = compile(&engine, bytes)?;
+        Ok(roles
+            .iter()
+            .filter_map(|role| link(&linker, &component, version, *role).err())
+            .collect::<Vec<_>>())
+    });
+    linked.unwrap_or_else(|e| vec![format!("{e:#}")])
+}
+
 fn cache_path(engine: &Engine, bytes: &[u8]) -> Option<PathBuf> {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut h);
@@ -432,18 +512,7 @@ impl PluginHost {
     pub(crate) fn load_roles(config: &PluginConfig, roles: &[Role]) -> Result<PluginHost> {
         let start = std::time::Instant::now();
         let engine = engine()?;
-        let mut linker = Linker::new(&engine);
-        bindings::v0_2_0::base::winst::plugin::host::add_to_linker::<CallState, HasSelf<CallState>>(
-            &mut linker,
-            |s| s,
-        )
-        .and_then(|()| {
-            bindings::v0_1_0::base::winst::plugin::host::add_to_linker::<
-                CallState,
-                HasSelf<CallState>,
-            >(&mut linker, |s| s)
-        })
-        .map_err(|e| anyhow!("cannot link the plugin host interface: {e}"))?;
+        let linker = linker(&engine)?;
         let wanted: Vec<&PluginSpec> = config
             .plugins
             .iter()
@@ -467,6 +536,9 @@ impl PluginHost {
                         .into(),
                 };
                 let what = || format!("plugin {} ({})", spec.name, spec.file_display());
+                if let Some(problem) = pin_mismatch(spec, &bytes) {
+                    bail!("{}: {problem}", what());
+                }
                 let version = api::version_of(&bytes).map_err(|e| anyhow!("{}: {e}", what()))?;
                 let component = compile(&engine, &bytes).with_context(what)?;
                 Ok(Loaded {
@@ -487,23 +559,8 @@ impl PluginHost {
 
     fn pre(&self, loaded: &Loaded, role: Role) -> Result<PreByRole> {
         let slot = &loaded.pre[role_index(role)];
-        let result = slot.get_or_init(|| {
-            let instance_pre = self.linker.instantiate_pre(&loaded.component).map_err(|e| {
-                format!(
-                    "its imports cannot be satisfied (a plugin built against API {} may import only winst:plugin/host@{}): {e}",
-                    loaded.version, loaded.version
-                )
-            })?;
-            let missing = |e: wasmtime::Error| {
-                format!("it does not export the {} interface: {e}", role.as_str())
-            };
-            Ok(match loaded.version {
-                ApiVersion::V0_1_0 => {
-                    PreByRole::V0_1_0(PreV0_1_0::new(role, instance_pre).map_err(missing)?)
-                }
-                _ => PreByRole::V0_2_0(PreV0_2_0::new(role, instance_pre).map_err(missing)?),
-            })
-        });
+        let result =
+            slot.get_or_init(|| link(&self.linker, &loaded.component, loaded.version, role));
         result.clone().map_err(|e| {
             anyhow!(
                 "plugin {} cannot serve the {} role: {e}",
