@@ -109,26 +109,36 @@ fn describe(file: &Path, bytes: &[u8]) -> Result<()> {
         ),
         Err(e) => println!("  API:     unknown: {e}"),
     }
-    let roles = winst_plugin_host::config::declared_roles(bytes);
-    let shown = roles.as_ref().map_or("none declared".to_string(), |r| {
-        r.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
-    });
-    println!("  roles:   {shown}");
     let (imports, exports) = api::interfaces(bytes);
+    // Roles it declares, else the roles it exports (a `[[plugin]]` entry must then name them).
+    let declared = winst_plugin_host::config::declared_roles(bytes);
+    let roles: Vec<Role> = declared.clone().unwrap_or_else(|| {
+        exports
+            .iter()
+            .filter_map(|e| e.strip_prefix("winst:plugin/")?.split('@').next())
+            .filter_map(Role::parse)
+            .collect()
+    });
+    let names = roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    match declared {
+        Some(_) => println!("  roles:   {names}"),
+        None => println!(
+            "  roles:   none declared (it exports: {names}); its [[plugin]] entry must give `roles`"
+        ),
+    }
     println!("  imports: {}", list(&imports));
     println!("  exports: {}", list(&exports));
-    let problems = runtime::problems(bytes, roles.as_deref().unwrap_or(&[] as &[Role]));
-    if problems.is_empty() && roles.is_some() {
+    let problems = runtime::problems(bytes, &roles);
+    if problems.is_empty() {
         println!("  runs:    yes, with this winst");
         return Ok(());
     }
     for p in &problems {
         println!("  problem: {p}");
-    }
-    if roles.is_none() {
-        println!(
-            "  problem: it declares no roles: build it with the SDK's register_plugin!, or give `roles` in its [[plugin]] entry"
-        );
     }
     bail!("this winst cannot run {}", file.display())
 }
