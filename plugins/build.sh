@@ -43,6 +43,7 @@ winst_example_license_policy license-policy
 winst_example_deny_list deny-list
 winst_example_pth_policy pth-policy
 winst_example_sbom sbom
+winst_example_version_policy version-policy
 winst_hostile_plugin hostile
 winst_hostile_wasi hostile-wasi
 LIST

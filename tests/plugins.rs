@@ -8,45 +8,8 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use support::plugins::*;
 use support::*;
-
-fn pkg(name: &str, version: &str) -> WheelBuilder {
-    let module = name.replace(['-', '.'], "_");
-    WheelBuilder::new(name, version).file(
-        &format!("{module}/__init__.py"),
-        format!("def main():\n    print('hello from {name}')\n"),
-    )
-}
-
-/// Writes a winst.toml into `dir` and returns its path.
-fn config_file(dir: &Path, text: &str) -> PathBuf {
-    std::fs::create_dir_all(dir).unwrap();
-    let path = dir.join("winst.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn plugin_entry(name: &str, file: &str, extra: &str) -> String {
-    format!(
-        "[[plugin]]\nname = \"{name}\"\nfile = \"{}\"\n{extra}\n",
-        plugin(file).display()
-    )
-}
-
-/// Installs and expects a refusal that leaves the venv unchanged; returns stderr.
-fn refused(venv: &Venv, args: &[&dyn AsRef<std::ffi::OsStr>]) -> String {
-    let before = venv.snapshot();
-    let out = venv.install(args);
-    let (stdout, stderr) = text(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "expected a refusal:\n{stdout}\n{stderr}"
-    );
-    assert!(stderr.contains("error:"), "{stderr}");
-    assert_same_tree(&before, &venv.snapshot());
-    stderr
-}
 
 #[test]
 fn default_scripts_plugin_writes_working_launchers() {
@@ -444,7 +407,7 @@ fn a_plugin_that_imports_wasi_is_refused_at_load() {
     let entry = plugin_entry("wasi-policy", "hostile-wasi", "roles = [\"policy\"]");
     let stderr = fails(&venv, &entry, &whl);
     assert!(
-        stderr.contains("plugin wasi-policy cannot serve the policy role: its imports cannot be satisfied (plugins may import only winst's host interface)"),
+        stderr.contains("plugin wasi-policy cannot serve the policy role: its imports cannot be satisfied (a plugin built against API 0.1.0 may import only winst:plugin/host@0.1.0)"),
         "{stderr}"
     );
     assert!(stderr.contains("wasi:"), "names the WASI import: {stderr}");
@@ -577,20 +540,6 @@ fn bad_plugin_output_is_refused() {
 }
 
 /// A setuptools-style (strict/compat mode) editable wheel for a project in `src`.
-fn editable_wheel(dir: &Path, src: &Path) -> PathBuf {
-    let finder = format!(
-        "import sys\nMAPPING = {{'edpkg': '{}'}}\nclass _Finder:\n    @classmethod\n    def find_spec(cls, name, path=None, target=None):\n        if name in MAPPING:\n            import importlib.util\n            return importlib.util.spec_from_file_location(name, MAPPING[name] + '/__init__.py', submodule_search_locations=[MAPPING[name]])\n        return None\ndef install():\n    sys.meta_path.append(_Finder)\n",
-        src.join("edpkg").display()
-    );
-    WheelBuilder::new("edpkg", "0.1")
-        .file(
-            "__editable__.edpkg-0.1.pth",
-            "import __editable___edpkg_0_1_finder; __editable___edpkg_0_1_finder.install()\n",
-        )
-        .file("__editable___edpkg_0_1_finder.py", finder)
-        .build(dir)
-}
-
 #[test]
 fn editable_wheels_keep_their_layout_and_are_marked_editable() {
     let venv = Venv::new();

@@ -87,8 +87,18 @@ pub(crate) enum Command {
     Show(ShowArgs),
     /// Finish or undo an interrupted install or uninstall (any winst command does this first).
     Repair(RepairArgs),
-    /// Show the plugins in effect, where each comes from and which roles it serves.
+    /// Show the plugins in effect, where each comes from and which roles it serves, and check
+    /// that this winst can run each one.
     Plugins(PluginsArgs),
+    /// Write, build and check plugins (for plugin authors).
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  \
+                      winst plugin new acme-policy --role policy   a crate with a working policy\n  \
+                      winst plugin build acme-policy               acme-policy/acme-policy.wasm\n  \
+                      winst plugin check acme-policy/acme-policy.wasm"
+    )]
+    Plugin(PluginCommand),
     /// Manage winst's cache (unpacked wheels, compiled bytecode, interpreter answers).
     #[command(subcommand)]
     Cache(CacheCommand),
@@ -98,6 +108,62 @@ pub(crate) enum Command {
                   winst completions zsh > ~/.zfunc/_winst\n  \
                   winst completions fish > ~/.config/fish/completions/winst.fish")]
     Completions(CompletionsArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum PluginCommand {
+    /// Write a new plugin crate: Cargo.toml, src/lib.rs with a working example and its unit test,
+    /// and a README.
+    New(PluginNewArgs),
+    /// Build a plugin crate for wasm32-unknown-unknown and make its component, in-process
+    /// (NAME.wasm next to its Cargo.toml). Paths are remapped so the same sources give the same
+    /// bytes on any machine with the same toolchain.
+    Build(PluginBuildArgs),
+    /// Show a component's API version, roles, imports, exports and sha256, and whether this winst
+    /// can run it (exit status 1 when it cannot).
+    Check(PluginCheckArgs),
+}
+
+/// The role a new plugin serves.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NewRole {
+    Policy,
+    PostInstall,
+    Scripts,
+    Editable,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct PluginNewArgs {
+    /// The crate's name (letters, digits, `-` and `_`, starting with a letter); also the
+    /// component's file name and the plugin's default name.
+    pub(crate) name: String,
+    /// The role the example implements.
+    #[arg(long, value_enum, default_value = "policy")]
+    pub(crate) role: NewRole,
+    /// Where to write the crate [default: ./NAME]. Must not exist, or be empty.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) dir: Option<PathBuf>,
+    /// Where the SDK comes from: a directory (a winst checkout's plugins/sdk) or a git URL
+    /// [default: winst-plugin-sdk from crates.io].
+    #[arg(long, value_name = "DIR|URL")]
+    pub(crate) sdk: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct PluginBuildArgs {
+    /// The plugin crate (the directory of its Cargo.toml).
+    #[arg(default_value = ".")]
+    pub(crate) dir: PathBuf,
+    /// Where to write the component [default: DIR/NAME.wasm].
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct PluginCheckArgs {
+    /// The component.
+    pub(crate) file: PathBuf,
 }
 
 #[derive(Subcommand, Debug)]

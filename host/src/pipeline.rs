@@ -116,7 +116,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     progress.stage(Stage::Checking);
     let lap = Instant::now();
     let mut warnings: Vec<String> = wheels.iter().flat_map(|w| w.warnings.clone()).collect();
-    warnings.extend(hooks::check(plugins, &wheels, target)?);
+    warnings.extend(hooks::check(plugins, &wheels, target, &installed)?);
     timings.check_ms = ms(lap);
 
     let lap = Instant::now();

@@ -25,6 +25,7 @@
 #![allow(dead_code)]
 
 pub mod corpus;
+pub mod plugins;
 pub mod rawzip;
 pub mod system;
 

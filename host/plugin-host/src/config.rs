@@ -23,6 +23,7 @@
 //! memory_mb = 128                # memory cap per call
 //! read_limit_mb = 16             # bytes a plugin may read from wheel members per call
 //! config = { allow = ["MIT", "BSD-3-Clause", "Apache-2.0"] }
+//! sha256 = "…"                   # optional: refuse any other build of the file
 //! ```
 
 use std::collections::BTreeMap;
@@ -120,6 +121,9 @@ pub struct PluginSpec {
     pub config_json: String,
     /// Where this entry came from (`built-in`, a file path, `--plugin`).
     pub origin: String,
+    /// The component's sha256 (hex) that `winst.toml` pins with `sha256 = "..."`; a file with
+    /// another hash is refused when it is loaded.
+    pub sha256: Option<String>,
 }
 
 impl PluginSpec {
@@ -249,24 +253,17 @@ struct PluginEntry {
     read_limit_mb: Option<u64>,
     config: Option<toml::Table>,
     enabled: Option<bool>,
+    sha256: Option<String>,
 }
 
 /// Roles a component declares in its `winst-roles` custom section (written by the SDK's
 /// `register_plugin!`), e.g. `policy,post-install`.
-pub(crate) fn declared_roles(component: &[u8]) -> Option<Vec<Role>> {
-    for payload in wasmparser::Parser::new(0).parse_all(component) {
-        if let Ok(wasmparser::Payload::CustomSection(section)) = payload
-            && section.name() == "winst-roles"
-        {
-            let text = std::str::from_utf8(section.data()).ok()?;
-            return text
-                .split(',')
-                .filter(|s| !s.trim().is_empty())
-                .map(Role::parse)
-                .collect();
-        }
-    }
-    None
+pub fn declared_roles(component: &[u8]) -> Option<Vec<Role>> {
+    let text = std::str::from_utf8(super::api::custom_section(component, "winst-roles")?).ok()?;
+    text.split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(Role::parse)
+        .collect()
 }
 
 impl PluginConfig {
@@ -279,6 +276,7 @@ impl PluginConfig {
             limits: SandboxLimits::default(),
             config_json: "{}".to_string(),
             origin: "built-in".to_string(),
+            sha256: None,
         };
         PluginConfig {
             plugins: vec![
@@ -318,6 +316,7 @@ impl PluginConfig {
                 limits: SandboxLimits::default(),
                 config_json: "{}".to_string(),
                 origin: "--plugin".to_string(),
+                sha256: None,
             });
         }
         Ok(config)
@@ -409,6 +408,7 @@ impl PluginConfig {
                 limits,
                 config_json,
                 origin: path.display().to_string(),
+                sha256: entry.sha256.map(|h| h.to_ascii_lowercase()),
             });
         }
         self.files.push(path.to_path_buf());

@@ -16,7 +16,8 @@ use anyhow::{Result, anyhow, bail};
 use rayon::prelude::*;
 
 use super::Role;
-use super::runtime::{PluginHost, sanitize, wit};
+use super::runtime::{CallInput, PluginHost, sanitize, wit, wit_host};
+use winst_python::installed::InstalledDist;
 use winst_python::scripts::{self, Launcher, ScriptFile};
 use winst_python::target::Target;
 use winst_wheel::archive::check_member_name;
@@ -82,42 +83,71 @@ pub(crate) fn wit_wheel(id: usize, w: &OpenedWheel) -> wit::Wheel {
     }
 }
 
-/// Runs the policy chain on every wheel. Returns the warnings; a deny is an error naming the
-/// wheel, the plugin and its reason.
+/// Runs the policy chain on every wheel, giving the plugins the projects `installed` in the
+/// target. Returns the warnings. Every verdict of every wheel is collected first, so a refusal
+/// names all the wheels denied (and all the plugins that failed), not just the first: one run
+/// shows everything to fix. One deny is a [`WheelError`] naming the wheel, the plugin and its
+/// reason; several are one error with a line each.
 pub fn check(
     host: &PluginHost,
     wheels: &Arc<[OpenedWheel]>,
     target: &Target,
+    installed: &[InstalledDist],
 ) -> Result<Vec<String>> {
     if !host.has(Role::Policy) {
         return Ok(Vec::new());
     }
     let t = wit_target(target);
+    let input = CallInput {
+        wheels: Some(wheels.clone()),
+        installed: installed
+            .iter()
+            .map(|d| wit_host::InstalledDist {
+                name: d.name.clone(),
+                version: d.version.clone(),
+            })
+            .collect(),
+    };
     let results: Vec<Result<Vec<(String, wit::Verdict)>>> = (0..wheels.len())
         .into_par_iter()
-        .map(|i| host.check(wheels, &wit_wheel(i, &wheels[i]), &t))
+        .map(|i| host.check(&input, &wit_wheel(i, &wheels[i]), &t))
         .collect();
     let mut warnings = Vec::new();
+    let mut refusals: Vec<WheelError> = Vec::new();
     for (i, r) in results.into_iter().enumerate() {
-        for (plugin, verdict) in r.map_err(|e| anyhow!("{}: {e:#}", wheels[i].file_name))? {
+        let file = &wheels[i].file_name;
+        let verdicts = match r {
+            Ok(v) => v,
+            Err(e) => {
+                refusals.push(WheelError::new(file, format!("{e:#}")));
+                continue;
+            }
+        };
+        for (plugin, verdict) in verdicts {
             match verdict {
                 wit::Verdict::Allow => {}
                 wit::Verdict::Warn(reason) => warnings.push(format!(
-                    "{}: policy plugin {plugin}: {}",
-                    wheels[i].file_name,
+                    "{file}: policy plugin {plugin}: {}",
                     sanitize(&reason)
                 )),
-                wit::Verdict::Deny(reason) => {
-                    return Err(WheelError::new(
-                        &wheels[i].file_name,
-                        format!("refused by policy plugin {plugin}: {}", sanitize(&reason)),
-                    )
-                    .into());
-                }
+                wit::Verdict::Deny(reason) => refusals.push(WheelError::new(
+                    file,
+                    format!("refused by policy plugin {plugin}: {}", sanitize(&reason)),
+                )),
             }
         }
     }
-    Ok(warnings)
+    match refusals.len() {
+        0 => Ok(warnings),
+        1 => Err(refusals.remove(0).into()),
+        n => {
+            let lines: Vec<String> = refusals.iter().map(|r| format!("  {r}")).collect();
+            bail!(
+                "{n} refusals by policy plugins (every one, so one run shows all there is to fix):\n{}",
+                lines.join("\n")
+            )
+        }
+    }
 }
 
 /// The launcher files of every wheel (per wheel, per command of [`scripts::commands`]),

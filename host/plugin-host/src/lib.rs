@@ -1,6 +1,7 @@
 //! winst's plugin host: WebAssembly components that customize winst, run in a sandbox.
 //!
-//! A plugin serves one or more **roles** (the interfaces in `wit/plugin.wit`):
+//! A plugin serves one or more **roles** (the interfaces in `wit/since_v0.2.0/plugin.wit`; every
+//! earlier version in `wit/since_vX.Y.Z/` keeps working, see [`api`]):
 //! - `scripts`: writes the launchers for console and GUI entry points (one plugin at a time; the
 //!   built-in default can be replaced);
 //! - `editable`: lays out PEP 660 editable wheels (one at a time; replaceable);
@@ -17,6 +18,7 @@
 //! Not here: deciding what an install does with a plugin's answer (the `winst` binary's install
 //! command turns it into planner input), or anything that writes to the environment.
 
+pub mod api;
 pub mod config;
 pub mod hooks;
 pub mod runtime;

@@ -16,9 +16,14 @@ use std::sync::{Arc, OnceLock};
 use anyhow::{Context, Result, anyhow, bail};
 use rayon::prelude::*;
 use sha2::Digest as _;
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
 use wasmtime::{Engine, ResourceLimiter, Store};
 
+use std::str::FromStr as _;
+
+use pep508_rs::pep440_rs::{Version, VersionSpecifiers};
+
+use super::api::{self, ApiVersion};
 use super::config::{PluginConfig, PluginSource, PluginSpec, Role};
 use winst_wheel::OpenedWheel;
 
@@ -26,18 +31,19 @@ use winst_wheel::OpenedWheel;
 /// these at their own levels (`info` by default, `debug` with `-v`), tagged `info:`, `warning:`,
 /// `error:` or `debug:`.
 pub const PLUGIN_LOG_TARGET: &str = "winst::plugin";
-/// Generated bindings for `wit/plugin.wit`.
+/// Generated bindings, one module per supported API version (`wit/since_vX.Y.Z/`).
+///
+/// Each version has the all-roles world (`base`: its `types` and `host` interfaces) and one world
+/// per role. Older versions reuse the current `types` module wherever their `types` interface is
+/// the same (as 0.1.0's is), so their calls need no conversion; their `host` interface is
+/// implemented by delegating to the current one.
 pub mod bindings {
-    /// The shared types and the host interface (from the all-roles world).
-    pub mod base {
-        wasmtime::component::bindgen!({ world: "plugin", path: "../../wit" });
-    }
     macro_rules! role_world {
-        ($module:ident, $world:literal) => {
+        ($module:ident, $world:literal, $path:literal) => {
             pub mod $module {
                 wasmtime::component::bindgen!({
                     world: $world,
-                    path: "../../wit",
+                    path: $path,
                     with: {
                         "winst:plugin/types": super::base::winst::plugin::types,
                         "winst:plugin/host": super::base::winst::plugin::host,
@@ -46,14 +52,43 @@ pub mod bindings {
             }
         };
     }
-    role_world!(scripts, "scripts-plugin");
-    role_world!(editable, "editable-plugin");
-    role_world!(policy, "policy-plugin");
-    role_world!(post_install, "post-install-plugin");
+    macro_rules! role_worlds {
+        ($path:literal) => {
+            role_world!(scripts, "scripts-plugin", $path);
+            role_world!(editable, "editable-plugin", $path);
+            role_world!(policy, "policy-plugin", $path);
+            role_world!(post_install, "post-install-plugin", $path);
+        };
+    }
+    /// API 0.2.0, the current one.
+    pub mod v0_2_0 {
+        pub mod base {
+            wasmtime::component::bindgen!({
+                world: "plugin",
+                path: "../../plugins/sdk/wit/since_v0.2.0",
+            });
+        }
+        role_worlds!("../../plugins/sdk/wit/since_v0.2.0");
+    }
+    /// API 0.1.0: the same `types`; a `host` without the functions 0.2.0 added.
+    pub mod v0_1_0 {
+        pub mod base {
+            wasmtime::component::bindgen!({
+                world: "plugin",
+                path: "../../plugins/sdk/wit/since_v0.1.0",
+                with: {
+                    "winst:plugin/types": crate::runtime::bindings::v0_2_0::base::winst::plugin::types,
+                },
+            });
+        }
+        role_worlds!("../../plugins/sdk/wit/since_v0.1.0");
+    }
+    pub use v0_2_0 as current;
 }
 
-use bindings::base::winst::plugin::host::{Host, Level};
-pub use bindings::base::winst::plugin::types as wit;
+pub use bindings::current::base::winst::plugin::host as wit_host;
+use bindings::current::base::winst::plugin::host::{Host, InstalledDist, Level};
+pub use bindings::current::base::winst::plugin::types as wit;
 
 /// Keeps a plugin's text printable and short.
 pub(crate) fn sanitize(s: &str) -> String {
@@ -71,12 +106,21 @@ const MAX_LOG_LINES: usize = 200;
 /// The wasm stack of every call.
 const MAX_WASM_STACK: usize = 1 << 20;
 
+/// What a hook gives its calls to look at through the host interface.
+#[derive(Clone, Default)]
+pub(crate) struct CallInput {
+    /// The wheels `read-member` and `wheel-sha256` serve, by `wheel.id` (the policy hook).
+    pub wheels: Option<Arc<[OpenedWheel]>>,
+    /// What `installed` returns (the policy hook; empty elsewhere).
+    pub installed: Arc<[InstalledDist]>,
+}
+
 /// What one call's store holds.
 struct CallState {
     plugin: Arc<str>,
     role: Role,
     config_json: Arc<str>,
-    wheels: Option<Arc<[OpenedWheel]>>,
+    input: CallInput,
     read_limit: u64,
     read_budget: u64,
     memory_limit: u64,
@@ -150,13 +194,7 @@ impl Host for CallState {
     }
 
     fn read_member(&mut self, wheel: u32, path: String, max_bytes: u64) -> Result<Vec<u8>, String> {
-        let wheels = self
-            .wheels
-            .as_ref()
-            .ok_or("no wheel can be read in this hook")?;
-        let w = wheels
-            .get(wheel as usize)
-            .ok_or_else(|| format!("no wheel with id {wheel}"))?;
+        let w = self.wheel(wheel)?;
         let member = w
             .archive
             .members
@@ -183,21 +221,133 @@ impl Host for CallState {
         self.read_budget -= bytes.len() as u64;
         Ok(bytes)
     }
+
+    fn wheel_sha256(&mut self, wheel: u32) -> Result<String, String> {
+        let w = self.wheel(wheel)?;
+        let mut file = std::fs::File::open(&w.path)
+            .map_err(|e| format!("cannot read {}: {e}", w.file_name))?;
+        let mut hasher = sha2::Sha256::new();
+        std::io::copy(&mut file, &mut hasher)
+            .map_err(|e| format!("cannot read {}: {e}", w.file_name))?;
+        Ok(hex::encode(hasher.finalize()))
+    }
+
+    fn installed(&mut self) -> Vec<InstalledDist> {
+        self.input.installed.to_vec()
+    }
+
+    fn version_compare(&mut self, a: String, b: String) -> Result<i8, String> {
+        let (a, b) = (pep440(&a)?, pep440(&b)?);
+        Ok(a.cmp(&b) as i8)
+    }
+
+    fn version_matches(&mut self, version: String, specifiers: String) -> Result<bool, String> {
+        let v = pep440(&version)?;
+        let s = VersionSpecifiers::from_str(&specifiers)
+            .map_err(|e| format!("`{specifiers}` is not a PEP 440 specifier set: {e}"))?;
+        Ok(s.contains(&v))
+    }
+}
+
+fn pep440(text: &str) -> Result<Version, String> {
+    Version::from_str(text).map_err(|e| format!("`{text}` is not a PEP 440 version: {e}"))
+}
+
+impl CallState {
+    /// The wheel with this `wheel.id`, or the error `read-member` and `wheel-sha256` return.
+    fn wheel(&self, id: u32) -> Result<&OpenedWheel, String> {
+        self.input
+            .wheels
+            .as_ref()
+            .ok_or("no wheel can be read in this hook")?
+            .get(id as usize)
+            .ok_or_else(|| format!("no wheel with id {id}"))
+    }
+}
+
+/// API 0.1.0's `host`: the same functions as the current one's first three.
+impl bindings::v0_1_0::base::winst::plugin::host::Host for CallState {
+    fn log(&mut self, level: bindings::v0_1_0::base::winst::plugin::host::Level, message: String) {
+        use bindings::v0_1_0::base::winst::plugin::host::Level as Old;
+        let level = match level {
+            Old::Debug => Level::Debug,
+            Old::Info => Level::Info,
+            Old::Warn => Level::Warn,
+            Old::Error => Level::Error,
+        };
+        Host::log(self, level, message);
+    }
+
+    fn config(&mut self) -> String {
+        Host::config(self)
+    }
+
+    fn read_member(&mut self, wheel: u32, path: String, max_bytes: u64) -> Result<Vec<u8>, String> {
+        Host::read_member(self, wheel, path, max_bytes)
+    }
 }
 
 /// A plugin, compiled, with its linked pre-instances per role.
 struct Loaded {
     spec: PluginSpec,
+    /// The API version it was built against.
+    version: ApiVersion,
     component: Component,
     pre: [OnceLock<std::result::Result<PreByRole, String>>; 4],
 }
 
+/// The typed pre-instances of one API version, one variant per role.
+macro_rules! version_pre {
+    ($name:ident, $v:ident) => {
+        #[derive(Clone)]
+        enum $name {
+            Scripts(bindings::$v::scripts::ScriptsPluginPre<CallState>),
+            Editable(bindings::$v::editable::EditablePluginPre<CallState>),
+            Policy(bindings::$v::policy::PolicyPluginPre<CallState>),
+            PostInstall(bindings::$v::post_install::PostInstallPluginPre<CallState>),
+        }
+
+        impl $name {
+            fn new(role: Role, pre: InstancePre<CallState>) -> wasmtime::Result<$name> {
+                use bindings::$v::*;
+                Ok(match role {
+                    Role::Scripts => $name::Scripts(scripts::ScriptsPluginPre::new(pre)?),
+                    Role::Editable => $name::Editable(editable::EditablePluginPre::new(pre)?),
+                    Role::Policy => $name::Policy(policy::PolicyPluginPre::new(pre)?),
+                    Role::PostInstall => {
+                        $name::PostInstall(post_install::PostInstallPluginPre::new(pre)?)
+                    }
+                })
+            }
+        }
+    };
+}
+version_pre!(PreV0_2_0, v0_2_0);
+version_pre!(PreV0_1_0, v0_1_0);
+
+/// A plugin's pre-instance for one role, in the API version it was built against.
 #[derive(Clone)]
 enum PreByRole {
-    Scripts(bindings::scripts::ScriptsPluginPre<CallState>),
-    Editable(bindings::editable::EditablePluginPre<CallState>),
-    Policy(bindings::policy::PolicyPluginPre<CallState>),
-    PostInstall(bindings::post_install::PostInstallPluginPre<CallState>),
+    V0_2_0(PreV0_2_0),
+    V0_1_0(PreV0_1_0),
+}
+
+/// Instantiates the role's pre-instance as `$instance` and evaluates `$body`, for every API
+/// version: their role interfaces share the current types, so one body serves them all.
+macro_rules! with_instance {
+    ($pre:expr, $role:ident, $store:ident, $instance:ident => $body:expr) => {
+        match $pre {
+            PreByRole::V0_2_0(PreV0_2_0::$role(pre)) => {
+                let $instance = pre.instantiate(&mut *$store)?;
+                $body
+            }
+            PreByRole::V0_1_0(PreV0_1_0::$role(pre)) => {
+                let $instance = pre.instantiate(&mut *$store)?;
+                $body
+            }
+            _ => unreachable!("pre() returns the role asked for"),
+        }
+    };
 }
 
 fn role_index(role: Role) -> usize {
@@ -223,6 +373,86 @@ fn engine() -> Result<Engine> {
     config.consume_fuel(true);
     config.max_wasm_stack(MAX_WASM_STACK);
     Engine::new(&config).map_err(|e| anyhow!("cannot start the plugin engine: {e}"))
+}
+
+/// The component's sha256, hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// When `winst.toml` pins the component's sha256 and `bytes` has another, what to say.
+pub fn pin_mismatch(spec: &PluginSpec, bytes: &[u8]) -> Option<String> {
+    let pinned = spec.sha256.as_deref()?;
+    let actual = sha256_hex(bytes);
+    (actual != pinned).then(|| {
+        format!(
+            "its sha256 is {actual}, but {} pins {pinned}: deploy the build with that hash, or update `sha256` there",
+            spec.origin
+        )
+    })
+}
+
+/// A linker with the `host` interface of every supported API version.
+fn linker(engine: &Engine) -> Result<Linker<CallState>> {
+    let mut linker = Linker::new(engine);
+    bindings::v0_2_0::base::winst::plugin::host::add_to_linker::<CallState, HasSelf<CallState>>(
+        &mut linker,
+        |s| s,
+    )
+    .and_then(|()| {
+        bindings::v0_1_0::base::winst::plugin::host::add_to_linker::<CallState, HasSelf<CallState>>(
+            &mut linker,
+            |s| s,
+        )
+    })
+    .map_err(|e| anyhow!("cannot link the plugin host interface: {e}"))?;
+    Ok(linker)
+}
+
+/// Links a component of API `version` for one role: its imports must all be winst's `host` of
+/// that version and it must export the role's interface. The error says which failed.
+fn link(
+    linker: &Linker<CallState>,
+    component: &Component,
+    version: ApiVersion,
+    role: Role,
+) -> std::result::Result<PreByRole, String> {
+    let instance_pre = linker.instantiate_pre(component).map_err(|e| {
+        format!(
+            "its imports cannot be satisfied (a plugin built against API {version} may import only winst:plugin/host@{version}): {e:#}; build it for wasm32-unknown-unknown with the winst SDK (`winst plugin build`), without WASI"
+        )
+    })?;
+    let missing = |e: wasmtime::Error| {
+        format!(
+            "it does not export the {} interface: {e:#}; implement the role, or leave it out of the plugin's `roles`",
+            role.as_str()
+        )
+    };
+    Ok(match version {
+        ApiVersion::V0_1_0 => {
+            PreByRole::V0_1_0(PreV0_1_0::new(role, instance_pre).map_err(missing)?)
+        }
+        _ => PreByRole::V0_2_0(PreV0_2_0::new(role, instance_pre).map_err(missing)?),
+    })
+}
+
+/// Whether this winst can run the component `bytes` in each of `roles`: its API version is
+/// supported, it compiles (the compiled code is cached as for an install), its imports link and
+/// it exports every role. Returns the problems, each a sentence (empty when it can run).
+pub fn problems(bytes: &[u8], roles: &[Role]) -> Vec<String> {
+    let version = match api::version_of(bytes) {
+        Ok(v) => v,
+        Err(e) => return vec![e],
+    };
+    let linked = engine().and_then(|engine| {
+        let linker = linker(&engine)?;
+        let component = compile(&engine, bytes)?;
+        Ok(roles
+            .iter()
+            .filter_map(|role| link(&linker, &component, version, *role).err())
+            .collect::<Vec<_>>())
+    });
+    linked.unwrap_or_else(|e| vec![format!("{e:#}")])
 }
 
 fn cache_path(engine: &Engine, bytes: &[u8]) -> Option<PathBuf> {
@@ -282,12 +512,7 @@ impl PluginHost {
     pub(crate) fn load_roles(config: &PluginConfig, roles: &[Role]) -> Result<PluginHost> {
         let start = std::time::Instant::now();
         let engine = engine()?;
-        let mut linker = Linker::new(&engine);
-        bindings::base::winst::plugin::host::add_to_linker::<CallState, HasSelf<CallState>>(
-            &mut linker,
-            |s| s,
-        )
-        .map_err(|e| anyhow!("cannot link the plugin host interface: {e}"))?;
+        let linker = linker(&engine)?;
         let wanted: Vec<&PluginSpec> = config
             .plugins
             .iter()
@@ -310,10 +535,15 @@ impl PluginHost {
                         })?
                         .into(),
                 };
-                let component = compile(&engine, &bytes)
-                    .with_context(|| format!("plugin {} ({})", spec.name, spec.file_display()))?;
+                let what = || format!("plugin {} ({})", spec.name, spec.file_display());
+                if let Some(problem) = pin_mismatch(spec, &bytes) {
+                    bail!("{}: {problem}", what());
+                }
+                let version = api::version_of(&bytes).map_err(|e| anyhow!("{}: {e}", what()))?;
+                let component = compile(&engine, &bytes).with_context(what)?;
                 Ok(Loaded {
                     spec: (*spec).clone(),
+                    version,
                     component,
                     pre: Default::default(),
                 })
@@ -329,30 +559,8 @@ impl PluginHost {
 
     fn pre(&self, loaded: &Loaded, role: Role) -> Result<PreByRole> {
         let slot = &loaded.pre[role_index(role)];
-        let result = slot.get_or_init(|| {
-            let instance_pre = self
-                .linker
-                .instantiate_pre(&loaded.component)
-                .map_err(|e| format!("its imports cannot be satisfied (plugins may import only winst's host interface): {e}"))?;
-            let missing = |e: wasmtime::Error| {
-                format!("it does not export the {} interface: {e}", role.as_str())
-            };
-            Ok(match role {
-                Role::Scripts => PreByRole::Scripts(
-                    bindings::scripts::ScriptsPluginPre::new(instance_pre).map_err(missing)?,
-                ),
-                Role::Editable => PreByRole::Editable(
-                    bindings::editable::EditablePluginPre::new(instance_pre).map_err(missing)?,
-                ),
-                Role::Policy => PreByRole::Policy(
-                    bindings::policy::PolicyPluginPre::new(instance_pre).map_err(missing)?,
-                ),
-                Role::PostInstall => PreByRole::PostInstall(
-                    bindings::post_install::PostInstallPluginPre::new(instance_pre)
-                        .map_err(missing)?,
-                ),
-            })
-        });
+        let result =
+            slot.get_or_init(|| link(&self.linker, &loaded.component, loaded.version, role));
         result.clone().map_err(|e| {
             anyhow!(
                 "plugin {} cannot serve the {} role: {e}",
@@ -362,19 +570,14 @@ impl PluginHost {
         })
     }
 
-    fn store(
-        &self,
-        spec: &PluginSpec,
-        role: Role,
-        wheels: Option<Arc<[OpenedWheel]>>,
-    ) -> Result<Store<CallState>> {
+    fn store(&self, spec: &PluginSpec, role: Role, input: CallInput) -> Result<Store<CallState>> {
         let mut store = Store::new(
             &self.engine,
             CallState {
                 plugin: spec.name.as_str().into(),
                 role,
                 config_json: spec.config_json.as_str().into(),
-                wheels,
+                input,
                 read_limit: spec.limits.read_bytes,
                 read_budget: spec.limits.read_bytes,
                 memory_limit: spec.limits.memory_bytes,
@@ -445,11 +648,11 @@ impl PluginHost {
         &self,
         loaded: &Loaded,
         role: Role,
-        wheels: Option<Arc<[OpenedWheel]>>,
+        input: CallInput,
         call: impl FnOnce(&PreByRole, &mut Store<CallState>) -> wasmtime::Result<T>,
     ) -> Result<T> {
         let pre = self.pre(loaded, role)?;
-        let mut store = self.store(&loaded.spec, role, wheels)?;
+        let mut store = self.store(&loaded.spec, role, input)?;
         call(&pre, &mut store).map_err(|e| Self::failure(&loaded.spec, role, &store, e))
     }
 
@@ -467,38 +670,32 @@ impl PluginHost {
             .loaded(Role::Scripts)
             .last()
             .context("no plugin serves the scripts role, so console scripts cannot be written")?;
-        self.call(loaded, Role::Scripts, None, |pre, store| {
-            let PreByRole::Scripts(pre) = pre else {
-                unreachable!("pre() returns the role asked for");
-            };
-            let instance = pre.instantiate(&mut *store)?;
-            entries
+        self.call(loaded, Role::Scripts, CallInput::default(), |pre, store| {
+            with_instance!(pre, Scripts, store, instance => entries
                 .iter()
                 .map(|entry| {
                     instance
                         .winst_plugin_scripts()
                         .call_generate(&mut *store, entry, target)
                 })
-                .collect()
+                .collect())
         })
     }
 
     /// Runs every policy plugin on one wheel, in order. Returns the verdicts with the plugin name.
-    pub fn check(
+    /// `input` holds the wheels (`wheel.id` indexes them) and the installed projects.
+    pub(crate) fn check(
         &self,
-        wheels: &Arc<[OpenedWheel]>,
+        input: &CallInput,
         wheel: &wit::Wheel,
         target: &wit::Target,
     ) -> Result<Vec<(String, wit::Verdict)>> {
         let mut out = Vec::new();
         for loaded in self.loaded(Role::Policy) {
-            let verdict = self.call(loaded, Role::Policy, Some(wheels.clone()), |pre, store| {
-                let PreByRole::Policy(pre) = pre else {
-                    unreachable!("pre() returns the role asked for");
-                };
-                pre.instantiate(&mut *store)?
+            let verdict = self.call(loaded, Role::Policy, input.clone(), |pre, store| {
+                with_instance!(pre, Policy, store, instance => instance
                     .winst_plugin_policy()
-                    .call_check(store, wheel, target)
+                    .call_check(store, wheel, target))
             })?;
             out.push((loaded.spec.name.clone(), verdict));
         }
@@ -518,14 +715,16 @@ impl PluginHost {
     ) -> Result<Vec<(String, Vec<wit::ExtraFile>)>> {
         let mut out = Vec::new();
         for loaded in self.loaded(Role::PostInstall) {
-            let result = self.call(loaded, Role::PostInstall, None, |pre, store| {
-                let PreByRole::PostInstall(pre) = pre else {
-                    unreachable!("pre() returns the role asked for");
-                };
-                pre.instantiate(&mut *store)?
+            let result = self.call(
+                loaded,
+                Role::PostInstall,
+                CallInput::default(),
+                |pre, store| {
+                    with_instance!(pre, PostInstall, store, instance => instance
                     .winst_plugin_post_install()
-                    .call_after_install(store, projects, target)
-            })?;
+                    .call_after_install(store, projects, target))
+                },
+            )?;
             match result {
                 Ok(files) => out.push((loaded.spec.name.clone(), files)),
                 Err(reason) => bail!(
@@ -548,14 +747,16 @@ impl PluginHost {
             .loaded(Role::Editable)
             .last()
             .context("no plugin serves the editable role")?;
-        let result = self.call(loaded, Role::Editable, None, |pre, store| {
-            let PreByRole::Editable(pre) = pre else {
-                unreachable!("pre() returns the role asked for");
-            };
-            pre.instantiate(&mut *store)?
+        let result = self.call(
+            loaded,
+            Role::Editable,
+            CallInput::default(),
+            |pre, store| {
+                with_instance!(pre, Editable, store, instance => instance
                 .winst_plugin_editable()
-                .call_layout(store, wheel, target)
-        })?;
+                .call_layout(store, wheel, target))
+            },
+        )?;
         result.map_err(|reason| {
             anyhow!(
                 "plugin {} could not lay out the editable wheel {}: {}",

@@ -11,6 +11,8 @@
 mod cache;
 mod environment;
 mod install;
+mod plugin_build;
+mod plugin_new;
 mod plugins;
 
 use std::process::ExitCode;
@@ -18,7 +20,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Parser;
 
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, PluginCommand};
 use crate::ui;
 use winst_install::lock::EnvLock;
 use winst_install::txn::{self, Recovery};
@@ -57,6 +59,14 @@ fn run(cli: Cli) -> Result<()> {
         clap_complete::generate(args.shell, &mut cmd, "winst", &mut std::io::stdout());
         return Ok(());
     }
+    // Plugin authoring needs no configuration (a broken winst.toml must not stop `plugin check`).
+    if let Command::Plugin(cmd) = cli.command {
+        return match cmd {
+            PluginCommand::New(args) => plugin_new::run(args),
+            PluginCommand::Build(args) => plugin_build::build(args),
+            PluginCommand::Check(args) => plugin_build::check(args),
+        };
+    }
     let plugin_config = PluginConfig::load(&cli.config, &cli.plugin)?;
     match cli.command {
         Command::Install(args) => install::run(*args, &plugin_config),
@@ -66,6 +76,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Show(args) => environment::show(args),
         Command::Repair(args) => environment::repair(args),
         Command::Plugins(args) => plugins::run(args, &plugin_config),
+        Command::Plugin(_) => Ok(()),
         Command::Cache(cmd) => cache::run(cmd),
         Command::Completions(_) => Ok(()),
     }

@@ -6,8 +6,8 @@
 //! editable (setuptools' strict/compat finders) into a plain path `.pth`, which type checkers and
 //! IDEs can follow.
 
-use winst_plugin_sdk::types::{EditableLayout, EditableWheel, Target};
-use winst_plugin_sdk::{Plugin, host, register_plugin};
+use winst_plugin_sdk::types::{EditableLayout, EditableWheel};
+use winst_plugin_sdk::{Context, Plugin, host, register_plugin};
 
 #[derive(serde::Deserialize, Default)]
 struct Config {
@@ -80,8 +80,13 @@ fn file_url(path: &str) -> String {
 struct Editable;
 
 impl Plugin for Editable {
-    fn editable_layout(wheel: EditableWheel, _target: Target) -> Result<EditableLayout, String> {
-        let config: Config = host::config()?;
+    type Config = Config;
+
+    fn editable_layout(
+        wheel: EditableWheel,
+        cx: &Context<Config>,
+    ) -> Result<EditableLayout, String> {
+        let config = &cx.config;
         let finder_roots: Vec<String> = wheel
             .finder_modules
             .iter()

@@ -40,10 +40,10 @@
 //! Otherwise it allows everything and writes its launchers normally.
 
 use winst_plugin_sdk::types::{
-    EditableLayout, EditableWheel, EntryPoint, ExtraFile, GeneratedFile, InstalledProject, Target,
-    Verdict, Wheel,
+    EditableLayout, EditableWheel, EntryPoint, ExtraFile, GeneratedFile, InstalledProject, Verdict,
+    Wheel,
 };
-use winst_plugin_sdk::{Plugin, host, register_plugin};
+use winst_plugin_sdk::{Context, Plugin, host, register_plugin};
 
 #[derive(serde::Deserialize, Default)]
 struct Config {
@@ -67,10 +67,6 @@ impl Config {
             .unwrap_or("hostile")
             .repeat(self.repeat.unwrap_or(1))
     }
-}
-
-fn config() -> Config {
-    host::config().unwrap_or_default()
 }
 
 /// Recursion that lives on the wasm stack only: no locals in linear memory, no tail call.
@@ -135,8 +131,10 @@ fn misbehave(config: &Config) {
 struct Hostile;
 
 impl Plugin for Hostile {
-    fn check(wheel: Wheel, _target: Target) -> Verdict {
-        let config = config();
+    type Config = Config;
+
+    fn check(wheel: Wheel, cx: &Context<Config>) -> Verdict {
+        let config = &cx.config;
         match config.mode.as_str() {
             "read" => {
                 let max = config.max_bytes.unwrap_or(u64::MAX);
@@ -152,7 +150,7 @@ impl Plugin for Hostile {
             }
             "alloc" => {
                 // Reached only if the allocation worked: say so, as tests/untrusted.rs expects.
-                misbehave(&config);
+                misbehave(config);
                 Verdict::Deny(format!(
                     "allocated {} bytes",
                     config.bytes.unwrap_or(1 << 30)
@@ -161,19 +159,22 @@ impl Plugin for Hostile {
             "deny" => Verdict::Deny(config.text()),
             "warn" => Verdict::Warn(config.text()),
             _ => {
-                misbehave(&config);
+                misbehave(config);
                 Verdict::Allow
             }
         }
     }
 
-    fn generate_scripts(entry: EntryPoint, target: Target) -> Result<Vec<GeneratedFile>, String> {
-        let config = config();
+    fn generate_scripts(
+        entry: EntryPoint,
+        cx: &Context<Config>,
+    ) -> Result<Vec<GeneratedFile>, String> {
+        let (config, target) = (&cx.config, &cx.target);
         let name = match config.mode.as_str() {
             "bad-script" => "../escape".to_string(),
             "script-name" => config.text(),
             _ => {
-                misbehave(&config);
+                misbehave(config);
                 entry.name
             }
         };
@@ -184,8 +185,11 @@ impl Plugin for Hostile {
         }])
     }
 
-    fn editable_layout(wheel: EditableWheel, _target: Target) -> Result<EditableLayout, String> {
-        let config = config();
+    fn editable_layout(
+        wheel: EditableWheel,
+        cx: &Context<Config>,
+    ) -> Result<EditableLayout, String> {
+        let config = &cx.config;
         match config.mode.as_str() {
             "editable-file" => Ok(EditableLayout {
                 files: vec![(config.path.clone().unwrap_or_default(), b"/tmp\n".to_vec())],
@@ -197,7 +201,7 @@ impl Plugin for Hostile {
             }),
             "editable-fail" => Err(config.text()),
             _ => {
-                misbehave(&config);
+                misbehave(config);
                 Ok(EditableLayout {
                     files: wheel.pth_files,
                     direct_url: wheel.direct_url,
@@ -208,9 +212,9 @@ impl Plugin for Hostile {
 
     fn after_install(
         projects: Vec<InstalledProject>,
-        _target: Target,
+        cx: &Context<Config>,
     ) -> Result<Vec<ExtraFile>, String> {
-        let config = config();
+        let config = &cx.config;
         // One fresh buffer per project, so a file of n bytes costs n bytes of memory, not 2n.
         let extra = |name: &str, contents: &dyn Fn() -> Vec<u8>| -> Vec<ExtraFile> {
             projects
@@ -234,7 +238,7 @@ impl Plugin for Hostile {
                 &|| vec![b'x'; config.bytes.unwrap_or(7)],
             )),
             _ => {
-                misbehave(&config);
+                misbehave(config);
                 Ok(Vec::new())
             }
         }

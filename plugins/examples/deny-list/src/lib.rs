@@ -11,46 +11,62 @@
 
 use std::collections::BTreeMap;
 
-use winst_plugin_sdk::types::{Target, Verdict, Wheel};
-use winst_plugin_sdk::{Plugin, host, register_plugin};
+use winst_plugin_sdk::types::{Verdict, Wheel};
+use winst_plugin_sdk::{Context, Plugin, register_plugin};
 
 #[derive(serde::Deserialize, Default)]
+#[serde(default)]
 struct Config {
-    #[serde(default)]
+    /// Project name → why it is refused.
     deny: BTreeMap<String, String>,
-}
-
-fn normalize(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        let c = if matches!(c, '-' | '_' | '.') {
-            '-'
-        } else {
-            c.to_ascii_lowercase()
-        };
-        if !(c == '-' && out.ends_with('-')) {
-            out.push(c);
-        }
-    }
-    out
 }
 
 struct DenyList;
 
 impl Plugin for DenyList {
-    fn check(wheel: Wheel, _target: Target) -> Verdict {
-        let config: Config = match host::config() {
-            Ok(c) => c,
-            Err(e) => return Verdict::Deny(e),
-        };
-        let name = normalize(&wheel.name);
-        for (denied, reason) in &config.deny {
-            if normalize(denied) == name {
-                return Verdict::Deny(format!("{} is on the deny list: {reason}", wheel.name));
+    type Config = Config;
+
+    fn check(wheel: Wheel, cx: &Context<Config>) -> Verdict {
+        match cx.config.deny.iter().find(|(name, _)| wheel.is(name)) {
+            Some((_, reason)) => {
+                Verdict::Deny(format!("{} is on the deny list: {reason}", wheel.name))
             }
+            None => Verdict::Allow,
         }
-        Verdict::Allow
     }
 }
 
 register_plugin!(DenyList, roles = ["policy"]);
+
+#[cfg(test)]
+mod tests {
+    use winst_plugin_sdk::testing::{TestHost, check, wheel};
+    use winst_plugin_sdk::types::Verdict;
+
+    #[test]
+    fn denies_listed_names_however_spelled() {
+        TestHost::new()
+            .config(r#"{"deny": {"py_yaml": "use ruamel.yaml"}}"#)
+            .enter();
+        let Verdict::Deny(reason) = check::<super::DenyList>(wheel("Py.YAML", "6.0")) else {
+            panic!("Py.YAML is py-yaml")
+        };
+        assert_eq!(reason, "Py.YAML is on the deny list: use ruamel.yaml");
+        assert!(matches!(
+            check::<super::DenyList>(wheel("yaml", "1")),
+            Verdict::Allow
+        ));
+    }
+
+    #[test]
+    fn a_bad_configuration_denies() {
+        TestHost::new().config(r#"{"deny": ["pyyaml"]}"#).enter();
+        let Verdict::Deny(reason) = check::<super::DenyList>(wheel("x", "1")) else {
+            panic!("must fail closed")
+        };
+        assert!(
+            reason.starts_with("invalid plugin configuration"),
+            "{reason}"
+        );
+    }
+}

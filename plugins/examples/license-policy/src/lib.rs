@@ -12,21 +12,25 @@
 //! `unknown` says what to do when no license can be found: `deny` (default), `warn` or `allow`.
 //! `allow_classifiers` lists whole classifier strings to allow as they are.
 
-use winst_plugin_sdk::types::{Target, Verdict, Wheel};
-use winst_plugin_sdk::{Plugin, host, register_plugin};
+use winst_plugin_sdk::types::{Verdict, Wheel};
+use winst_plugin_sdk::{Context, Plugin, register_plugin};
 
 #[derive(serde::Deserialize)]
+#[serde(default)]
 struct Config {
-    #[serde(default)]
     allow: Vec<String>,
-    #[serde(default)]
     allow_classifiers: Vec<String>,
-    #[serde(default = "deny")]
     unknown: String,
 }
 
-fn deny() -> String {
-    "deny".to_string()
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            allow: Vec::new(),
+            allow_classifiers: Vec::new(),
+            unknown: "deny".to_string(),
+        }
+    }
 }
 
 /// Common trove license classifiers and the SPDX id they name.
@@ -155,11 +159,10 @@ fn looks_like_spdx_id(s: &str) -> bool {
 struct LicensePolicy;
 
 impl Plugin for LicensePolicy {
-    fn check(wheel: Wheel, _target: Target) -> Verdict {
-        let config: Config = match host::config() {
-            Ok(c) => c,
-            Err(e) => return Verdict::Deny(e),
-        };
+    type Config = Config;
+
+    fn check(wheel: Wheel, cx: &Context<Config>) -> Verdict {
+        let config = &cx.config;
         let allowed = |id: &str| config.allow.iter().any(|a| a.eq_ignore_ascii_case(id));
         let who = format!("{} {}", wheel.name, wheel.version);
 

@@ -4,12 +4,13 @@
 //! Configuration: `config = { allow = ["distutils-precedence.pth"] }`. A `.pth` file counts when
 //! it lands in site-packages: at the wheel's root or under `.data/purelib` or `.data/platlib`.
 
-use winst_plugin_sdk::types::{Target, Verdict, Wheel};
-use winst_plugin_sdk::{Plugin, host, register_plugin};
+use winst_plugin_sdk::types::{Verdict, Wheel};
+use winst_plugin_sdk::{Context, Plugin, register_plugin};
 
 #[derive(serde::Deserialize, Default)]
+#[serde(default)]
 struct Config {
-    #[serde(default)]
+    /// `.pth` file names that may be installed.
     allow: Vec<String>,
 }
 
@@ -29,11 +30,10 @@ fn site_root_file(path: &str) -> Option<&str> {
 struct PthPolicy;
 
 impl Plugin for PthPolicy {
-    fn check(wheel: Wheel, _target: Target) -> Verdict {
-        let config: Config = match host::config() {
-            Ok(c) => c,
-            Err(e) => return Verdict::Deny(e),
-        };
+    type Config = Config;
+
+    fn check(wheel: Wheel, cx: &Context<Config>) -> Verdict {
+        let config = &cx.config;
         for m in &wheel.members {
             if let Some(file) = site_root_file(&m.path)
                 && file.ends_with(".pth")

@@ -6,52 +6,30 @@
 //! (optional) names who made the SBOM.
 
 use serde_json::json;
-use winst_plugin_sdk::types::{ExtraFile, GeneratedFile, InstalledProject, Target};
-use winst_plugin_sdk::{Plugin, host, register_plugin};
+use winst_plugin_sdk::types::{ExtraFile, GeneratedFile, InstalledProject};
+use winst_plugin_sdk::{Context, Plugin, host, register_plugin};
 
 #[derive(serde::Deserialize, Default)]
+#[serde(default)]
 struct Config {
     author: Option<String>,
 }
 
+/// The purl name: PEP 503-normalized, as the purl spec asks for `pypi` packages.
 fn purl_name(name: &str) -> String {
-    name.to_ascii_lowercase().replace(['_', '.'], "-")
-}
-
-/// `sha256=<urlsafe base64>` → hex, for CycloneDX hashes.
-fn record_hash_to_hex(hash: &str) -> Option<String> {
-    let b64 = hash.strip_prefix("sha256=")?;
-    let mut bits = 0u32;
-    let mut nbits = 0;
-    let mut out = String::new();
-    for c in b64.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' => 62,
-            b'_' => 63,
-            b'=' => continue,
-            _ => return None,
-        } as u32;
-        bits = (bits << 6) | v;
-        nbits += 6;
-        if nbits >= 8 {
-            nbits -= 8;
-            out.push_str(&format!("{:02x}", (bits >> nbits) & 0xff));
-        }
-    }
-    Some(out)
+    winst_plugin_sdk::normalize(name)
 }
 
 struct Sbom;
 
 impl Plugin for Sbom {
+    type Config = Config;
+
     fn after_install(
         projects: Vec<InstalledProject>,
-        target: Target,
+        cx: &Context<Config>,
     ) -> Result<Vec<ExtraFile>, String> {
-        let config: Config = host::config()?;
+        let (config, target) = (&cx.config, &cx.target);
         let mut out = Vec::new();
         for p in &projects {
             let purl = format!("pkg:pypi/{}@{}", purl_name(&p.name), p.version);
@@ -71,7 +49,7 @@ impl Plugin for Sbom {
                 .files
                 .iter()
                 .filter_map(|f| {
-                    let hex = record_hash_to_hex(f.hash.as_deref()?)?;
+                    let hex = f.sha256_hex()?;
                     Some(json!({
                         "type": "file",
                         "name": f.path,

@@ -17,7 +17,7 @@ wit_bindgen::generate!({
             export winst:plugin/policy@0.1.0;
         }
     ",
-    path: ["wit/wasi-filesystem.wit", "wit/wasi-cli.wit", "../../../wit"],
+    path: ["wit/wasi-filesystem.wit", "wit/wasi-cli.wit", "../../sdk/wit/since_v0.1.0"],
     generate_all,
 });
 
