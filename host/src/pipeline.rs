@@ -49,6 +49,9 @@ pub struct InstallOptions<'a> {
     pub compile: bool,
     /// Counters the progress display reads ([`crate::ui::progress`]).
     pub progress: &'a Progress,
+    /// `winst sync`: the normalized names of the projects to keep; every other installed
+    /// project is removed in the same transaction. `None` for `winst install`.
+    pub keep: Option<&'a std::collections::HashSet<String>>,
 }
 
 /// Opens every wheel in parallel; the first failure in argument order wins.
@@ -102,8 +105,15 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     let scheme = &target.scheme;
     let installed = installed::scan(&[&scheme.purelib, &scheme.platlib]);
     let (paths, audited) = audit_wheels(options, &installed);
+    let remove: Vec<InstalledDist> = match options.keep {
+        Some(keep) => (installed.iter())
+            .filter(|d| !keep.contains(&d.normalized))
+            .cloned()
+            .collect(),
+        None => Vec::new(),
+    };
     timings.audit_ms = ms(lap);
-    if paths.is_empty() {
+    if paths.is_empty() && remove.is_empty() {
         timings.total_ms = ms(start);
         let mut report = Report::new(target, &[], &NoPlan, Vec::new(), timings, options.dry_run);
         report.audited = audited;
@@ -146,6 +156,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
             launchers: &launchers,
             editable: &editable,
             untrusted: options.limits.as_ref(),
+            remove: &remove,
         },
     )?;
     warnings.extend(plan.warnings.iter().cloned());
@@ -155,6 +166,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
         timings.total_ms = ms(start);
         let mut report = Report::new(target, &wheels, &plan, warnings, timings, true);
         report.audited = audited;
+        report.uninstalled = remove.iter().map(InstalledDist::spec).collect();
         return Ok(report);
     }
 
@@ -223,6 +235,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     report.from_cache = from_cache;
     report.compile = compile_stats;
     report.audited = audited;
+    report.uninstalled = remove.iter().map(InstalledDist::spec).collect();
     Ok(report)
 }
 

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 
-use super::open_env;
+use super::{lockfile, open_env};
 use crate::args::InstallArgs;
 use crate::pipeline::{self, InstallOptions};
+use crate::report::LockReport;
 use crate::ui::{self, Paint, progress};
 use winst_plugin_host::{PluginConfig, PluginHost};
 
@@ -55,7 +56,12 @@ fn expand_wheel_args(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(absolute)
 }
 
-pub(crate) fn run(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()> {
+/// Runs `winst install`, or with `sync` (`Some(exact)`) `winst sync`.
+pub(crate) fn run(
+    args: InstallArgs,
+    plugin_config: &PluginConfig,
+    sync: Option<bool>,
+) -> Result<()> {
     if let Some(jobs) = args.jobs {
         if jobs == 0 {
             bail!("--jobs must be at least 1");
@@ -65,7 +71,7 @@ pub(crate) fn run(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()>
             .build_global()
             .context("cannot start the worker threads")?;
     }
-    let wheels = expand_wheel_args(&args.wheels)?;
+    let given = expand_wheel_args(&args.wheels)?;
     let target = args.env.resolve()?;
     // Like pip, a `--dry-run` report (`--json`) may look at a protected environment.
     if !(args.dry_run && args.json) {
@@ -92,6 +98,9 @@ pub(crate) fn run(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()>
     } else {
         args.cache.open()?
     };
+    let selection = lockfile::select(&args.lock, &target, cache.as_ref(), limits.is_some())?;
+    let wheels = lockfile::wheels(selection.as_ref(), given);
+    let keep = sync.map(|exact| lockfile::keep(&wheels, exact));
     let _lock = open_env(&target)?;
     let progress = progress::Progress::new();
     let display = progress::Display::start(&progress);
@@ -108,11 +117,15 @@ pub(crate) fn run(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()>
             cache: cache.as_ref(),
             compile: args.compile,
             progress: &progress,
+            keep: keep.as_ref(),
         },
     );
     // The bar goes before anything else is printed, on success and on error alike.
     display.finish();
     let mut report = report?;
+    if let Some(selection) = selection {
+        report.lock = Some(LockReport::new(selection, &report));
+    }
     // Warnings about the install itself come before the summary; unmet requirements of the
     // environment after it, as uv prints them.
     for w in &report.warnings {

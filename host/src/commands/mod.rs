@@ -11,6 +11,7 @@
 mod cache;
 mod environment;
 mod install;
+mod lockfile;
 mod plugins;
 
 use std::process::ExitCode;
@@ -51,7 +52,8 @@ fn run(cli: Cli) -> Result<()> {
     }
     let plugin_config = PluginConfig::load(&cli.config, &cli.plugin)?;
     match cli.command {
-        Command::Install(args) => install::run(args, &plugin_config),
+        Command::Install(args) => install::run(args, &plugin_config, None),
+        Command::Sync(args) => install::run(args.install, &plugin_config, Some(args.exact)),
         Command::Uninstall(args) => environment::uninstall(args),
         Command::List(args) => environment::list(args),
         Command::Check(args) => environment::check(args),
