@@ -65,18 +65,56 @@ struct FileEntry {
 }
 
 impl FileEntry {
-    /// The file name: `name`, else the last segment of `path` or `url`.
-    fn file_name(&self) -> Option<String> {
+    /// The names the file may have, most specific first: the last segment of `path` and of
+    /// `url` (the file as stored), then `name` (which tools may write normalized).
+    fn file_names(&self) -> Vec<String> {
         let last = |s: &str| {
             let s = s.split(['?', '#']).next().unwrap_or(s);
-            s.rsplit('/').next().map(str::to_string)
+            s.rsplit('/').next().map(|n| percent_decode(n))
         };
-        self.name
-            .clone()
-            .or_else(|| self.path.as_deref().and_then(last))
-            .or_else(|| self.url.as_deref().and_then(last))
+        let mut names: Vec<String> = [self.path.as_deref(), self.url.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter_map(last)
+            .chain(self.name.clone())
             .filter(|n| !n.is_empty())
+            .collect();
+        names.dedup();
+        names
     }
+
+    /// The wheel as a local file: `path` (relative to the lock's directory), or a `file:` URL,
+    /// when that file exists.
+    fn local_file(&self, base: &Path) -> Option<PathBuf> {
+        let from_url = (self.url.as_deref())
+            .and_then(|u| u.strip_prefix("file://"))
+            .map(|p| PathBuf::from(percent_decode(p)));
+        let from_path = self.path.as_ref().map(|p| base.join(p));
+        from_path.into_iter().chain(from_url).find(|p| p.is_file())
+    }
+}
+
+/// `%XX` escapes of a URL path decoded (file names with spaces or `+` in local versions).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The packages of one `pylock.toml` that apply to the target, each with its wheel.
@@ -271,7 +309,7 @@ fn choose_wheel(
             package
                 .archive
                 .iter()
-                .filter(|a| a.file_name().is_some_and(|n| n.ends_with(".whl"))),
+                .filter(|a| a.file_names().iter().any(|n| n.ends_with(".whl"))),
         )
         .collect();
     if entries.is_empty() {
@@ -298,15 +336,7 @@ fn choose_wheel(
     }
     let (best, rejected) = select::choose(&candidates, target.tags);
     let Some(best) = best else {
-        let listed: Vec<String> = rejected
-            .iter()
-            .map(|r| format!("{} ({})", r.wheel, r.reason))
-            .collect();
-        return Err(err(format!(
-            "no wheel for {} among: {}",
-            target.describe(),
-            listed.join(", ")
-        )));
+        return Err(err(select::no_wheel(&rejected, target, house.dirs())));
     };
     let entry = entries[best];
     let c = &candidates[best];
@@ -346,8 +376,10 @@ fn candidate(
     house: &mut Wheelhouse,
 ) -> Result<Candidate, LockError> {
     let err = |rule: String| LockError::package(lock, &package.name, rule);
-    let file_name = entry
-        .file_name()
+    let names = entry.file_names();
+    let file_name = names
+        .first()
+        .cloned()
         .ok_or_else(|| err("a wheel entry has no name, path or url".to_string()))?;
     let parsed = WheelFilename::parse(&file_name).map_err(|e| err(format!("{file_name}: {e}")))?;
     if normalize(&parsed.name) != normalize(&package.name) {
@@ -358,15 +390,13 @@ fn candidate(
     {
         return Err(err(format!("{file_name} is not version {v}")));
     }
-    let local = entry
-        .path
-        .as_ref()
-        .map(|p| base.join(p))
-        .filter(|p| p.is_file());
-    let path = match local {
-        Some(p) => Some(std::path::absolute(&p).unwrap_or(p)),
-        None => house.find(&file_name).map_err(err)?.map(absolute),
-    };
+    let mut path = entry.local_file(base);
+    for n in &names {
+        if path.is_none() {
+            path = house.find(n).map_err(err)?;
+        }
+    }
+    let path = path.map(absolute);
     Ok(Candidate {
         file_name,
         parsed,

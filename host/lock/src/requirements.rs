@@ -399,33 +399,16 @@ fn choose(line: &Line, target: &LockTarget, house: &mut Wheelhouse) -> Result<Ch
 }
 
 fn no_wheel(line: &Line, target: &LockTarget, rejected: &[Rejected], house: &Wheelhouse) -> String {
-    let dirs: Vec<String> = house
-        .dirs()
-        .iter()
-        .map(|d| d.display().to_string())
-        .collect();
     if rejected.is_empty() {
         return format!(
             "no wheel of {}=={} in the --find-links directories ({}); download it first \
              (`pip download --only-binary=:all: --no-deps -d DIR ...`)",
             line.requirement.name,
             pinned_version(line).unwrap_or_default(),
-            if dirs.is_empty() {
-                "none given".to_string()
-            } else {
-                dirs.join(", ")
-            }
+            select::dir_list(house.dirs())
         );
     }
-    let listed: Vec<String> = rejected
-        .iter()
-        .map(|r| format!("{} ({})", r.wheel, r.reason))
-        .collect();
-    format!(
-        "no wheel for {} among: {}",
-        target.describe(),
-        listed.join(", ")
-    )
+    select::no_wheel(rejected, target, house.dirs())
 }
 
 /// `name @ URL`: a `file:` URL is the wheel itself; another URL's file name is looked up in the

@@ -12,7 +12,7 @@ use winst_python::tags::SupportedTags;
 use winst_wheel::WheelFilename;
 use winst_wheel::name::normalize;
 
-use crate::Rejected;
+use crate::{LockTarget, Rejected};
 
 /// The `--find-links` directories, each listed once when first needed.
 pub struct Wheelhouse {
@@ -106,6 +106,10 @@ pub(crate) fn rank(wheel: &WheelFilename, tags: &SupportedTags) -> Option<(usize
     Some((best, -build))
 }
 
+/// Why a supported wheel was not chosen: its file is nowhere winst looked.
+pub(crate) const NOT_FOUND: &str =
+    "not found at its path or URL, nor in the --find-links directories";
+
 /// One wheel a package could be installed from.
 pub(crate) struct Candidate {
     pub file_name: String,
@@ -145,9 +149,7 @@ pub(crate) fn choose(
         }
         let c = &candidates[*i];
         let reason = match (c.path.is_some(), chosen) {
-            (false, _) => {
-                "not in the wheelhouse (no such file in the --find-links directories)".to_string()
-            }
+            (false, _) => NOT_FOUND.to_string(),
             (true, Some(best)) => format!(
                 "the target prefers {} ({})",
                 candidates[best].parsed.tag_string(),
@@ -161,4 +163,39 @@ pub(crate) fn choose(
         });
     }
     (chosen, rejected)
+}
+
+/// The error for a package none of whose wheels can be installed: the supported ones that were
+/// not found (and where winst looked), or else every wheel with why the target cannot run it.
+pub(crate) fn no_wheel(rejected: &[Rejected], target: &LockTarget, dirs: &[PathBuf]) -> String {
+    let missing: Vec<&str> = (rejected.iter())
+        .filter(|r| r.reason == NOT_FOUND)
+        .map(|r| r.wheel.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return format!(
+            "its wheel for {} is not in the wheelhouse: {} (looked at its path or URL and in the \
+             --find-links directories: {}); download it there first",
+            target.describe(),
+            missing.join(", "),
+            dir_list(dirs)
+        );
+    }
+    let listed: Vec<String> = (rejected.iter())
+        .map(|r| format!("{} ({})", r.wheel, r.reason))
+        .collect();
+    format!(
+        "no wheel for {} among: {}",
+        target.describe(),
+        listed.join(", ")
+    )
+}
+
+/// The `--find-links` directories for a message.
+pub(crate) fn dir_list(dirs: &[PathBuf]) -> String {
+    if dirs.is_empty() {
+        return "none given".to_string();
+    }
+    let shown: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+    shown.join(", ")
 }
