@@ -70,7 +70,7 @@ impl FileEntry {
     fn file_names(&self) -> Vec<String> {
         let last = |s: &str| {
             let s = s.split(['?', '#']).next().unwrap_or(s);
-            s.rsplit('/').next().map(|n| percent_decode(n))
+            s.rsplit('/').next().map(percent_decode)
         };
         let mut names: Vec<String> = [self.path.as_deref(), self.url.as_deref()]
             .into_iter()
