@@ -932,3 +932,198 @@ fn every_lock_rule_refuses_and_leaves_the_environment_unchanged() {
         &["b.txt: demo: listed twice for this target: demo==1.0"],
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// winst sync
+
+/// A requirements lock of these wheels (all hashed).
+fn lock_of(s: &Scratch, name: &str, wheels: &[impl AsRef<Path>]) -> PathBuf {
+    let mut text = String::new();
+    for w in wheels.iter().map(AsRef::as_ref) {
+        let parsed: Vec<&str> = w
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .split('-')
+            .collect();
+        text.push_str(&format!(
+            "{}=={} \\\n    --hash=sha256:{}\n",
+            parsed[0],
+            parsed[1],
+            sha256_file(w)
+        ));
+    }
+    s.write(name, &text)
+}
+
+/// Lock A and lock B: an upgrade, a downgrade, an addition, a removal and one unchanged.
+fn two_locks(s: &Scratch) -> (PathBuf, PathBuf) {
+    let a = [
+        s.wheel(small("alpha", "1.0").file("alpha/old.py", "OLD = 1\n")),
+        s.wheel(small("beta", "2.0").file("beta/two.py", "")),
+        s.wheel(small("gone", "1.0").file("gone/deep/er.py", "")),
+        s.wheel(small("same", "1.0")),
+    ];
+    let b = [
+        s.wheel(small("alpha", "2.0").file("alpha/new.py", "NEW = 2\n")),
+        s.wheel(small("beta", "1.0")),
+        s.wheel(small("added", "1.0")),
+        a[3].clone(),
+    ];
+    (lock_of(s, "a.txt", &a), lock_of(s, "b.txt", &b))
+}
+
+/// site-packages as a tree, with the venv's own path blanked where a file names it.
+fn site_tree(venv: &Venv) -> Tree {
+    let mut t = tree(&venv.site_packages());
+    let root = venv.root().display().to_string();
+    for e in t.values_mut() {
+        if let Entry::File { bytes, .. } = e {
+            *bytes = replace_bytes(bytes, root.as_bytes(), b"<ROOT>");
+        }
+    }
+    t
+}
+
+#[test]
+fn sync_from_lock_a_to_lock_b_equals_a_fresh_sync_of_b() {
+    let s = Scratch::new();
+    let (a, b) = two_locks(&s);
+    let h = s.house();
+    let moved = Venv::new();
+    ok(&winst_in(&moved, "sync", &[&"-r", &a, &"-f", &h]));
+    assert_eq!(
+        installed(&moved),
+        ["alpha==1.0", "beta==2.0", "gone==1.0", "same==1.0"]
+    );
+    // What it would do, as data.
+    let out = winst_in(
+        &moved,
+        "sync",
+        &[&"-r", &b, &"-f", &h, &"--dry-run", &"--json"],
+    );
+    ok(&out);
+    let report = json(&out);
+    assert_eq!(report["uninstalled"], serde_json::json!(["gone==1.0"]));
+    assert_eq!(report["lock"]["remove"], serde_json::json!(["gone==1.0"]));
+    let actions: Vec<String> = report["lock"]["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {}",
+                p["name"].as_str().unwrap(),
+                p["action"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "alpha install",
+            "beta install",
+            "added install",
+            "same audited"
+        ]
+    );
+    // And in words.
+    let (_, stderr) = ok(&winst_in(&moved, "sync", &[&"-r", &b, &"-f", &h]));
+    for line in [
+        "Installed 3 packages",
+        "Uninstalled 1 package",
+        "Audited 1 package",
+        " - alpha==1.0\n + alpha==2.0",
+        " - beta==2.0\n + beta==1.0",
+        " - gone==1.0",
+        " + added==1.0",
+    ] {
+        assert!(stderr.contains(line), "{line:?} in:\n{stderr}");
+    }
+    let fresh = Venv::new();
+    ok(&winst_in(&fresh, "sync", &[&"-r", &b, &"-f", &h]));
+    assert_eq!(
+        installed(&moved),
+        ["added==1.0", "alpha==2.0", "beta==1.0", "same==1.0"]
+    );
+    let (mt, ft) = (site_tree(&moved), site_tree(&fresh));
+    let keys = |t: &Tree| t.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&mt), keys(&ft));
+    assert!(
+        mt == ft,
+        "the synced and the fresh trees differ in contents"
+    );
+    // Synced already: a no-op that says so and changes nothing.
+    let before = moved.snapshot();
+    let (_, stderr) = ok(&winst_in(&moved, "sync", &[&"-r", &b, &"-f", &h]));
+    assert!(stderr.starts_with("Audited 4 packages in "), "{stderr}");
+    assert_same_tree(&before, &moved.snapshot());
+}
+
+#[test]
+fn a_sync_that_fails_leaves_the_old_environment_whole() {
+    let s = Scratch::new();
+    let (a, _) = two_locks(&s);
+    let h = s.house();
+    let venv = Venv::new();
+    ok(&winst_in(&venv, "sync", &[&"-r", &a, &"-f", &h]));
+    // A wheel found bad only while its files are written, after the plan removed `gone` and
+    // replaced alpha and beta.
+    let late = s.wheel(
+        small("late", "1.0")
+            .unrecorded("late/bad.py", "X = 1\n")
+            .record_row("late/bad.py,sha256=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,6"),
+    );
+    let alpha2 = s.wheel(small("alpha", "2.0"));
+    let bad = lock_of(&s, "bad.txt", &[&alpha2, &late]);
+    refused(
+        &venv,
+        "sync",
+        &[&"-r", &bad, &"-f", &h],
+        &["late-1.0-py3-none-any.whl: late/bad.py:"],
+    );
+    // A wheel whose file is not the one the lock names.
+    let other = s.write(
+        "other.txt",
+        &format!("alpha==2.0 --hash=sha256:{}\n", "ab".repeat(32)),
+    );
+    refused(
+        &venv,
+        "sync",
+        &[&"-r", &other, &"-f", &h],
+        &["other.txt: alpha==2.0: "],
+    );
+    assert_eq!(
+        installed(&venv),
+        ["alpha==1.0", "beta==2.0", "gone==1.0", "same==1.0"]
+    );
+}
+
+#[test]
+fn sync_keeps_what_a_fresh_venv_starts_with_unless_exact() {
+    let s = Scratch::new();
+    let one = s.wheel(small("one", "1.0"));
+    let lock = lock_of(&s, "one.txt", &[&one]);
+    let dir = tempfile::tempdir().unwrap();
+    check(
+        Command::new(python3())
+            .args(["-m", "venv"])
+            .arg(dir.path().join("env")),
+    );
+    let venv = Venv { dir };
+    let seeded: Vec<String> = installed(&venv);
+    assert!(seeded.iter().any(|p| p.starts_with("pip==")), "{seeded:?}");
+    ok(&winst_in(&venv, "sync", &[&"-r", &lock, &"-f", &s.house()]));
+    let now = installed(&venv);
+    assert!(
+        now.contains(&"one==1.0".to_string()) && now.len() == seeded.len() + 1,
+        "{now:?}"
+    );
+    ok(&winst_in(
+        &venv,
+        "sync",
+        &[&"-r", &lock, &"-f", &s.house(), &"--exact"],
+    ));
+    assert_eq!(installed(&venv), ["one==1.0"]);
+}
