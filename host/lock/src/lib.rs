@@ -195,6 +195,16 @@ pub fn select(
     target: &LockTarget,
     options: &LockOptions,
 ) -> Result<Selection, LockError> {
+    let selects = !options.extras.is_empty() || !options.groups.is_empty();
+    if let Some(first) = locks.first()
+        && selects
+        && !locks.iter().any(|l| is_pylock(l))
+    {
+        return Err(LockError::file(
+            first,
+            "--extra and --group select from a pylock.toml; a requirements file has neither",
+        ));
+    }
     let mut house = Wheelhouse::new(&options.find_links);
     let mut selection = Selection::default();
     for lock in locks {
@@ -208,10 +218,14 @@ pub fn select(
         selection.warnings.extend(part.warnings);
     }
     one_per_project(&selection.chosen)?;
+    let mut seen = std::collections::HashSet::new();
+    selection
+        .chosen
+        .retain(|c| seen.insert(c.normalized.clone()));
     Ok(selection)
 }
 
-/// Two locks (or two entries) may name one project only for the very same wheel.
+/// Two locks (or two entries) may name one project only for the very same wheel (listed once).
 fn one_per_project(chosen: &[Chosen]) -> Result<(), LockError> {
     for (i, a) in chosen.iter().enumerate() {
         if let Some(b) = chosen[..i].iter().find(|b| b.normalized == a.normalized)
@@ -233,4 +247,195 @@ fn one_per_project(chosen: &[Chosen]) -> Result<(), LockError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! A CPython 3.11 target on x86_64 glibc 2.36, as plain data.
+
+    use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder};
+    use winst_python::tags::SupportedTags;
+
+    pub fn markers() -> MarkerEnvironment {
+        MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
+            implementation_name: "cpython",
+            implementation_version: "3.11.7",
+            os_name: "posix",
+            platform_machine: "x86_64",
+            platform_python_implementation: "CPython",
+            platform_release: "6.1.0",
+            platform_system: "Linux",
+            platform_version: "#1 SMP",
+            python_full_version: "3.11.7",
+            python_version: "3.11",
+            sys_platform: "linux",
+        })
+        .unwrap()
+    }
+
+    pub fn tags() -> SupportedTags {
+        SupportedTags::for_interpreter(&winst_python::testing::cpython311())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A directory of (empty) files with these names: selection reads only names.
+    fn house(names: &[&str]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for n in names {
+            std::fs::write(dir.path().join(n), b"").unwrap();
+        }
+        dir
+    }
+
+    fn run(
+        lock_name: &str,
+        text: &str,
+        dir: &tempfile::TempDir,
+        options: LockOptions,
+    ) -> Result<Selection, LockError> {
+        let lock = dir.path().join(lock_name);
+        std::fs::write(&lock, text).unwrap();
+        let (markers, tags) = (testing::markers(), testing::tags());
+        select(
+            &[lock],
+            &LockTarget {
+                markers: &markers,
+                tags: &tags,
+            },
+            &options,
+        )
+    }
+
+    fn in_house(dir: &tempfile::TempDir) -> LockOptions {
+        LockOptions {
+            find_links: vec![dir.path().to_path_buf()],
+            ..LockOptions::default()
+        }
+    }
+
+    #[test]
+    fn requirements_pick_the_best_tag_and_skip_false_markers() {
+        let dir = house(&[
+            "demo-1.0-py3-none-any.whl",
+            "demo-1.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+            "demo-1.0-cp311-cp311-win_amd64.whl",
+            "demo-2.0-cp311-cp311-manylinux_2_28_x86_64.whl",
+            "Other_Name-1.0-1-py3-none-any.whl",
+            "Other_Name-1.0-2-py3-none-any.whl",
+        ]);
+        let s = run(
+            "r.txt",
+            "demo==1.0\nother.name===1.0\nwin==1 ; sys_platform == 'win32'\n",
+            &dir,
+            in_house(&dir),
+        )
+        .unwrap();
+        let chosen: Vec<&str> = s
+            .chosen
+            .iter()
+            .map(|c| c.wheel.file_name().unwrap().to_str().unwrap())
+            .collect();
+        // The highest build number wins among equal tags.
+        assert_eq!(
+            chosen,
+            [
+                "demo-1.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+                "Other_Name-1.0-2-py3-none-any.whl"
+            ]
+        );
+        let reasons: Vec<&str> = s.chosen[0]
+            .rejected
+            .iter()
+            .map(|r| r.reason.as_str())
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                "wrong tags: the target cannot run cp311-cp311-win_amd64",
+                "the target prefers cp311-cp311-manylinux_2_17_x86_64 (demo-1.0-cp311-cp311-manylinux_2_17_x86_64.whl)",
+            ]
+        );
+        assert_eq!(s.skipped[0].name, "win");
+        assert_eq!(s.skipped[0].reason, "marker false: sys_platform == 'win32'");
+    }
+
+    #[test]
+    fn requirement_rules() {
+        let dir = house(&["demo-1.0-py3-none-any.whl"]);
+        let err = |text: &str| {
+            run("r.txt", text, &dir, in_house(&dir))
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(err("demo~=1.0\n").ends_with("r.txt: line 1: demo: is not pinned with == or ===; winst does not resolve: pin every requirement (`uv pip compile --generate-hashes` or `pip-compile --generate-hashes` write such a file)"));
+        assert!(
+            err("demo==1.0 --hash=sha256:00\ndemo2==1\n").contains("line 2: demo2: has no --hash")
+        );
+        assert!(
+            err("demo==3.0\n").contains("no wheel of demo==3.0 in the --find-links directories")
+        );
+        assert!(err("--find-links https://x/simple\n").contains("winst does not download"));
+        let grouped = LockOptions {
+            groups: vec!["dev".into()],
+            ..in_house(&dir)
+        };
+        let e = run("r.txt", "demo==1.0\n", &dir, grouped).unwrap_err();
+        assert!(e.to_string().ends_with(
+            "r.txt: --extra and --group select from a pylock.toml; a requirements file has neither"
+        ));
+        let ok = run(
+            "r.txt",
+            "demo==1.0 --hash=SHA256:AB\n",
+            &dir,
+            in_house(&dir),
+        )
+        .unwrap();
+        assert_eq!(ok.chosen[0].sha256, ["ab"]);
+        assert!(ok.chosen[0].verify(0, &[0xab; 32]).is_err());
+    }
+
+    #[test]
+    fn pylock_rules() {
+        let dir = house(&["demo-1.0-py3-none-any.whl"]);
+        let wheel = "wheels = [{ url = \"https://x/demo-1.0-py3-none-any.whl\", size = 0, hashes = { sha256 = \"ZEROS\" } }]".replace("ZEROS", &"0".repeat(64));
+        let pkg = format!("[[packages]]\nname = \"demo\"\nversion = \"1.0\"\n{wheel}\n");
+        let err = |text: String| {
+            run("pylock.toml", &text, &dir, in_house(&dir))
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(
+            err(format!("lock-version = \"2.0\"\n{pkg}"))
+                .contains("lock-version 2.0 is not supported")
+        );
+        assert!(
+            err(format!("lock-version = \"1.0\"\n{pkg}{pkg}")).contains("demo: two entries apply")
+        );
+        assert!(err("lock-version = \"1.0\"\n[[packages]]\nname = \"x\"\ndirectory = { path = \".\" }\n".into())
+            .contains("x: the lock gives only a source directory for it; winst installs built wheels: build x first"));
+        let two = format!(
+            "lock-version = \"1.0\"\n{pkg}{}",
+            pkg.replace(
+                "[[packages]]",
+                "[[packages]]\nmarker = \"python_version < '3'\""
+            )
+        );
+        let s = run("pylock.toml", &two, &dir, in_house(&dir)).unwrap();
+        assert_eq!(s.chosen.len(), 1);
+        assert_eq!(s.skipped.len(), 1);
+        // Found by file name; the lock's sha256 is what must match.
+        assert_eq!(s.chosen[0].sha256, ["0".repeat(64)]);
+        assert_eq!(s.chosen[0].verify(0, &[0; 32]), Ok(()));
+        assert!(
+            s.chosen[0]
+                .verify(1, &[0; 32])
+                .unwrap_err()
+                .to_string()
+                .contains("is 1 bytes, but the lock says 0")
+        );
+    }
 }

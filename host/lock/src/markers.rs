@@ -128,28 +128,13 @@ pub(crate) fn rewrite(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn env() -> MarkerEnvironment {
-        MarkerEnvironment::try_from(pep508_rs::MarkerEnvironmentBuilder {
-            implementation_name: "cpython",
-            implementation_version: "3.11.7",
-            os_name: "posix",
-            platform_machine: "x86_64",
-            platform_python_implementation: "CPython",
-            platform_release: "6.1.0",
-            platform_system: "Linux",
-            platform_version: "#1 SMP",
-            python_full_version: "3.11.7",
-            python_version: "3.11",
-            sys_platform: "linux",
-        })
-        .unwrap()
-    }
-
     fn holds(marker: &str, extras: &[&str], groups: &[&str]) -> bool {
         let own = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        Marker::parse(marker)
-            .unwrap()
-            .evaluate(&env(), &own(extras), &own(groups))
+        Marker::parse(marker).unwrap().evaluate(
+            &crate::testing::markers(),
+            &own(extras),
+            &own(groups),
+        )
     }
 
     #[test]
