@@ -35,11 +35,11 @@ const PINS: &[&str] = &[
 
 /// The directory for tools and downloads kept between runs.
 fn cache_home() -> PathBuf {
-    std::env::var_os("WINST_TEST_TOOLS")
+    std::env::var_os("WINST_TEST_LOCKS_CACHE")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             let home = std::env::var_os("HOME").unwrap_or_else(|| "/tmp".into());
-            PathBuf::from(home).join(".cache/winst-test-tools")
+            PathBuf::from(home).join(".cache/winst-test-locks")
         })
 }
 
@@ -400,6 +400,16 @@ fn a_uv_exported_pylock_installs_the_wheels_for_this_interpreter() {
         ]
     );
     venv.python_out("import markupsafe, six, attr, iniconfig");
+    // direct_url.json records the very file, hashed once (when it was checked against the lock).
+    let direct_url = std::fs::read_to_string(
+        venv.site_packages()
+            .join("markupsafe-3.0.2.dist-info/direct_url.json"),
+    )
+    .unwrap();
+    assert!(
+        direct_url.contains(&sha256_file(Path::new(wheel))),
+        "{direct_url}"
+    );
     // The lock as made against an index: its wheels are found by file name in --find-links.
     let text = std::fs::read_to_string(&lock).unwrap();
     let all_url = format!("file://{}/", real.all.display());

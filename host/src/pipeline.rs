@@ -52,6 +52,8 @@ pub struct InstallOptions<'a> {
     /// `winst sync`: the normalized names of the projects to keep; every other installed
     /// project is removed in the same transaction. `None` for `winst install`.
     pub keep: Option<&'a std::collections::HashSet<String>>,
+    /// The sha256 of wheel files verified already (against a lock), by path: not hashed again.
+    pub known_sha256: &'a std::collections::HashMap<PathBuf, [u8; 32]>,
 }
 
 /// Opens every wheel in parallel; the first failure in argument order wins.
@@ -275,6 +277,7 @@ fn write_stage(
         &target.interpreter.executable,
         target.state_dir(),
         cache_plan,
+        &|p| options.known_sha256.get(p).copied(),
         progress,
     )?;
     timings.write_ms = ms(lap);
@@ -294,6 +297,7 @@ fn audit_wheels(
             cache: options.cache,
             untrusted: options.limits.is_some(),
             compile: options.compile,
+            known_sha256: &|p| options.known_sha256.get(p).copied(),
         };
         audit::audit(&options.wheels, installed, how)
     };

@@ -98,7 +98,11 @@ pub(crate) fn run(
     } else {
         args.cache.open()?
     };
-    let selection = lockfile::select(&args.lock, &target, cache.as_ref(), limits.is_some())?;
+    let (selection, known_sha256) =
+        match lockfile::select(&args.lock, &target, cache.as_ref(), limits.is_some())? {
+            Some((s, known)) => (Some(s), known),
+            None => (None, Default::default()),
+        };
     let wheels = lockfile::wheels(selection.as_ref(), given);
     let keep = sync.map(|exact| lockfile::keep(&wheels, exact));
     let _lock = open_env(&target)?;
@@ -118,6 +122,7 @@ pub(crate) fn run(
             compile: args.compile,
             progress: &progress,
             keep: keep.as_ref(),
+            known_sha256: &known_sha256,
         },
     );
     // The bar goes before anything else is printed, on success and on error alike.

@@ -5,7 +5,7 @@
 //! Not here: reading the lock formats ([`winst_lock`]) or the install itself
 //! ([`crate::pipeline`]).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -23,14 +23,15 @@ use winst_wheel::name::normalize;
 /// What a fresh virtual environment starts with; `winst sync` keeps them unless `--exact`.
 const SEED_PACKAGES: [&str; 3] = ["pip", "setuptools", "wheel"];
 
-/// The locks' selection for the target, every chosen wheel verified (size and sha256; the
-/// sha256 through the cache's stat index unless `untrusted`). `None` without `-r`.
+/// The locks' selection for the target, and the sha256 of every chosen wheel, each verified
+/// (size and sha256; the sha256 through the cache's stat index unless `untrusted`). `None`
+/// without `-r`.
 pub(crate) fn select(
     args: &LockArgs,
     target: &Target,
     cache: Option<&WheelCache>,
     untrusted: bool,
-) -> Result<Option<Selection>> {
+) -> Result<Option<(Selection, HashMap<PathBuf, [u8; 32]>)>> {
     if args.requirement.is_empty() {
         return Ok(None);
     }
@@ -48,7 +49,7 @@ pub(crate) fn select(
         tags: &tags,
     };
     let selection = winst_lock::select(&args.requirement, &lock_target, &options)?;
-    selection
+    let verified = selection
         .chosen
         .par_iter()
         .with_max_len(1)
@@ -59,13 +60,13 @@ pub(crate) fn select(
             let sha256 = WheelCache::file_sha256(cache, &c.wheel, !untrusted)
                 .with_context(|| format!("cannot read {}", c.wheel.display()))?;
             c.verify(size, &sha256)?;
-            Ok(())
+            Ok((c.wheel.clone(), sha256))
         })
-        .collect::<Result<Vec<()>>>()?;
+        .collect::<Result<HashMap<PathBuf, [u8; 32]>>>()?;
     for w in &selection.warnings {
         ui::warn(w);
     }
-    Ok(Some(selection))
+    Ok(Some((selection, verified)))
 }
 
 /// The wheels to install: the locks' chosen wheels, then the ones given by path, once each.

@@ -174,12 +174,15 @@ fn schedule(
 
 /// Writes every planned file under a temporary name, and takes the plan over (its roots go to the
 /// transaction, its files into [`StagedFile`]s). On error, everything written is removed.
+/// `known_sha256` gives a wheel file's sha256 when the caller has it already (a lock's verified
+/// wheel), so it is not hashed again for `direct_url.json`.
 pub fn write(
     mut plan: Plan,
     wheels: &[OpenedWheel],
     python: &Path,
     state_dir: &Path,
     cache: Option<CachePlan>,
+    known_sha256: &dyn Fn(&Path) -> Option<[u8; 32]>,
     progress: &crate::progress::Progress,
 ) -> Result<Staged> {
     let (mut txn, temps) = begin(&mut plan, state_dir)?;
@@ -190,7 +193,9 @@ pub fn write(
         Some(c) => CacheHandles::open(c, roots, files, &temps, wheels, made),
         None => CacheHandles::uncached(made),
     };
-    let known = |w: usize| cache.as_ref().and_then(|c| c.keys[w]);
+    let known = |w: usize| {
+        (cache.as_ref().and_then(|c| c.keys[w])).or_else(|| known_sha256(&wheels[w].path))
+    };
     let jobs = schedule(files, wheels, &known);
 
     let failed = AtomicBool::new(false);
