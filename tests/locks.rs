@@ -8,7 +8,8 @@
 //! dependency groups, tag priority, and each refusal, which must leave the environment exactly
 //! as it was. `winst sync` from lock A to lock B (upgrades, downgrades, additions, removals) must
 //! equal a fresh sync of B, a failing sync must leave A whole, and a second sync is a no-op.
-//! Kills during a sync are in `tests/kills.rs`.
+//! Kills during a sync are in `tests/kills.rs`. uv and the wheelhouse are downloaded once into
+//! `~/.cache/winst-test-locks` (`WINST_TEST_LOCKS_CACHE`); uv then makes the locks offline.
 
 mod pipcompare;
 mod support;
