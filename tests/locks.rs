@@ -402,11 +402,13 @@ fn a_uv_exported_pylock_installs_the_wheels_for_this_interpreter() {
     );
     venv.python_out("import markupsafe, six, attr, iniconfig");
     // direct_url.json records the very file, hashed once (when it was checked against the lock).
-    let direct_url = std::fs::read_to_string(
-        venv.site_packages()
-            .join("markupsafe-3.0.2.dist-info/direct_url.json"),
-    )
-    .unwrap();
+    let dist_info = std::fs::read_dir(venv.site_packages())
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().to_lowercase() == "markupsafe-3.0.2.dist-info")
+        .unwrap()
+        .path();
+    let direct_url = std::fs::read_to_string(dist_info.join("direct_url.json")).unwrap();
     assert!(
         direct_url.contains(&sha256_file(Path::new(wheel))),
         "{direct_url}"

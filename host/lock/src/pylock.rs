@@ -302,34 +302,7 @@ fn choose_wheel(
             )));
         }
     }
-    let entries: Vec<&FileEntry> = package
-        .wheels
-        .iter()
-        .chain(
-            package
-                .archive
-                .iter()
-                .filter(|a| a.file_names().iter().any(|n| n.ends_with(".whl"))),
-        )
-        .collect();
-    if entries.is_empty() {
-        let kind = if package.sdist.is_some() {
-            "an sdist"
-        } else if package.vcs.is_some() {
-            "a VCS checkout"
-        } else if package.directory.is_some() {
-            "a source directory"
-        } else if package.archive.is_some() {
-            "a source archive"
-        } else {
-            "no source at all"
-        };
-        return Err(err(format!(
-            "the lock gives only {kind} for it; winst installs built wheels: build {} first \
-             (for example with `pip wheel --no-deps`) and lock the wheel",
-            package.name
-        )));
-    }
+    let entries = wheel_entries(package).map_err(err)?;
     let mut candidates = Vec::new();
     for entry in &entries {
         candidates.push(candidate(lock, base, package, entry, house)?);
@@ -364,6 +337,33 @@ fn choose_wheel(
         sha256: vec![sha256.to_ascii_lowercase()],
         rejected,
     })
+}
+
+/// A package's wheel entries (`[[packages.wheels]]`, and an `archive` that is a wheel); none is
+/// an error saying what the lock gives instead.
+fn wheel_entries(package: &Package) -> Result<Vec<&FileEntry>, String> {
+    let archive =
+        (package.archive.iter()).filter(|a| a.file_names().iter().any(|n| n.ends_with(".whl")));
+    let entries: Vec<&FileEntry> = package.wheels.iter().chain(archive).collect();
+    if !entries.is_empty() {
+        return Ok(entries);
+    }
+    let kind = if package.sdist.is_some() {
+        "an sdist"
+    } else if package.vcs.is_some() {
+        "a VCS checkout"
+    } else if package.directory.is_some() {
+        "a source directory"
+    } else if package.archive.is_some() {
+        "a source archive"
+    } else {
+        "no source at all"
+    };
+    Err(format!(
+        "the lock gives only {kind} for it; winst installs built wheels: build {} first \
+         (for example with `pip wheel --no-deps`) and lock the wheel",
+        package.name
+    ))
 }
 
 /// One wheel entry: its parsed file name (which must be this package's, at its version) and

@@ -98,13 +98,19 @@ pub(crate) fn run(
     } else {
         args.cache.open()?
     };
-    let (selection, known_sha256) =
-        match lockfile::select(&args.lock, &target, cache.as_ref(), limits.is_some())? {
-            Some((s, known)) => (Some(s), known),
-            None => (None, Default::default()),
-        };
-    let wheels = lockfile::wheels(selection.as_ref(), given);
-    let keep = sync.map(|exact| lockfile::keep(&wheels, exact));
+    let lockfile::Inputs {
+        selection,
+        known_sha256,
+        wheels,
+        keep,
+    } = lockfile::inputs(
+        &args.lock,
+        &target,
+        cache.as_ref(),
+        limits.is_some(),
+        given,
+        sync,
+    )?;
     let _lock = open_env(&target)?;
     let progress = progress::Progress::new();
     let display = progress::Display::start(&progress);

@@ -23,15 +23,54 @@ use winst_wheel::name::normalize;
 /// What a fresh virtual environment starts with; `winst sync` keeps them unless `--exact`.
 const SEED_PACKAGES: [&str; 3] = ["pip", "setuptools", "wheel"];
 
-/// The locks' selection for the target, and the sha256 of every chosen wheel, each verified
-/// (size and sha256; the sha256 through the cache's stat index unless `untrusted`). `None`
-/// without `-r`.
-pub(crate) fn select(
+/// The sha256 of each verified wheel, by path.
+type Verified = HashMap<PathBuf, [u8; 32]>;
+
+/// What an install or a sync takes from the locks and the wheels given.
+pub(crate) struct Inputs {
+    /// What the locks selected (`None` without `-r`).
+    pub selection: Option<Selection>,
+    /// The verified sha256 of each chosen wheel.
+    pub known_sha256: Verified,
+    /// Every wheel to install: the locks' and the given ones.
+    pub wheels: Vec<PathBuf>,
+    /// `winst sync` (`sync` is `Some(exact)`): the projects that stay.
+    pub keep: Option<HashSet<String>>,
+}
+
+/// The inputs of `winst install` (`sync` is `None`) or `winst sync`: the locks' wheels chosen
+/// and verified, the wheels given, and for a sync the projects that stay.
+pub(crate) fn inputs(
     args: &LockArgs,
     target: &Target,
     cache: Option<&WheelCache>,
     untrusted: bool,
-) -> Result<Option<(Selection, HashMap<PathBuf, [u8; 32]>)>> {
+    given: Vec<PathBuf>,
+    sync: Option<bool>,
+) -> Result<Inputs> {
+    let (selection, known_sha256) = match select(args, target, cache, untrusted)? {
+        Some((s, known)) => (Some(s), known),
+        None => (None, HashMap::new()),
+    };
+    let wheels = self::wheels(selection.as_ref(), given);
+    let keep = sync.map(|exact| self::keep(&wheels, exact));
+    Ok(Inputs {
+        selection,
+        known_sha256,
+        wheels,
+        keep,
+    })
+}
+
+/// The locks' selection for the target, and the sha256 of every chosen wheel, each verified
+/// (size and sha256; the sha256 through the cache's stat index unless `untrusted`). `None`
+/// without `-r`.
+fn select(
+    args: &LockArgs,
+    target: &Target,
+    cache: Option<&WheelCache>,
+    untrusted: bool,
+) -> Result<Option<(Selection, Verified)>> {
     if args.requirement.is_empty() {
         return Ok(None);
     }
@@ -62,7 +101,7 @@ pub(crate) fn select(
             c.verify(size, &sha256)?;
             Ok((c.wheel.clone(), sha256))
         })
-        .collect::<Result<HashMap<PathBuf, [u8; 32]>>>()?;
+        .collect::<Result<Verified>>()?;
     for w in &selection.warnings {
         ui::warn(w);
     }
@@ -70,7 +109,7 @@ pub(crate) fn select(
 }
 
 /// The wheels to install: the locks' chosen wheels, then the ones given by path, once each.
-pub(crate) fn wheels(selection: Option<&Selection>, given: Vec<PathBuf>) -> Vec<PathBuf> {
+fn wheels(selection: Option<&Selection>, given: Vec<PathBuf>) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = selection
         .map(|s| s.chosen.iter().map(|c| c.wheel.clone()).collect())
         .unwrap_or_default();
@@ -84,7 +123,7 @@ pub(crate) fn wheels(selection: Option<&Selection>, given: Vec<PathBuf>) -> Vec<
 
 /// `winst sync`: the projects that stay (normalized names): those of the wheels, and unless
 /// `exact`, what a fresh environment starts with.
-pub(crate) fn keep(wheels: &[PathBuf], exact: bool) -> HashSet<String> {
+fn keep(wheels: &[PathBuf], exact: bool) -> HashSet<String> {
     let mut keep: HashSet<String> = wheels
         .iter()
         .filter_map(|w| WheelFilename::parse(w.file_name()?.to_str()?).ok())
