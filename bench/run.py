@@ -7,11 +7,14 @@ Usage:
                          [--smoke] [--winst-before OLD_BINARY]
 
 Corpora are pinned in bench/corpora/*.txt (sha256) and fetched once with `pip download` into
-~/.cache/winst-bench/<corpus> (bench/fetch.sh). uv comes from PyPI at the version pinned below,
+~/.cache/winst-bench/<corpus> (bench/fetch.sh). Synthetic corpora are generated instead, once, by
+bench/synth.py into ~/.cache/winst-bench/synth-<N>x<F>: `synth1000` is 1,000 wheels of 103 files,
+`synthN` N wheels of 103 files, `synth:NxF` N wheels of F files. uv comes from PyPI at the version pinned below,
 installed into ~/.cache/winst-bench/tools. Each repetition copies a template venv (made once,
 outside the timed part) into a new directory; the timed part is one installer process. For each
 scenario and tool it prints the median wall time, CPU time (user + sys of the installer and its
-children) and peak RSS, and the ratios winst/uv and winst/pip.
+children) and peak RSS, and the ratios winst/uv and winst/pip of wall and of CPU time (on a
+loaded machine the CPU ratio is the steadier one).
 
 Scenarios (per corpus; the large corpus skips the two bytecode ones):
   cold           no cache at all: winst --no-cache, uv --no-cache --link-mode copy,
@@ -39,7 +42,7 @@ own, as the tool `winst-before`: a before/after comparison in one run.
 import argparse
 import hashlib
 import os
-import resource
+import re
 import shutil
 import statistics
 import subprocess
@@ -55,7 +58,34 @@ SCENARIOS = ["cold", "fill", "warm hardlink", "warm copy", "compile", "compile w
              "lock cold", "lock warm", "lock noop"]
 
 
+SYNTH = re.compile(r"synth(?:(\d+)|:(\d+)x(\d+))")
+
+
+def synthetic(corpus: str) -> Path | None:
+    """The directory of a synthetic corpus (`synthN`, `synth:NxF`), generated on first use and
+    again when bench/synth.py's FORMAT changes; None for any other name."""
+    match = SYNTH.fullmatch(corpus)
+    if not match:
+        return None
+    import synth  # bench/, first on sys.path when this script runs
+
+    wheels, files = int(match[1] or match[2]), int(match[3] or 103)
+    path = CACHE / f"synth-{wheels}x{files}"
+    stamp = path / ".format"
+    if not stamp.exists() or stamp.read_text() != synth.FORMAT:
+        partial = path.with_name(path.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        print(f"generating {corpus} into {path} ...", file=sys.stderr)
+        synth.generate(partial, wheels, files)
+        (partial / ".format").write_text(synth.FORMAT)
+        shutil.rmtree(path, ignore_errors=True)
+        partial.rename(path)
+    return path
+
+
 def fetch(corpus: str) -> list[Path]:
+    if (path := synthetic(corpus)) is not None:
+        return sorted(path.glob("*.whl"))
     out = subprocess.run(
         ["bash", str(ROOT / "bench/fetch.sh"), corpus], check=True, capture_output=True, text=True
     )
@@ -77,15 +107,31 @@ def uv_binary() -> Path:
 
 
 def timed(cmd: list[str], env: dict) -> tuple[float, float, int]:
-    """Wall seconds, CPU seconds and peak RSS (MiB) of one command."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"failed: {' '.join(cmd[:4])} ...\n{stderr}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024
+    """Wall seconds, CPU seconds and peak RSS (MiB) of one command.
+
+    The CPU time and peak RSS are wait4's for the process: user + sys of it and of the children
+    it waited for, and the largest resident set of any of them (Linux reports KiB). stderr goes
+    to a file, not a pipe: winst prints about 57 KiB for a thousand wheels, near the 64 KiB a
+    pipe holds, and a full pipe that nobody reads would stop the installer for good."""
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            stderr = err.read().decode(errors="replace")[-4000:]
+            sys.exit(f"failed: {' '.join(cmd[:4])} ...\n{stderr}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def untimed(cmd: list[str], env: dict) -> None:
+    """Runs a preparation step; on failure, stops with the end of its stderr."""
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if proc.returncode != 0:
+        stderr = proc.stderr.decode(errors="replace")[-4000:]
+        sys.exit(f"failed (untimed): {' '.join(cmd[:4])} ...\n{stderr}")
 
 
 def main():
@@ -93,7 +139,8 @@ def main():
     ap.add_argument("--winst", default=str(ROOT / "target/release/winst"))
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--dir", default=None, help="where venvs go (default: the system temp dir)")
-    ap.add_argument("--corpus", default="datasci,smallfiles,large,one")
+    ap.add_argument("--corpus", default="datasci,smallfiles,large,one",
+                    help="comma-separated: a bench/corpora name, synthN or synth:NxF")
     ap.add_argument("--scenarios", default=",".join(SCENARIOS))
     ap.add_argument("--smoke", action="store_true", help="one repetition, `one` corpus only")
     ap.add_argument("--winst-before", default=None,
@@ -101,6 +148,7 @@ def main():
     args = ap.parse_args()
     if args.smoke:
         args.reps, args.corpus = 1, "one"
+    load = os.getloadavg()
     uv = str(uv_binary())
     winst = str(Path(args.winst).resolve())
     before = str(Path(args.winst_before).resolve()) if args.winst_before else None
@@ -199,13 +247,14 @@ def main():
                 return {**caches, **{f"{k}-fill": work / f"{k}-fill-{fills[0]}"
                                      for k in ("uv", "winst", "winst-before")}}
 
-            # Warm both caches (and winst's interpreter and bytecode caches) once, untimed.
-            warmups = [("warm hardlink", "uv"), ("compile warm", "winst")]
+            # Warm both caches (and winst's interpreter cache, and its bytecode cache when a
+            # bytecode scenario runs) once, untimed.
+            warm = "compile warm" if "compile warm" in scenarios else "warm hardlink"
+            warmups = [("warm hardlink", "uv"), (warm, "winst")]
             if before:
-                warmups.append(("compile warm", "winst-before"))
+                warmups.append((warm, "winst-before"))
             for key in warmups:
-                subprocess.run(commands(fresh(), wheels, with_fill(None))[key], env=env,
-                               check=True, capture_output=True)
+                untimed(commands(fresh(), wheels, with_fill(None))[key], env)
             names = [k for k in commands(template, wheels, with_fill(None))
                      if k[0] in scenarios and not (corpus == "large" and "compile" in k[0])]
             # For `noop`: a venv each tool installed the corpus into, copied for every run.
@@ -213,8 +262,7 @@ def main():
             for key in names:
                 if key[0].endswith("noop"):
                     venv = fresh()
-                    subprocess.run(commands(venv, wheels, with_fill(None))[key], env=env,
-                                   check=True, capture_output=True)
+                    untimed(commands(venv, wheels, with_fill(None))[key], env)
                     installed[key] = venv
             for _ in range(args.reps):
                 for key in names:  # interleaved: every tool once per repetition
@@ -242,18 +290,20 @@ def main():
 
     print(f"machine: {os.cpu_count()} CPUs, {os.uname().sysname} {os.uname().release}; "
           f"venvs in {args.dir or tempfile.gettempdir()}; uv {UV_VERSION}; {args.reps} reps, "
-          "medians\n")
-    print("| corpus | scenario | tool | wall s | CPU s | peak MiB | winst/this |")
-    print("|---|---|---|---|---|---|---|")
+          f"medians; load average {load[0]:.2f} at the start, {os.getloadavg()[0]:.2f} at the "
+          "end\n")
+    print("| corpus | scenario | tool | wall s | CPU s | peak MiB | winst/this (wall) "
+          "| winst/this (CPU) |")
+    print("|---|---|---|---|---|---|---|---|")
     order = {name: i for i, name in enumerate(SCENARIOS)}
     for (corpus, scenario, tool) in sorted(
             results, key=lambda k: (k[0], order.get(k[1], 99), k[2] != "winst", k[2])):
-        wall = med((corpus, scenario, tool), 0)
-        base = med((corpus, scenario, "winst"), 0)
+        wall, cpu = med((corpus, scenario, tool), 0), med((corpus, scenario, tool), 1)
+        base, base_cpu = med((corpus, scenario, "winst"), 0), med((corpus, scenario, "winst"), 1)
         ratio = "" if tool == "winst" or base is None else f"{base / wall:.2f}"
-        print(f"| {corpus} | {scenario} | {tool} | {wall:.3f} | "
-              f"{med((corpus, scenario, tool), 1):.2f} | {med((corpus, scenario, tool), 2)} | "
-              f"{ratio} |")
+        ratio_cpu = "" if tool == "winst" or base is None or not cpu else f"{base_cpu / cpu:.2f}"
+        print(f"| {corpus} | {scenario} | {tool} | {wall:.3f} | {cpu:.2f} | "
+              f"{med((corpus, scenario, tool), 2):.0f} | {ratio} | {ratio_cpu} |")
 
 
 if __name__ == "__main__":

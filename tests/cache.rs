@@ -8,6 +8,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use support::{Venv, WheelBuilder, check, corpus, text, wheel_dir, winst};
+use winst_install::manifest::Manifest;
 
 /// Real wheels with console scripts, `.data/scripts` (`#!python` rewritten, so never cached),
 /// package data and a platlib extension.
@@ -87,7 +88,7 @@ fn site_tree(venv: &Venv) -> support::Snapshot {
 }
 
 fn entries(cache: &Path) -> Vec<String> {
-    match std::fs::read_dir(cache.join("wheels-v2")) {
+    match std::fs::read_dir(cache.join("wheels-v3")) {
         Ok(rd) => rd
             .flatten()
             .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -100,7 +101,7 @@ fn entries(cache: &Path) -> Vec<String> {
 fn cached_file(cache: &Path, member: &str) -> Vec<PathBuf> {
     entries(cache)
         .into_iter()
-        .map(|e| cache.join("wheels-v2").join(e).join("files").join(member))
+        .map(|e| cache.join("wheels-v3").join(e).join("files").join(member))
         .filter(|p| p.is_file())
         .collect()
 }
@@ -125,6 +126,7 @@ fn warm_install_from_the_cache_equals_a_cold_install() {
     let cold = Venv::new();
     let report = install_json(&cold, &cache_args, &wheels);
     assert_eq!(report["from_cache"], 0, "nothing was cached yet");
+    assert_eq!(report["opened_from_cache"], 0);
     assert_eq!(
         entries(cache.path()).len(),
         wheels.len(),
@@ -135,6 +137,8 @@ fn warm_install_from_the_cache_equals_a_cold_install() {
     let report = install_json(&warm, &cache_args, &wheels);
     let files = report["files"].as_u64().unwrap();
     let placed = report["from_cache"].as_u64().unwrap();
+    // No archive was read: every wheel was opened from its entry's manifest.
+    assert_eq!(report["opened_from_cache"], wheels.len());
     // Everything but launchers and `#!python` scripts (rewritten per environment) comes from
     // the cache.
     assert!(
@@ -451,16 +455,28 @@ fn the_cached(cache: &Path, member: &str) -> PathBuf {
     found.into_iter().next().unwrap()
 }
 
-/// The JSON of the manifest of the cache's only entry, and its path.
-fn manifest(cache: &Path) -> (PathBuf, serde_json::Value) {
+/// The manifest of the cache's only entry, and its path.
+fn manifest(cache: &Path) -> (PathBuf, Manifest) {
     let entries = entries(cache);
     assert_eq!(entries.len(), 1, "{entries:?}");
     let path = cache
-        .join("wheels-v2")
+        .join("wheels-v3")
         .join(&entries[0])
-        .join("manifest.json");
-    let json = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    (path, json)
+        .join("manifest.bin");
+    let bytes = std::fs::read(&path).unwrap();
+    let manifest = winst_install::manifest::decode(&bytes).expect("a readable manifest");
+    (path, manifest)
+}
+
+/// Writes a manifest, well-formed (checksum and all).
+fn write_manifest(path: &Path, manifest: Manifest) {
+    std::fs::write(path, winst_install::manifest::encode(&manifest).unwrap()).unwrap();
+}
+
+/// The index of a member in a manifest's listing.
+fn listed(m: &Manifest, member: &str) -> usize {
+    let members = &m.listing.members;
+    members.iter().position(|x| x.name == member).unwrap()
 }
 
 const PRISTINE: &str = "BODY = \"pristine\"\n";
@@ -591,6 +607,13 @@ fn untrusted_installs_never_place_files_from_the_cache() {
     );
     assert_eq!(report["from_cache"], 0);
     assert_eq!(entries(cache.path()).len(), 1);
+    // Nor open wheels from the cache's manifests: a second untrusted install reads the archive.
+    let report = install_json(
+        &Venv::new(),
+        &[&"--cache-dir", &c, &"--untrusted", &"--allow-executable"],
+        std::slice::from_ref(&wheel),
+    );
+    assert_eq!(report["opened_from_cache"], 0);
     // The one change the stat check cannot see: same size, modification time set back.
     let cached = the_cached(cache.path(), "cachetool/__init__.py");
     let mtime = std::fs::metadata(&cached).unwrap().modified().unwrap();
@@ -611,7 +634,7 @@ fn untrusted_installs_never_place_files_from_the_cache() {
 fn a_damaged_manifest_falls_back_to_the_wheel_and_is_replaced() {
     let dir = wheel_dir();
     let wheel = tool_wheel(dir.path(), "pristine");
-    type Damage = fn(&Path, serde_json::Value);
+    type Damage = fn(&Path, Manifest);
     // How many files an undamaged entry gives (the package's two and dist-info files).
     let full = {
         let cache = tempfile::tempdir().unwrap();
@@ -619,28 +642,57 @@ fn a_damaged_manifest_falls_back_to_the_wheel_and_is_replaced() {
         warm_install_is_pristine(cache.path(), &wheel, &[])
     };
     assert!(full >= 2);
-    let damages: [(&str, Damage); 4] = [
-        ("not JSON", |p, _| {
-            std::fs::write(p, "{\"wheel\": ").unwrap()
+    let damages: [(&str, Damage); 8] = [
+        ("truncated", |p, _| {
+            let bytes = std::fs::read(p).unwrap();
+            std::fs::write(p, &bytes[..bytes.len() / 2]).unwrap()
         }),
         ("empty", |p, _| std::fs::write(p, "").unwrap()),
+        ("a bit flipped", |p, _| {
+            let mut bytes = std::fs::read(p).unwrap();
+            let at = bytes.len() - 10;
+            bytes[at] ^= 0x20;
+            std::fs::write(p, bytes).unwrap()
+        }),
+        ("an older format version", |p, _| {
+            let mut bytes = std::fs::read(p).unwrap();
+            bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
+            std::fs::write(p, bytes).unwrap()
+        }),
         ("another wheel's", |p, mut m| {
-            m["wheel"] = "other-1.0-py3-none-any.whl".into();
-            std::fs::write(p, m.to_string()).unwrap();
+            m.wheel = "other-1.0-py3-none-any.whl".into();
+            write_manifest(p, m);
         }),
         ("a member's sha256 changed", |p, mut m| {
-            m["files"]["cachetool/__init__.py"]["sha256"] = "00".repeat(32).into();
-            std::fs::write(p, m.to_string()).unwrap();
+            let i = listed(&m, "cachetool/__init__.py");
+            m.files[i].as_mut().unwrap().sha256 = [0; 32];
+            write_manifest(p, m);
+        }),
+        // The listing says what the open stage would read from the archive: a listing that
+        // disagrees with the wheel's RECORD is caught by the same checks.
+        ("a listed member's size changed", |p, mut m| {
+            let i = listed(&m, "cachetool/__init__.py");
+            m.listing.members[i].size += 1;
+            write_manifest(p, m);
+        }),
+        ("the listing's RECORD edited", |p, mut m| {
+            let files = &mut m.listing.dist_info_files;
+            let (_, record) = files.iter_mut().find(|(f, _)| f == "RECORD").unwrap();
+            *record = record.replace("cachetool/run.sh", "cachetool/gone.sh");
+            write_manifest(p, m);
         }),
     ];
     for (what, damage) in damages {
         let cache = tempfile::tempdir().unwrap();
         fill(cache.path(), &wheel);
-        let (path, json) = manifest(cache.path());
-        damage(&path, json);
+        let (path, m) = manifest(cache.path());
+        damage(&path, m);
         let placed = warm_install_is_pristine(cache.path(), &wheel, &[]);
         let expected = if what.starts_with("a member's") {
             full - 1
+        } else if what.contains("listing") || what.contains("listed") {
+            // The wheel is opened from its archive, and the entry's files still serve it.
+            full
         } else {
             0
         };
@@ -669,7 +721,7 @@ fn a_damaged_stat_index_is_confirmed_from_the_wheel() {
             &[&"--cache-dir", &c],
             &[wheel.clone(), other.clone()],
         );
-        let index = cache.path().join("wheels-v2/index");
+        let index = cache.path().join("wheels-v3/index");
         let mut damaged = 0;
         for e in std::fs::read_dir(&index).unwrap().flatten() {
             let text = std::fs::read_to_string(e.path()).unwrap();
@@ -728,7 +780,7 @@ fn an_unusable_cache_directory_does_not_fail_the_install() {
     // used, nothing is filled, the install succeeds.
     let cache = tempfile::tempdir().unwrap();
     fill(cache.path(), &wheel);
-    let versioned = cache.path().join("wheels-v2");
+    let versioned = cache.path().join("wheels-v3");
     let chattr = |flag: &str, path: &Path| {
         std::process::Command::new("chattr")
             .arg(flag)

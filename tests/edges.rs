@@ -8,7 +8,7 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 
 use support::rawzip::{RawEntry, RawZip};
 use support::*;
@@ -542,4 +542,61 @@ fn a_name_too_long_for_the_filesystem_is_refused_by_name_in_normal_mode() {
         let stderr = winst.expect_err("the path cannot be created");
         assert!(stderr.contains("too long"), "{stderr}");
     }
+}
+
+/// `cmd` run with the limit on open files set to `limit`: the soft limit only, or the hard limit
+/// as well.
+fn with_open_files_limit(cmd: &Command, limit: u32, hard: bool) -> Command {
+    let which = if hard { "-n" } else { "-Sn" };
+    let mut sh = Command::new("bash");
+    sh.arg("-c")
+        .arg(format!("ulimit {which} {limit} && exec \"$0\" \"$@\""))
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => sh.env(k, v),
+            None => sh.env_remove(k),
+        };
+    }
+    sh
+}
+
+#[test]
+fn many_directories_install_under_a_low_open_file_limit() {
+    // More directories than the process may hold open files: an installer that holds a handle
+    // per directory fails with "Too many open files". winst's write stage holds a few per
+    // worker (cold, filling the cache and warm, under a hard limit); bytecode compilation holds
+    // two per directory, and gets them by raising the soft limit to the hard one at start-up.
+    let dir = wheel_dir();
+    let mut builder = pkg("manydirs", "1.0");
+    for i in 0..600 {
+        builder = builder.file(&format!("manydirs/d{i:03}/m.py"), format!("N = {i}\n"));
+    }
+    let wheel = builder.build(dir.path());
+    let cache = Cache::new();
+    let runs = [
+        ("cold", false, true, &[][..]),
+        ("filling", true, true, &[][..]),
+        ("warm", true, true, &[][..]),
+        ("warm, compiled", true, false, &["--compile"][..]),
+    ];
+    for (what, cached, hard, extra) in runs {
+        let venv = Venv::new();
+        let mut cmd = winst();
+        cmd.arg("install").args(extra);
+        if cached {
+            cmd.env_remove("WINST_NO_CACHE").args(cache.args());
+        }
+        cmd.arg("--python").arg(venv.python()).arg(&wheel);
+        let out = with_open_files_limit(&cmd, 200, hard).output().unwrap();
+        let (_, stderr) = text(&out);
+        assert!(out.status.success(), "{what}: {stderr}");
+        let n =
+            venv.python_out("import manydirs.d000.m as a, manydirs.d599.m as b; print(a.N + b.N)");
+        assert_eq!(n.trim(), "599", "{what}");
+        let out = venv.pip(&["check"]);
+        assert!(out.status.success(), "{what}: {:?}", text(&out));
+    }
+    assert_eq!(cache.entries().len(), 1);
 }

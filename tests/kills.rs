@@ -635,22 +635,27 @@ fn a_kill_while_cleaning_up_after_the_commit_finishes() {
 
 /// Every complete entry of the wheel cache at `cache`: its files match its manifest.
 fn assert_cache_entries_complete(cache: &Path) -> usize {
-    let root = cache.join("wheels-v2");
+    let root = cache.join("wheels-v3");
     let mut entries = 0;
     for e in std::fs::read_dir(&root).into_iter().flatten().flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         if name.len() != 64 || !name.bytes().all(|b| b.is_ascii_hexdigit()) {
             continue;
         }
-        let manifest = std::fs::read(e.path().join("manifest.json"))
+        let manifest = std::fs::read(e.path().join("manifest.bin"))
             .unwrap_or_else(|_| panic!("cache entry {name} has no manifest: a partial entry"));
-        let manifest: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
-        for (member, stored) in manifest["files"].as_object().unwrap() {
+        let manifest = winst_install::manifest::decode(&manifest)
+            .unwrap_or_else(|| panic!("cache entry {name}: its manifest is damaged"));
+        let members = &manifest.listing.members;
+        assert_eq!(members.len(), manifest.files.len(), "cache entry {name}");
+        for (member, stored) in members.iter().zip(&manifest.files) {
+            let Some(stored) = stored else { continue };
+            let member = &member.name;
             let bytes = std::fs::read(e.path().join("files").join(member))
                 .unwrap_or_else(|_| panic!("cache entry {name} lacks {member}"));
             assert_eq!(
                 sha256_hex(&bytes),
-                stored["sha256"].as_str().unwrap(),
+                hex::encode(stored.sha256),
                 "cache entry {name}: {member} is not what the manifest says"
             );
         }
@@ -702,7 +707,7 @@ fn a_kill_while_filling_the_cache_leaves_no_partial_entry() {
         // The entries a process was building (`.tmp-<pid>-*`): an interrupted fill leaves its
         // own behind, and the next process that fills an entry removes it.
         let staging_of = |pid: u32| {
-            std::fs::read_dir(cache.join("wheels-v2"))
+            std::fs::read_dir(cache.join("wheels-v3"))
                 .into_iter()
                 .flatten()
                 .flatten()

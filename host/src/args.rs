@@ -18,7 +18,7 @@ use winst_wheel::limits::UntrustedLimits;
 #[derive(Parser, Debug)]
 #[command(
     name = "winst",
-    version,
+    version = env!("WINST_VERSION"),
     about = "Install Python wheels into an environment, in parallel",
     long_about = "winst installs wheels you already have into a Python environment, all files of \
                   all wheels in parallel, checking every file against its RECORD hash as it \

@@ -15,15 +15,49 @@
 //!    satisfy; [`show`] is `winst show`.
 //!
 //! What winst is not: a resolver or a downloader. It installs exactly the wheels it is given.
+//!
+//! It runs on Linux and macOS (`winst_platform` holds what differs). Built for any other system
+//! (Windows), the binary is only [`refuse`]: it says what is missing and exits with status 2.
 
+#[cfg(unix)]
 mod args;
+#[cfg(unix)]
 mod check;
+#[cfg(unix)]
 mod commands;
+#[cfg(unix)]
 mod pipeline;
+#[cfg(unix)]
 mod report;
+#[cfg(unix)]
 mod show;
+#[cfg(unix)]
 mod ui;
 
+#[cfg(unix)]
 fn main() -> std::process::ExitCode {
     commands::main()
+}
+
+#[cfg(not(unix))]
+fn main() -> std::process::ExitCode {
+    refuse()
+}
+
+/// What a Windows (or other non-Unix) build prints instead of running.
+#[cfg(not(unix))]
+const UNSUPPORTED: &str = "\
+error: winst does not run on Windows (yet); it runs on Linux and macOS. What is missing:
+  - script launchers: on Windows every console or GUI script of a wheel must be an .exe
+    trampoline (as pip's and uv's are), and winst only writes POSIX shebang scripts;
+  - the Windows install scheme (Lib\\site-packages, Scripts\\) and its wheel tags (win_amd64);
+  - the file-system calls its transactions, cache and lock use (directory handles, flock,
+    hard links and clones, syncfs).
+hint: on Windows use `pip install --no-deps` or `uv pip install --no-deps` for the same job";
+
+/// Prints [`UNSUPPORTED`] and fails: a Windows build refuses at startup instead of half working.
+#[cfg(not(unix))]
+fn refuse() -> std::process::ExitCode {
+    eprintln!("{UNSUPPORTED}");
+    std::process::ExitCode::from(2)
 }

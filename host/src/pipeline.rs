@@ -11,12 +11,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Result;
-use rayon::prelude::*;
 use sha2::Digest as _;
 
 use crate::report::{NoPlan, Report, Timings};
 use winst_install::audit::{self, AuditOptions, Audited};
 use winst_install::cache::WheelCache;
+use winst_install::cache_use;
 use winst_install::compile;
 use winst_install::dist_info::{self, StagedExtra};
 use winst_install::plan::{self, PlanOptions};
@@ -29,7 +29,7 @@ use winst_python::installed::{self, InstalledDist};
 use winst_python::tags::SupportedTags;
 use winst_python::target::Target;
 use winst_wheel::error::WheelError;
-use winst_wheel::{self as wheel, OpenOptions, OpenedWheel};
+use winst_wheel::{OpenOptions, OpenedWheel};
 
 /// What the user asked for.
 pub struct InstallOptions<'a> {
@@ -54,17 +54,6 @@ pub struct InstallOptions<'a> {
     pub keep: Option<&'a std::collections::HashSet<String>>,
     /// The sha256 of wheel files verified already (against a lock), by path: not hashed again.
     pub known_sha256: &'a std::collections::HashMap<PathBuf, [u8; 32]>,
-}
-
-/// Opens every wheel in parallel; the first failure in argument order wins.
-pub fn open_all(paths: &[PathBuf], options: OpenOptions) -> Result<Vec<OpenedWheel>, WheelError> {
-    paths
-        .par_iter()
-        .with_max_len(1)
-        .map(|p| wheel::open(p, options))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .collect()
 }
 
 /// Refuses a wheel none of whose tags the target supports.
@@ -123,14 +112,13 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     }
     progress.set_wheels(paths.len());
     let lap = Instant::now();
-    let wheels: Arc<[OpenedWheel]> = open_all(
-        &paths,
-        OpenOptions {
-            verify_record: options.verify_record,
-            limits: options.limits,
-        },
-    )?
-    .into();
+    let open_options = OpenOptions {
+        verify_record: options.verify_record,
+        limits: options.limits,
+    };
+    let (wheels, found) = cache_use::open_all(&paths, open_options, options.cache)?;
+    let opened_from_cache = found.iter().filter(|f| f.opened_from_cache()).count();
+    let wheels: Arc<[OpenedWheel]> = wheels.into();
     check_tags(&wheels, target)?;
     timings.open_ms = ms(lap);
 
@@ -173,7 +161,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     }
 
     winst_install::signals::check()?;
-    let mut staged = write_stage(plan, &wheels, target, options, &mut timings)?;
+    let mut staged = write_stage(plan, &wheels, found, target, options, &mut timings)?;
     let from_cache = staged.from_cache;
 
     let mut extras = Vec::new();
@@ -235,6 +223,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     report.warnings = warnings;
     report.timings = timings;
     report.from_cache = from_cache;
+    report.opened_from_cache = opened_from_cache;
     report.compile = compile_stats;
     report.audited = audited;
     report.uninstalled = remove.iter().map(InstalledDist::spec).collect();
@@ -246,6 +235,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
 fn write_stage(
     plan: plan::Plan,
     wheels: &[OpenedWheel],
+    found: Vec<cache_use::Found>,
     target: &Target,
     options: &InstallOptions,
     timings: &mut Timings,
@@ -260,10 +250,11 @@ fn write_stage(
     progress.start_writing(&per_wheel, plan.files.iter().map(|f| f.size_hint()).sum());
     let lap = Instant::now();
     let cache_plan = options.cache.map(|cache| {
-        winst_install::cache_use::plan_cache(
+        cache_use::plan_cache(
             cache,
             &plan,
             wheels,
+            found,
             target.state_dir(),
             options.limits.is_some(),
         )

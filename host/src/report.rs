@@ -80,6 +80,8 @@ pub struct Report {
     pub timings: Timings,
     /// Files placed from the wheel cache instead of inflated.
     pub from_cache: usize,
+    /// Wheels opened from their wheel-cache manifest, their archives not read.
+    pub opened_from_cache: usize,
     /// Bytecode compilation, with `--compile`.
     pub compile: Option<winst_install::compile::CompileStats>,
     /// Wheels left alone: their projects are installed already from the same wheel files (see
@@ -204,6 +206,7 @@ impl Report {
             warnings,
             timings,
             from_cache: 0,
+            opened_from_cache: 0,
             compile: None,
             audited: Vec::new(),
             uninstalled: Vec::new(),

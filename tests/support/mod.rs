@@ -128,9 +128,9 @@ impl Cache {
         snapshot(self.path())
     }
 
-    /// The wheel entries (`wheels-v2/*` but the stat index), by name.
+    /// The wheel entries (`wheels-v3/*` but the stat index), by name.
     pub fn entries(&self) -> Vec<String> {
-        match std::fs::read_dir(self.path().join("wheels-v2")) {
+        match std::fs::read_dir(self.path().join("wheels-v3")) {
             Ok(rd) => {
                 let mut names: Vec<String> = rd
                     .flatten()
@@ -148,15 +148,15 @@ impl Cache {
 impl Cache {
     /// Asserts a refused or failed install left nothing in the cache since `before`: no wheel
     /// entry, no temporary, nothing changed or removed. Only what opening the cache creates is
-    /// allowed: the `wheels-v2` and `wheels-v2/index` directories and stat-index memos
-    /// (`wheels-v2/index/*.json`, a wheel file's path and stat mapped to its sha256, which say
+    /// allowed: the `wheels-v3` and `wheels-v3/index` directories and stat-index memos
+    /// (`wheels-v3/index/*.json`, a wheel file's path and stat mapped to its sha256, which say
     /// nothing about the wheel's contents).
     #[track_caller]
     pub fn assert_nothing_cached(&self, before: &Snapshot) {
         let after = self.snapshot();
-        let index = Path::new("wheels-v2/index");
+        let index = Path::new("wheels-v3/index");
         let allowed = |p: &Path, n: &Node| {
-            p == Path::new("wheels-v2")
+            p == Path::new("wheels-v3")
                 || p == index
                 || (matches!(n, Node::File { .. })
                     && p.parent() == Some(index)

@@ -6,11 +6,13 @@
 //! written. Layout under the cache directory:
 //!
 //! ```text
-//! wheels-v2/<sha256>/files/<member path>   one file per plain archive member
-//! wheels-v2/<sha256>/manifest.json         the wheel's file name; per file its size, sha256,
+//! wheels-v3/<sha256>/files/<member path>   one file per plain archive member
+//! wheels-v3/<sha256>/manifest.bin          the wheel's file name and listing (members and
+//!                                          dist-info files, so a warm install does not open
+//!                                          the archive); per file its size, sha256,
 //!                                          executable bit, and the mode and mtime it had when
-//!                                          the entry was filled
-//! wheels-v2/index/<hash of path>.json      stat identity of a wheel file → its sha256
+//!                                          the entry was filled ([`crate::manifest`])
+//! wheels-v3/index/<hash of path>.json      stat identity of a wheel file → its sha256
 //! ```
 //!
 //! **Cached files are checked before they are placed.** With hard links (the default), an
@@ -36,7 +38,7 @@
 //!
 //! Not here: deciding which files of an install come from the cache ([`crate::write`]).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::io::{self, Read};
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
@@ -45,11 +47,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use cap_std::ambient_authority;
 use cap_std::fs::Dir;
 
+use crate::manifest::{self, Manifest};
 use crate::roots::create_file;
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
+use winst_wheel::Listing;
 
-const VERSION_DIR: &str = "wheels-v2";
+const VERSION_DIR: &str = "wheels-v3";
 
 /// How files get from the cache into an environment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,7 +96,6 @@ impl LinkMode {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Stored {
     pub size: u64,
-    #[serde(with = "hex::serde")]
     pub sha256: [u8; 32],
     pub executable: bool,
     /// The cached file's inode as it was when the entry was filled (see the module doc).
@@ -128,40 +131,36 @@ impl Stamp {
     #[allow(clippy::unnecessary_cast)]
     fn of_stat(st: &rustix::fs::Stat) -> Stamp {
         Stamp {
-            mode: st.st_mode & 0o7777,
+            mode: st.st_mode as u32 & 0o7777,
             mtime_ns: (st.st_mtime as i64)
                 .saturating_mul(1_000_000_000)
                 .saturating_add(st.st_mtime_nsec as i64),
         }
     }
-
-    fn of(m: &std::fs::Metadata) -> Stamp {
-        Stamp {
-            mode: m.mode() & 0o7777,
-            mtime_ns: m
-                .mtime()
-                .saturating_mul(1_000_000_000)
-                .saturating_add(m.mtime_nsec()),
-        }
-    }
 }
 
-#[derive(Serialize, Deserialize)]
-struct Manifest {
-    wheel: String,
-    files: HashMap<String, Stored>,
-}
-
-/// A complete cache entry: a wheel's plain members.
+/// A complete cache entry: a wheel's plain members, and what its manifest says of them.
 pub struct Entry {
     files_dir: Dir,
-    pub files: HashMap<String, Stored>,
+    /// Per member of the wheel, in the archive's order: what was cached of it.
+    files: Vec<Option<Stored>>,
+    listing: Option<Listing>,
 }
 
 impl Entry {
     /// The directory holding the member paths.
     pub(crate) fn files_dir(&self) -> &Dir {
         &self.files_dir
+    }
+
+    /// What was cached of the member at `index` (in the archive's order), if it was.
+    pub(crate) fn file(&self, index: usize) -> Option<&Stored> {
+        self.files.get(index)?.as_ref()
+    }
+
+    /// The wheel's listing, once: a second call gives `None`.
+    pub(crate) fn take_listing(&mut self) -> Option<Listing> {
+        self.listing.take()
     }
 }
 
@@ -269,8 +268,11 @@ impl WheelCache {
     /// index or manifest that does not belong to this wheel).
     pub(crate) fn lookup(&self, key: &[u8; 32], wheel: &str) -> Option<Entry> {
         let name = hex::encode(key);
-        let bytes = self.dir.read(format!("{name}/manifest.json")).ok()?;
-        let manifest: Manifest = serde_json::from_slice(&bytes).ok()?;
+        let bytes = self.dir.read(format!("{name}/manifest.bin")).ok()?;
+        let Some(manifest) = manifest::decode(&bytes) else {
+            log::debug!("cache entry {name}: damaged manifest; not used");
+            return None;
+        };
         if manifest.wheel != wheel {
             log::debug!(
                 "cache entry {name} was filled from {}, not {wheel}; not used",
@@ -282,6 +284,7 @@ impl WheelCache {
         Some(Entry {
             files_dir,
             files: manifest.files,
+            listing: Some(manifest.listing),
         })
     }
 
@@ -387,7 +390,9 @@ impl WheelCache {
                     }
                     return Ok(Placed::Linked);
                 }
-                Err(e) if is_unsupported(&e) => self.link_failed.store(true, Ordering::Relaxed),
+                Err(e) if winst_platform::is_unsupported(&e) => {
+                    self.link_failed.store(true, Ordering::Relaxed)
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -395,28 +400,27 @@ impl WheelCache {
         if !rustix::fs::fstat(&src).is_ok_and(|st| stored.matches(&st)) {
             return Err(changed());
         }
-        let out = create_file(dest_dir, dest_name, stored.executable)?;
-        self.clone_or_copy(&src, &out.into_std(), self.link_mode == LinkMode::Clone)
+        let clone = self.link_mode == LinkMode::Clone;
+        self.clone_or_copy(&src, dest_dir, dest_name, stored.executable, clone)
     }
     /// Fills a staging entry after the install: each source file (an installed file) cloned or
     /// copied in, and stamped. Files that fail are left out of the entry.
     pub(crate) fn fill(
         &self,
         staging: &Staging,
-        files: &[(PathBuf, String, Stored)],
-    ) -> Vec<(String, Stored)> {
+        files: &[(PathBuf, usize, String, Stored)],
+    ) -> Vec<(usize, Stored)> {
         let mut kept = Vec::new();
-        for (i, (src, member, stored)) in files.iter().enumerate() {
+        for (i, (src, index, member, stored)) in files.iter().enumerate() {
             let done = std::fs::File::open(src).and_then(|src| {
-                let out = create_file(&staging.files_dir, member, stored.executable)?.into_std();
                 crate::txn::crash_half_way("cache-fill", i, files.len());
-                self.clone_or_copy(&src, &out, true)?;
-                out.metadata()
+                let dir = &staging.files_dir;
+                self.clone_or_copy(&src, dir, member, stored.executable, true)?;
+                Stamp::of_at(dir, member)
             });
-            if let Ok(meta) = done {
-                let stamp = Stamp::of(&meta);
+            if let Ok(stamp) = done {
                 kept.push((
-                    member.clone(),
+                    *index,
                     Stored {
                         stamp,
                         ..stored.clone()
@@ -442,36 +446,53 @@ impl WheelCache {
         }
     }
 
+    /// Creates `name` in `dir` with the contents of `src`: a copy-on-write clone when
+    /// `try_clone` and the filesystem can (see [`winst_platform::clone_file`]), else a copy.
     fn clone_or_copy(
         &self,
-        src: &std::fs::File,
-        mut out: &std::fs::File,
+        mut src: &std::fs::File,
+        dir: &Dir,
+        name: &str,
+        executable: bool,
         try_clone: bool,
     ) -> io::Result<Placed> {
         if try_clone && !self.clone_failed.load(Ordering::Relaxed) {
-            match rustix::fs::ioctl_ficlone(out, src) {
+            match winst_platform::clone_file(src, dir, name, executable) {
                 Ok(()) => return Ok(Placed::Cloned),
                 Err(_) => self.clone_failed.store(true, Ordering::Relaxed),
             }
         }
-        let mut src = src;
+        let mut out = create_file(dir, name, executable)?.into_std();
         io::copy(&mut src, &mut out)?;
         Ok(Placed::Copied)
     }
 
-    /// Completes an entry: writes its manifest and renames it into place. Another process that
-    /// finished the same entry first wins; ours is discarded.
-    pub(crate) fn finish(&self, mut staging: Staging, files: Vec<(String, Stored)>) {
+    /// Completes an entry: writes its manifest (the wheel's `listing`, and its cached `files`
+    /// by member index) and renames it into place. Another process that finished the same
+    /// entry first wins; ours is discarded.
+    pub(crate) fn finish(
+        &self,
+        mut staging: Staging,
+        files: Vec<(usize, Stored)>,
+        listing: Listing,
+    ) {
         crate::txn::crash_point("cache-finish");
+        let mut by_index = vec![None; listing.members.len()];
+        for (index, stored) in files {
+            if let Some(slot) = by_index.get_mut(index) {
+                *slot = Some(stored);
+            }
+        }
         let manifest = Manifest {
             wheel: staging.wheel.clone(),
-            files: files.into_iter().collect(),
+            listing,
+            files: by_index,
         };
-        let done = serde_json::to_vec(&manifest)
-            .map_err(io::Error::other)
+        let done = manifest::encode(&manifest)
+            .ok_or_else(|| io::Error::other("cannot encode the manifest"))
             .and_then(|bytes| {
                 self.dir
-                    .write(format!("{}/manifest.json", staging.tmp), bytes)
+                    .write(format!("{}/manifest.bin", staging.tmp), bytes)
             })
             .and_then(|()| {
                 self.dir
@@ -543,21 +564,6 @@ pub(crate) fn link_at(
         rustix::fs::AtFlags::empty(),
     )
     .map_err(io::Error::from)
-}
-
-fn is_unsupported(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc_errno::EXDEV | libc_errno::EPERM | libc_errno::EOPNOTSUPP | libc_errno::EMLINK)
-    )
-}
-
-/// The few errno values the fallbacks look at (Linux).
-mod libc_errno {
-    pub(crate) const EPERM: i32 = 1;
-    pub(crate) const EXDEV: i32 = 18;
-    pub(crate) const EMLINK: i32 = 31;
-    pub(crate) const EOPNOTSUPP: i32 = 95;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -25,6 +25,7 @@ pub mod cache_use;
 pub mod compile;
 pub mod dist_info;
 pub mod lock;
+pub mod manifest;
 pub mod plan;
 pub mod progress;
 pub mod roots;

@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use rustix::fs::{FlockOperation, flock};
 
 /// Held while winst works on an environment; dropping it releases the lock.
 pub struct EnvLock {
@@ -44,12 +43,11 @@ impl EnvLock {
         let start = Instant::now();
         let mut told = false;
         loop {
-            match flock(&file, FlockOperation::NonBlockingLockExclusive) {
-                Ok(()) => break,
-                Err(rustix::io::Errno::WOULDBLOCK) | Err(rustix::io::Errno::INTR) => {}
+            match winst_platform::try_lock_exclusive(&file) {
+                Ok(true) => break,
+                Ok(false) => {}
                 Err(e) => {
-                    return Err(std::io::Error::from(e))
-                        .with_context(|| format!("cannot lock {}", dir.display()));
+                    return Err(e).with_context(|| format!("cannot lock {}", dir.display()));
                 }
             }
             if start.elapsed() >= limit {

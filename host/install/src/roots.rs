@@ -229,13 +229,29 @@ pub(crate) fn split_parent(rel: &str) -> (&str, &str) {
 #[derive(Default)]
 pub(crate) struct DirHandles {
     map: std::collections::HashMap<(RootId, String), Dir>,
+    /// With a bound, the handles are all closed when it is reached (see [`DirHandles::bounded`]).
+    bound: Option<usize>,
 }
 
 impl DirHandles {
+    /// Handles of which at most `bound` are open at once: reaching it closes them all, so
+    /// [`DirHandles::get`] only finds what was opened since. For callers that use each handle
+    /// right after [`DirHandles::open`]: an install may touch more directories than a process
+    /// may hold open files.
+    pub fn bounded(bound: usize) -> DirHandles {
+        DirHandles {
+            map: Default::default(),
+            bound: Some(bound),
+        }
+    }
+
     /// Opens the directory `rel` (`""` is the root itself) if it is not open yet.
     pub fn open(&mut self, roots: &Roots, root: RootId, rel: &str) -> io::Result<&Dir> {
         let key = (root, rel.to_string());
         if !self.map.contains_key(&key) {
+            if self.bound.is_some_and(|b| self.map.len() >= b) {
+                self.map.clear();
+            }
             let base = roots.dir(root)?;
             let dir = if rel.is_empty() {
                 base.try_clone()?

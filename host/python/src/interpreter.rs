@@ -35,6 +35,16 @@ except (AttributeError, ValueError, OSError):
         for line in out.splitlines():
             if line.startswith("Version "):
                 libc = {"name": "musl", "version": line.split()[1]}
+def mac_version():
+    v = platform.mac_ver()[0]
+    if v.startswith("10.16"):
+        # Built against an old SDK, Python reports 10.16 for every macOS 11+ (as packaging).
+        import subprocess
+        env = dict(os.environ, SYSTEM_VERSION_COMPAT="0")
+        code = "import platform; print(platform.mac_ver()[0])"
+        v = subprocess.run([sys.executable, "-sS", "-c", code], env=env,
+                           capture_output=True, text=True).stdout.strip() or v
+    return v or None
 p = "@PREFIX@"
 prefix_vars = {k: p for k in ("base", "platbase", "installed_base", "installed_platbase")}
 print(json.dumps({
@@ -49,6 +59,7 @@ print(json.dumps({
     "pointer_bits": 64 if sys.maxsize > 2**32 else 32,
     "gil_disabled": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
     "libc": libc,
+    "mac_version": mac_version() if sys.platform == "darwin" else None,
     "cache_tag": sys.implementation.cache_tag,
     "magic": importlib.util.MAGIC_NUMBER.hex(),
     "paths": paths(),
@@ -119,6 +130,9 @@ pub struct Interpreter {
     pub pointer_bits: u32,
     pub gil_disabled: bool,
     pub libc: Option<Libc>,
+    /// The macOS version the interpreter runs on (`platform.mac_ver()`: `14.5`); `None` elsewhere.
+    #[serde(default)]
+    pub mac_version: Option<String>,
     /// `sys.implementation.cache_tag` (`cpython-311`): names `__pycache__` files; `None` turns
     /// bytecode compilation off.
     pub cache_tag: Option<String>,

@@ -1,9 +1,8 @@
 //! Which wheel tags an interpreter can run, as `packaging.tags` computes them.
 //!
 //! Builds the ordered list of supported (python, abi, platform) triples from the interpreter's
-//! facts: `cpXY`/`abi3`/`none` ABIs, `manylinux_2_N` down from the glibc version (with the legacy
-//! `manylinux1/2010/2014` aliases), `musllinux_1_N`, `linux_<arch>`, and the pure-Python `pyX`
-//! tags. Not here: reading tags from a wheel (see [`winst_wheel::filename`]).
+//! facts: `cpXY`/`abi3`/`none` ABIs, platform tags from [`winst_platform`] (`manylinux_2_N`, `musllinux_1_N`, `linux_<arch>`,
+//! `macosx_X_Y_<arch>`), and the pure-Python `pyX` tags. Not here: reading tags from a wheel (see [`winst_wheel::filename`]).
 
 use std::collections::HashMap;
 
@@ -120,77 +119,18 @@ impl SupportedTags {
     }
 }
 
-/// The platform tags of the interpreter, most specific first.
+/// The platform tags of the interpreter, most specific first (see [`winst_platform::platform_tags`]).
 fn platform_tags(interp: &Interpreter) -> Vec<String> {
-    let plat = interp.platform.replace(['-', '.', ' '], "_");
-    let Some(arch) = plat.strip_prefix("linux_") else {
-        // Other systems: only the exact platform (macOS/Windows are not targets winst tests).
-        return vec![plat];
-    };
-    // A 32-bit interpreter on a 64-bit kernel.
-    let arch = match (arch, interp.pointer_bits) {
-        ("x86_64", 32) => "i686",
-        ("aarch64", 32) => "armv8l",
-        (a, _) => a,
-    }
-    .to_string();
-    let mut out = Vec::new();
-    match &interp.libc {
-        Some(libc) if libc.name == "glibc" => {
-            let minor: u32 = libc
-                .version
-                .split('.')
-                .nth(1)
-                .and_then(|m| m.parse().ok())
-                .unwrap_or(17);
-            let oldest = if matches!(arch.as_str(), "x86_64" | "i686") {
-                5
-            } else {
-                17
-            };
-            for m in (oldest..=minor).rev() {
-                out.push(format!("manylinux_2_{m}_{arch}"));
-                let legacy = match m {
-                    17 => Some("manylinux2014"),
-                    12 => Some("manylinux2010"),
-                    5 => Some("manylinux1"),
-                    _ => None,
-                };
-                if let Some(alias) = legacy {
-                    let ok = match alias {
-                        "manylinux2014" => matches!(
-                            arch.as_str(),
-                            "x86_64"
-                                | "i686"
-                                | "aarch64"
-                                | "armv7l"
-                                | "ppc64"
-                                | "ppc64le"
-                                | "s390x"
-                        ),
-                        _ => matches!(arch.as_str(), "x86_64" | "i686"),
-                    };
-                    if ok {
-                        out.push(format!("{alias}_{arch}"));
-                    }
-                }
-            }
-        }
-        Some(libc) if libc.name == "musl" => {
-            let minor: u32 = libc
-                .version
-                .split('.')
-                .nth(1)
-                .and_then(|m| m.parse().ok())
-                .unwrap_or(1);
-            for m in (0..=minor).rev() {
-                out.push(format!("musllinux_1_{m}_{arch}"));
-            }
-        }
-        _ => {}
-    }
-    out.push(format!("linux_{arch}"));
-    out
+    winst_platform::platform_tags(&winst_platform::PlatformFacts {
+        sysconfig_platform: &interp.platform,
+        machine: &interp.markers.platform_machine,
+        pointer_bits: interp.pointer_bits,
+        libc: interp
+            .libc
+            .as_ref()
+            .map(|l| (l.name.as_str(), l.version.as_str())),
+        mac_version: interp.mac_version.as_deref(),
+    })
 }
 
 #[cfg(test)]

@@ -29,6 +29,7 @@ pub fn cpython311() -> Interpreter {
             name: "glibc".into(),
             version: "2.36".into(),
         }),
+        mac_version: None,
         cache_tag: Some("cpython-311".into()),
         magic: "a70d0d0a".into(),
         paths: p.clone(),

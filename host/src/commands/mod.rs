@@ -29,6 +29,7 @@ use winst_python::target::Target;
 /// Runs winst with the process's arguments.
 pub fn main() -> ExitCode {
     winst_install::signals::install();
+    raise_open_file_limit();
     let cli = Cli::parse();
     ui::init(cli.verbose, cli.quiet, cli.color);
     match run(cli) {
@@ -40,6 +41,23 @@ pub fn main() -> ExitCode {
             } else {
                 ExitCode::FAILURE
             }
+        }
+    }
+}
+
+/// Raises the soft limit on open files to the hard limit, as uv and cargo do: an install holds
+/// a directory handle per directory it writes in, and a thousand small wheels make thousands of
+/// directories, past the common default soft limit of 1,024. Failure leaves the limit as it was.
+fn raise_open_file_limit() {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current < limit.maximum {
+        let raised = rustix::process::Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        if let Err(e) = setrlimit(Resource::Nofile, raised) {
+            log::debug!("cannot raise the open-file limit: {e}");
         }
     }
 }

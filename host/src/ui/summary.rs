@@ -368,9 +368,11 @@ pub fn log_details(report: &Report) {
         .collect();
     log::debug!("timings: {}", shown.join(", "));
     log::debug!(
-        "interpreter answer from {}; {} files placed from the wheel cache",
+        "interpreter answer from {}; {} files placed from the wheel cache; {} wheels opened from \
+         its manifests",
         t.interpreter_answer,
-        thousands(report.from_cache as u64)
+        thousands(report.from_cache as u64),
+        report.opened_from_cache
     );
     if let Some(c) = &report.compile {
         log::debug!(

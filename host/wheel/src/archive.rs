@@ -9,8 +9,8 @@
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use zip::{CompressionMethod, ZipArchive};
 
@@ -84,7 +84,7 @@ impl Seek for PosReader {
 }
 
 /// One member of the archive, as its central directory describes it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Member {
     pub index: usize,
     pub name: String,
@@ -94,9 +94,15 @@ pub struct Member {
     pub is_dir: bool,
 }
 
-/// An opened wheel archive.
+/// An opened wheel archive: its member list, and the parsed zip that readers clone.
+///
+/// An archive made from a listing saved earlier ([`Archive::listed`], the wheel cache's
+/// manifest) has not read the file: it is opened, checked and compared with the listing the
+/// first time a member's bytes are needed, and never when every file comes from the cache.
 pub struct Archive {
-    zip: ZipArchive<PosReader>,
+    path: PathBuf,
+    /// The parsed zip, or why it cannot be had (opened at most once).
+    zip: OnceLock<Result<ZipArchive<PosReader>, String>>,
     pub members: Vec<Member>,
     /// Size of the wheel file in bytes.
     pub file_size: u64,
@@ -246,20 +252,46 @@ impl Archive {
             });
         }
         Ok(Archive {
-            zip,
+            path: path.to_path_buf(),
+            zip: OnceLock::from(Ok(zip)),
             members,
             file_size: len,
         })
     }
 
+    /// An archive known from a listing of a wheel opened before (the same `members` and
+    /// `file_size` [`Archive::open`] gave then), without reading the file now.
+    pub fn listed(path: &Path, members: Vec<Member>, file_size: u64) -> Archive {
+        Archive {
+            path: path.to_path_buf(),
+            zip: OnceLock::new(),
+            members,
+            file_size,
+        }
+    }
+
     /// A reader of this archive for one thread (clones share the parsed central directory).
-    pub fn reader(&self) -> ZipArchive<PosReader> {
-        self.zip.clone()
+    /// Errors (as a rule, for the caller to name the wheel) when a listed archive's file cannot
+    /// be opened now, or no longer holds the listed members.
+    pub fn reader(&self) -> Result<ZipArchive<PosReader>, String> {
+        self.zip
+            .get_or_init(|| {
+                let now = Archive::open(&self.path).map_err(|(_, rule)| rule)?;
+                if now.members != self.members || now.file_size != self.file_size {
+                    return Err("the wheel file changed after winst cached it: run the \
+                                install again"
+                        .to_string());
+                }
+                now.zip
+                    .into_inner()
+                    .unwrap_or_else(|| Err("the archive was not opened".to_string()))
+            })
+            .clone()
     }
 
     /// Reads a whole (small) member into memory, refusing more than `limit` bytes.
     pub fn read_small(&self, index: usize, limit: u64) -> Result<Vec<u8>, String> {
-        let mut zip = self.reader();
+        let mut zip = self.reader()?;
         let member = zip
             .by_index(index)
             .map_err(|e| format!("cannot read: {e}"))?;

@@ -92,6 +92,107 @@ impl OpenedWheel {
 
 /// Opens and checks one wheel.
 pub fn open(path: &Path, options: OpenOptions) -> Result<OpenedWheel, WheelError> {
+    let (file_name, filename) = parse_file_name(path)?;
+    let archive = Archive::open(path).map_err(|(member, rule)| WheelError {
+        wheel: file_name.clone(),
+        member,
+        rule,
+    })?;
+    let metadata_limit = options.limits.map_or(u64::MAX, |l| l.max_metadata_size);
+    let read_text = |archive: &Archive, member: &str, limit: u64| {
+        let Some(m) = archive.members.iter().find(|m| m.name == member) else {
+            return Ok(None);
+        };
+        let bytes = archive
+            .read_small(m.index, limit.min(metadata_limit))
+            .map_err(|rule| WheelError::member(&file_name, member, rule))?;
+        String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| WheelError::member(&file_name, member, "is not valid UTF-8"))
+    };
+    let parts = Parts {
+        path,
+        file_name: &file_name,
+        filename,
+        archive,
+    };
+    check_and_parse(parts, options, &read_text)
+}
+
+/// What the wheel cache keeps of an opened wheel so that a later install need not read the
+/// archive: the member list and the dist-info files [`open`] parses, as read from the archive.
+/// [`open_listed`] runs every check of [`open`] on them again.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Listing {
+    /// Size of the wheel file in bytes.
+    pub file_size: u64,
+    pub members: Vec<Member>,
+    /// `{dist-info}/WHEEL`, `METADATA`, `RECORD` and `entry_points.txt` (absent: `None`),
+    /// by file name inside the dist-info directory.
+    pub dist_info_files: Vec<(String, String)>,
+}
+
+/// The dist-info files a [`Listing`] keeps.
+const LISTED_FILES: [&str; 4] = ["WHEEL", "METADATA", "RECORD", "entry_points.txt"];
+
+impl OpenedWheel {
+    /// This wheel's [`Listing`], reading its dist-info files from the archive again.
+    pub fn listing(&self) -> Result<Listing, WheelError> {
+        let mut dist_info_files = Vec::new();
+        for file in LISTED_FILES {
+            let member = format!("{}/{file}", self.dist_info);
+            let Some(m) = self.archive.members.iter().find(|m| m.name == member) else {
+                continue;
+            };
+            let bytes = self
+                .archive
+                .read_small(m.index, MAX_METADATA_FILE.max(MAX_RECORD_FILE))
+                .map_err(|rule| self.member_err(&member, rule))?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| self.member_err(&member, "is not valid UTF-8"))?;
+            dist_info_files.push((file.to_string(), text));
+        }
+        Ok(Listing {
+            file_size: self.archive.file_size,
+            members: self.archive.members.clone(),
+            dist_info_files,
+        })
+    }
+}
+
+/// Opens a wheel from a [`Listing`] made when the same wheel file was opened before, without
+/// reading the file: the same checks as [`open`] on the listed members and dist-info files. The
+/// archive itself is read only if a member's bytes are needed ([`Archive::reader`]).
+pub fn open_listed(
+    path: &Path,
+    listing: Listing,
+    options: OpenOptions,
+) -> Result<OpenedWheel, WheelError> {
+    let (file_name, filename) = parse_file_name(path)?;
+    let Listing {
+        file_size,
+        members,
+        dist_info_files,
+    } = listing;
+    let read_text = |archive: &Archive, member: &str, _limit: u64| {
+        let (_, file) = member.rsplit_once('/').unwrap_or(("", member));
+        if !archive.members.iter().any(|m| m.name == member) {
+            return Ok(None);
+        }
+        let text = dist_info_files.iter().find(|(f, _)| f == file);
+        Ok(text.map(|(_, t)| t.clone()))
+    };
+    let parts = Parts {
+        path,
+        file_name: &file_name,
+        filename,
+        archive: Archive::listed(path, members, file_size),
+    };
+    check_and_parse(parts, options, &read_text)
+}
+
+/// The file name of a wheel path, parsed; a clear error when it is not a wheel's.
+fn parse_file_name(path: &Path) -> Result<(String, WheelFilename), WheelError> {
     let file_name = path
         .file_name()
         .and_then(|n| n.to_str())
@@ -109,18 +210,43 @@ pub fn open(path: &Path, options: OpenOptions) -> Result<OpenedWheel, WheelError
             format!("invalid wheel file name: {rule}; {hint}"),
         )
     })?;
+    Ok((file_name, filename))
+}
+
+/// A wheel's archive with its file name, before its dist-info is found and parsed.
+struct Parts<'a> {
+    path: &'a Path,
+    file_name: &'a str,
+    filename: WheelFilename,
+    archive: Archive,
+}
+
+/// Reads a dist-info file (member name, size limit): `None` when the wheel has no such member.
+type ReadText<'a> = dyn Fn(&Archive, &str, u64) -> Result<Option<String>, WheelError> + 'a;
+
+/// The checks and parsing [`open`] and [`open_listed`] share: the untrusted limits, the
+/// dist-info directory, `WHEEL`, `METADATA`, `RECORD` and entry points.
+fn check_and_parse(
+    parts: Parts,
+    options: OpenOptions,
+    read_text: &ReadText,
+) -> Result<OpenedWheel, WheelError> {
+    let Parts {
+        path,
+        file_name,
+        filename,
+        archive,
+    } = parts;
     let to_error = |(member, rule): (Option<String>, String)| WheelError {
-        wheel: file_name.clone(),
+        wheel: file_name.to_string(),
         member,
         rule,
     };
-    let archive = Archive::open(path).map_err(to_error)?;
     if let Some(limits) = &options.limits {
         limits.check_archive(&archive).map_err(to_error)?;
     }
-
     let dist_info =
-        find_dist_info(&archive, &filename).map_err(|rule| WheelError::new(&file_name, rule))?;
+        find_dist_info(&archive, &filename).map_err(|rule| WheelError::new(file_name, rule))?;
     let data_dir = format!(
         "{}.data",
         dist_info.strip_suffix(".dist-info").unwrap_or(&dist_info)
@@ -130,43 +256,30 @@ pub fn open(path: &Path, options: OpenOptions) -> Result<OpenedWheel, WheelError
             .check_members(&archive, &data_dir)
             .map_err(to_error)?;
     }
-    let metadata_limit = options.limits.map_or(u64::MAX, |l| l.max_metadata_size);
-
-    let read_text = |member: &str, limit: u64| -> Result<Option<String>, WheelError> {
-        let Some(m) = archive.members.iter().find(|m| m.name == member) else {
-            return Ok(None);
-        };
-        let bytes = archive
-            .read_small(m.index, limit.min(metadata_limit))
-            .map_err(|rule| WheelError::member(&file_name, member, rule))?;
-        String::from_utf8(bytes)
-            .map(Some)
-            .map_err(|_| WheelError::member(&file_name, member, "is not valid UTF-8"))
-    };
     let required = |member: String, limit: u64| -> Result<String, WheelError> {
-        read_text(&member, limit)?.ok_or_else(|| {
-            WheelError::new(&file_name, format!("{member} is missing from the wheel"))
+        read_text(&archive, &member, limit)?.ok_or_else(|| {
+            WheelError::new(file_name, format!("{member} is missing from the wheel"))
         })
     };
 
     let wheel_member = format!("{dist_info}/WHEEL");
     let wheel_info = WheelInfo::parse(&required(wheel_member.clone(), MAX_WHEEL_FILE)?)
-        .map_err(|rule| WheelError::member(&file_name, &wheel_member, rule))?;
+        .map_err(|rule| WheelError::member(file_name, &wheel_member, rule))?;
     let metadata_member = format!("{dist_info}/METADATA");
     let metadata = CoreMetadata::parse(&required(metadata_member.clone(), MAX_METADATA_FILE)?)
-        .map_err(|rule| WheelError::member(&file_name, &metadata_member, rule))?;
+        .map_err(|rule| WheelError::member(file_name, &metadata_member, rule))?;
     let record_member = format!("{dist_info}/RECORD");
     let record_text = required(record_member.clone(), MAX_RECORD_FILE)?;
     let ep_member = format!("{dist_info}/entry_points.txt");
-    let entry_points = match read_text(&ep_member, MAX_ENTRY_POINTS_FILE)? {
+    let entry_points = match read_text(&archive, &ep_member, MAX_ENTRY_POINTS_FILE)? {
         Some(text) => entry_points::parse_scripts(&text)
-            .map_err(|rule| WheelError::member(&file_name, &ep_member, rule))?,
+            .map_err(|rule| WheelError::member(file_name, &ep_member, rule))?,
         None => Vec::new(),
     };
 
     let mut wheel = OpenedWheel {
         path: path.to_path_buf(),
-        file_name: file_name.clone(),
+        file_name: file_name.to_string(),
         filename,
         archive,
         dist_info,
@@ -189,7 +302,7 @@ pub fn open(path: &Path, options: OpenOptions) -> Result<OpenedWheel, WheelError
     check_data_members(&wheel)?;
     if options.verify_record {
         let rows = record::parse(&record_text)
-            .map_err(|rule| WheelError::member(&file_name, &record_member, rule))?;
+            .map_err(|rule| WheelError::member(file_name, &record_member, rule))?;
         wheel.record = check_record(&wheel, rows)?;
     }
     Ok(wheel)

@@ -339,7 +339,8 @@ fn content_id(
                 // The write stage verifies the member against this hash.
                 return Ok((digest.clone(), *size));
             }
-            let mut zip = wheel.archive.reader();
+            let member_err = |rule: String| WheelError::member(&wheel.file_name, &op.origin, rule);
+            let mut zip = wheel.archive.reader().map_err(member_err)?;
             let read = zip
                 .by_index(*index)
                 .and_then(|mut m| {

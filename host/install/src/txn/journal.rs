@@ -117,8 +117,7 @@ pub(super) fn sibling(rel: &str, name: &str) -> String {
 
 /// Flushes the filesystem holding `path` (cap-std's directory handles cannot: they are `O_PATH`).
 pub(super) fn syncfs(path: &Path) -> io::Result<()> {
-    let dir = std::fs::File::open(path)?;
-    rustix::fs::syncfs(&dir).map_err(io::Error::from)
+    winst_platform::sync_filesystem(&std::fs::File::open(path)?)
 }
 
 #[cfg(test)]

@@ -34,6 +34,9 @@ use recover::{finish, undo};
 
 use crate::roots::{DirHandles, RootId, Roots, split_parent};
 
+/// The most directory handles a transaction keeps open at once (see [`DirHandles::bounded`]).
+const MAX_OPEN_DIRS: usize = 256;
+
 /// The journal's file name in the environment's data directory.
 pub(crate) const JOURNAL: &str = ".winst-journal";
 
@@ -135,7 +138,7 @@ impl Transaction {
             state: State::default(),
             counter: 0,
             new_dirs: HashMap::new(),
-            handles: DirHandles::default(),
+            handles: DirHandles::bounded(MAX_OPEN_DIRS),
             done: false,
         })
     }
@@ -158,7 +161,7 @@ impl Transaction {
 
     /// Creates directories (parents before children) that do not exist yet, journaled first.
     /// A directory whose parent this transaction created is missing without a look at the disk,
-    /// and each is made relative to its parent's handle (kept for [`Transaction::take_handles`]).
+    /// and each is made relative to its parent's handle.
     pub(crate) fn create_dirs(&mut self, dirs: &[(RootId, String)]) -> Result<()> {
         let mut missing: Vec<(RootId, String)> = Vec::new();
         let mut missing_set: HashSet<(RootId, &str)> = HashSet::new();
@@ -213,11 +216,6 @@ impl Transaction {
         self.new_dirs
             .get(&root)
             .is_some_and(|dirs| dirs.contains(split_parent(rel).0))
-    }
-
-    /// The directory handles opened so far (see [`Transaction::create_dirs`]).
-    pub(crate) fn take_handles(&mut self) -> DirHandles {
-        std::mem::take(&mut self.handles)
     }
 
     /// The name a new file for `dest` is written under until the commit: a fresh temporary
@@ -361,7 +359,7 @@ impl Transaction {
         self.state.temps.sort_by_key(|t| t.last);
         // A temporary is its destination's sibling: one handle per directory, then a rename of
         // two names inside it.
-        let mut handles = DirHandles::default();
+        let mut handles = DirHandles::bounded(MAX_OPEN_DIRS);
         for (i, t) in self.state.temps.iter().enumerate() {
             if i == self.state.temps.len() / 2 {
                 crash_point("half-renamed");

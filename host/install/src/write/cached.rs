@@ -13,10 +13,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use anyhow::Result;
 use cap_std::fs::Dir;
 
-use super::{Worker, Written, write_one};
+use super::jobs::{Slot, open_below};
+use super::{Dest, Worker, Written, write_one};
 use crate::cache::{Entry, Staging, Stamp, Stored, WheelCache, link_at};
 use crate::plan::{FileOp, Plan, Source};
-use crate::roots::{DirHandles, Roots, split_parent};
+use crate::roots::{Roots, split_parent};
 use winst_wheel::OpenedWheel;
 use winst_wheel::record::Algorithm;
 
@@ -47,10 +48,12 @@ pub struct CachePlan<'a> {
 /// A cache entry to complete after the commit.
 pub struct CacheFill {
     staging: Staging,
-    /// Files already linked in (member, stored).
-    linked: Vec<(String, Stored)>,
-    /// Files to copy in: (installed path, member, stored).
-    to_copy: Vec<(std::path::PathBuf, String, Stored)>,
+    /// Files already linked in, by member index.
+    linked: Vec<(usize, Stored)>,
+    /// Files to copy in: (installed path, member index, member path, stored).
+    to_copy: Vec<(std::path::PathBuf, usize, String, Stored)>,
+    /// The wheel's listing, for the manifest (see [`crate::manifest`]); without it, no entry.
+    listing: Option<winst_wheel::Listing>,
 }
 
 impl CachePlan<'_> {
@@ -60,7 +63,7 @@ impl CachePlan<'_> {
     pub(super) fn settle(
         self,
         ok: bool,
-        mut linked: Vec<Vec<(String, Stored)>>,
+        mut linked: Vec<Vec<(usize, Stored)>>,
         files: &[FileOp],
         written: &[Option<Written>],
         wheels: &[OpenedWheel],
@@ -78,6 +81,7 @@ impl CachePlan<'_> {
                         staging,
                         linked: std::mem::take(&mut linked[w]),
                         to_copy: Vec::new(),
+                        listing: wheels[w].listing().ok(),
                     });
                 }
                 CacheUse::CopyAfter(staging) if ok => {
@@ -86,11 +90,12 @@ impl CachePlan<'_> {
                         .zip(written)
                         .filter(|(op, _)| op.wheel == w && !op.shadowed)
                         .filter_map(|(op, wr)| {
-                            let (member, _) = plain_member(&wheels[w], op)?;
+                            let member = plain_member(&wheels[w], op)?;
                             let wr = wr.as_ref()?;
                             Some((
                                 roots.absolute(op.root, &op.rel),
-                                member.to_string(),
+                                member.index,
+                                member.name.to_string(),
                                 Stored {
                                     size: wr.size,
                                     sha256: wr.sha256,
@@ -104,6 +109,7 @@ impl CachePlan<'_> {
                         staging,
                         linked: Vec::new(),
                         to_copy,
+                        listing: wheels[w].listing().ok(),
                     });
                 }
                 // Unfinished entries are removed when dropped.
@@ -122,25 +128,40 @@ pub fn finish_cache(cache: &WheelCache, fills: Vec<CacheFill>, evict: &[[u8; 32]
         cache.evict(key);
     }
     for mut fill in fills {
+        // Dropping the staging directory removes it.
+        let Some(listing) = fill.listing.take() else {
+            continue;
+        };
         let copied = cache.fill(&fill.staging, &fill.to_copy);
         fill.linked.extend(copied);
-        cache.finish(fill.staging, fill.linked);
+        cache.finish(fill.staging, fill.linked, listing);
     }
 }
 
-/// A plain member (no rewriting) that the cache can hold: (member name, declared size).
-pub(super) fn plain_member<'a>(wheel: &'a OpenedWheel, op: &FileOp) -> Option<(&'a str, u64)> {
+/// A member of a wheel that is written as it is (no rewriting), so the cache can hold it.
+#[derive(Clone, Copy)]
+pub(super) struct PlainMember<'a> {
+    /// Its index in the archive (and in the wheel's listing).
+    pub index: usize,
+    /// Its path in the archive.
+    pub name: &'a str,
+    /// Its declared size in bytes.
+    pub size: u64,
+}
+
+/// The plain member a planned file writes, if it is one.
+pub(super) fn plain_member<'a>(wheel: &'a OpenedWheel, op: &FileOp) -> Option<PlainMember<'a>> {
     match op.source {
         Source::Member {
             index,
             size,
             fix_shebang: false,
             ..
-        } => wheel
-            .archive
-            .members
-            .get(index)
-            .map(|m| (m.name.as_str(), size)),
+        } => wheel.archive.members.get(index).map(|m| PlainMember {
+            index,
+            name: m.name.as_str(),
+            size,
+        }),
         _ => None,
     }
 }
@@ -151,98 +172,44 @@ pub(crate) fn member_dirs(plan: &Plan, wheels: &[OpenedWheel], w: usize) -> BTre
         .iter()
         .filter(|f| f.wheel == w)
         .filter_map(|f| plain_member(&wheels[w], f))
-        .filter_map(|(m, _)| m.rsplit_once('/').map(|(d, _)| d.to_string()))
+        .filter_map(|m| m.name.rsplit_once('/').map(|(d, _)| d.to_string()))
         .collect()
-}
-
-/// Directory handles for the files the cache places or takes, opened once per environment
-/// directory before the parallel phase (those `create_dirs` made are reused). The cache side
-/// needs none: a member is named by its path inside the entry's directory, which winst wrote.
-pub(super) struct CacheHandles {
-    env: DirHandles,
-}
-
-impl CacheHandles {
-    /// Handles of the environment's new directories only (no cache in use).
-    pub(super) fn uncached(env: DirHandles) -> CacheHandles {
-        CacheHandles { env }
-    }
-
-    pub(super) fn open(
-        plan: &CachePlan,
-        roots: &Roots,
-        files: &[FileOp],
-        temps: &[Option<String>],
-        wheels: &[OpenedWheel],
-        env: DirHandles,
-    ) -> CacheHandles {
-        let mut h = CacheHandles { env };
-        for (op, tmp) in files.iter().zip(temps) {
-            let (Some(tmp), Some(_)) = (tmp, plain_member(&wheels[op.wheel], op)) else {
-                continue;
-            };
-            if matches!(
-                plan.wheels[op.wheel],
-                CacheUse::Hit(_) | CacheUse::LinkAlongside(_)
-            ) {
-                let _ = h.env.open(roots, op.root, split_parent(tmp).0);
-            }
-        }
-        h
-    }
-
-    /// (environment directory, temporary's name, the cache entry's directory, member's path).
-    fn for_op<'a>(
-        &'a self,
-        plan: &'a CachePlan,
-        op: &FileOp,
-        tmp: &'a str,
-        member: &'a str,
-    ) -> Option<(&'a Dir, &'a str, &'a Dir, &'a str)> {
-        let (env_parent, tmp_name) = split_parent(tmp);
-        let cache_dir = match &plan.wheels[op.wheel] {
-            CacheUse::Hit(entry) => entry.files_dir(),
-            CacheUse::LinkAlongside(staging) => staging.files_dir(),
-            _ => return None,
-        };
-        Some((
-            self.env.get(op.root, env_parent)?,
-            tmp_name,
-            cache_dir,
-            member,
-        ))
-    }
 }
 
 /// Writes a plain member with the cache: placed from the cache entry when the wheel is cached
 /// (inflated from the archive if that fails), else written and, when the cache is being filled
-/// alongside, linked into the new entry.
-#[allow(clippy::too_many_arguments)]
+/// alongside, linked into the new entry. `cache_dirs` holds the job's open cache directory.
 pub(super) fn write_cached(
     worker: &mut Worker,
-    roots: &Roots,
+    cache_dirs: &mut Slot<usize>,
     cache: &CachePlan,
-    handles: &CacheHandles,
     wheel: &OpenedWheel,
-    op: &FileOp,
-    member: &str,
-    size: u64,
-    tmp: Option<&str>,
+    member: PlainMember,
+    dest: Dest,
     python: &Path,
 ) -> Result<(Written, Option<Stored>)> {
+    let op = dest.op;
+    let (member_parent, member_name) = split_parent(member.name);
     match &cache.wheels[op.wheel] {
         CacheUse::Hit(entry) => {
-            if let Some(written) = place_cached(cache, handles, entry, wheel, op, member, size, tmp)
-            {
+            let placed = place_cached(cache, entry, wheel, member, dest, || {
+                cache_dirs.get(op.wheel, member_parent, || {
+                    open_below(entry.files_dir(), member_parent)
+                })
+            });
+            if let Some(written) = placed {
                 return Ok((written, None));
             }
-            write_one(worker, roots, wheel, op, tmp, python).map(|w| (w, None))
+            write_one(worker, wheel, dest, python).map(|w| (w, None))
         }
-        CacheUse::LinkAlongside(_) => {
-            let written = write_one(worker, roots, wheel, op, tmp, python)?;
-            let stored = tmp.and_then(|tmp| {
-                let (env_dir, tmp_name, cache_dir, member_name) =
-                    handles.for_op(cache, op, tmp, member)?;
+        CacheUse::LinkAlongside(staging) => {
+            let written = write_one(worker, wheel, dest, python)?;
+            let stored = dest.out.and_then(|(env_dir, tmp_name)| {
+                let cache_dir = cache_dirs
+                    .get(op.wheel, member_parent, || {
+                        open_below(staging.files_dir(), member_parent)
+                    })
+                    .ok()?;
                 link_at(env_dir, tmp_name, cache_dir, member_name).ok()?;
                 let stamp = Stamp::of_at(cache_dir, member_name).ok()?;
                 Some(Stored {
@@ -255,35 +222,34 @@ pub(super) fn write_cached(
             Ok((written, stored))
         }
         CacheUse::None | CacheUse::CopyAfter(_) => {
-            write_one(worker, roots, wheel, op, tmp, python).map(|w| (w, None))
+            write_one(worker, wheel, dest, python).map(|w| (w, None))
         }
     }
 }
 
-/// Places a member from its wheel's cache entry under `tmp` (nothing to place when `tmp` is
-/// `None`: the file is shadowed). `None` when it must be inflated instead: the entry does not
-/// hold the member (its fill failed for that file), or holds it with another size, mode or hash
-/// than the wheel says, or the cached file changed after it was cached or vanished. The last
-/// three mark the entry stale, to be refilled.
-#[allow(clippy::too_many_arguments)]
-fn place_cached(
+/// Places a member from its wheel's cache entry (nothing to place when the file is shadowed).
+/// `None` when it must be inflated instead: the entry does not hold the member (its fill failed
+/// for that file), or holds it with another size, mode or hash than the wheel says, or the
+/// cached file changed after it was cached or vanished. The last three mark the entry stale, to
+/// be refilled. `cache_dir` opens the entry's directory the member is in.
+fn place_cached<'d>(
     cache: &CachePlan,
-    handles: &CacheHandles,
     entry: &Entry,
     wheel: &OpenedWheel,
-    op: &FileOp,
-    member: &str,
-    size: u64,
-    tmp: Option<&str>,
+    member: PlainMember,
+    dest: Dest,
+    cache_dir: impl FnOnce() -> io::Result<&'d Dir>,
 ) -> Option<Written> {
-    let stored = entry.files.get(member)?;
+    let op = dest.op;
+    let PlainMember { index, name, size } = member;
+    let stored = entry.file(index)?;
     let stale = || cache.stale[op.wheel].store(true, Ordering::Relaxed);
     if stored.size != size
         || stored.executable != op.executable
         || !matches_record(stored, &op.source)
     {
         log::debug!(
-            "{}: {member}: the cache entry does not match the wheel's RECORD; inflating it",
+            "{}: {name}: the cache entry does not match the wheel's RECORD; inflating it",
             wheel.file_name
         );
         stale();
@@ -293,14 +259,14 @@ fn place_cached(
         sha256: stored.sha256,
         size,
     };
-    let Some(tmp) = tmp else {
+    let Some((env_dir, tmp_name)) = dest.out else {
         return Some(written);
     };
-    let (env_dir, tmp_name, cache_dir, member_name) = handles.for_op(cache, op, tmp, member)?;
-    match cache
-        .cache
-        .place(cache_dir, member_name, env_dir, tmp_name, stored)
-    {
+    let placed = cache_dir().and_then(|dir| {
+        let (_, file_name) = split_parent(name);
+        cache.cache.place(dir, file_name, env_dir, tmp_name, stored)
+    });
+    match placed {
         Ok(_) => {
             cache.placed.fetch_add(1, Ordering::Relaxed);
             Some(written)
@@ -313,7 +279,7 @@ fn place_cached(
                 stale();
             }
             log::debug!(
-                "{}: {member}: not placed from the cache ({e}); inflating it",
+                "{}: {name}: not placed from the cache ({e}); inflating it",
                 wheel.file_name
             );
             let _ = env_dir.remove_file(tmp_name);

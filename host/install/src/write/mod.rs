@@ -1,9 +1,11 @@
 //! The **write** and **commit** stages: put the planned files on disk, all at once.
 //!
-//! Every file of every wheel is one task in a rayon pool, largest first, so one big wheel keeps
-//! every core busy. Each task streams its member out of the archive (each worker has its own
-//! reader), hashes it while writing it under a temporary name in its final directory, and checks
-//! size and RECORD hash at the end. Nothing is visible under a final name until [`Staged::commit`]
+//! The files of every wheel are tasks in a rayon pool: runs of files of one directory, largest
+//! first, a big file alone ([`jobs`]), so one big wheel keeps every core busy and a run of small
+//! files is written or linked through one directory handle. For each file, a task streams its
+//! member out of the archive (each worker has its own reader), or places it from the wheel cache,
+//! hashes it while writing it under a temporary name in its final directory, and checks size and
+//! RECORD hash at the end. Nothing is visible under a final name until [`Staged::commit`]
 //! hands over to the [`crate::txn`] commit. Every temporary and directory is journaled before it
 //! is created, so a failure or a crash at any point rolls back to the environment as it was. All
 //! writes go through the roots' directory capabilities.
@@ -20,14 +22,16 @@ use sha2::Digest as _;
 use zip::ZipArchive;
 
 mod cached;
+mod jobs;
 
 use crate::cache::Stored;
 use crate::plan::{FileOp, Plan, Removal, Source, WheelPlan};
-use crate::roots::{RootId, Roots, create_file};
+use crate::roots::{RootId, Roots, create_file, split_parent};
 use crate::txn::{CommitStats, Temp, Transaction};
 pub(crate) use cached::member_dirs;
 pub use cached::{CacheFill, CachePlan, CacheUse, finish_cache};
-use cached::{CacheHandles, plain_member, write_cached};
+use cached::{plain_member, write_cached};
+use jobs::{Job, JobDirs, open_env};
 use winst_python::scripts::fix_shebang_bytes;
 use winst_wheel::OpenedWheel;
 use winst_wheel::archive::PosReader;
@@ -99,12 +103,76 @@ impl Worker {
     }
 }
 
-/// One task of the write stage's pool.
-enum Job {
-    /// Write the plan's file at this index.
-    File(usize),
-    /// Hash this wheel file (for `direct_url.json`), when its sha256 is not known yet.
-    HashWheel(usize),
+/// What the write stage did with one file or wheel.
+enum Out {
+    /// A file written; with the cache entry it was linked into, if any.
+    File(usize, Result<(Written, Option<Stored>)>),
+    /// A wheel file hashed.
+    Wheel(usize, Result<[u8; 32]>),
+}
+
+/// What every job of the write stage reads.
+struct Stage<'a> {
+    files: &'a [FileOp],
+    temps: &'a [Option<String>],
+    wheels: &'a [OpenedWheel],
+    roots: &'a Roots,
+    cache: Option<&'a CachePlan<'a>>,
+    python: &'a Path,
+}
+
+impl Stage<'_> {
+    /// Writes the plan's file `i` under its temporary name, through the job's directories.
+    fn write_file(
+        &self,
+        worker: &mut Worker,
+        dirs: &mut JobDirs,
+        i: usize,
+    ) -> Result<(Written, Option<Stored>)> {
+        let op = &self.files[i];
+        let wheel = &self.wheels[op.wheel];
+        let out = match self.temps[i].as_deref() {
+            Some(tmp) => {
+                let (parent, name) = split_parent(tmp);
+                let dir = dirs
+                    .env
+                    .get(op.root, parent, || open_env(self.roots, op.root, parent))
+                    .with_context(|| {
+                        let path = self.roots.absolute(op.root, parent);
+                        format!("cannot open directory {}", path.display())
+                    })?;
+                Some((dir, name))
+            }
+            None => None,
+        };
+        let dest = Dest {
+            roots: self.roots,
+            op,
+            out,
+        };
+        match (self.cache, plain_member(wheel, op)) {
+            (Some(c), Some(member)) => {
+                write_cached(worker, &mut dirs.cache, c, wheel, member, dest, self.python)
+            }
+            _ => write_one(worker, wheel, dest, self.python).map(|w| (w, None)),
+        }
+    }
+}
+
+/// Where one planned file goes: the directory and temporary name it is written under (`None`
+/// when it is shadowed: read and verified, not written).
+#[derive(Clone, Copy)]
+struct Dest<'a> {
+    roots: &'a Roots,
+    op: &'a FileOp,
+    out: Option<(&'a cap_std::fs::Dir, &'a str)>,
+}
+
+impl Dest<'_> {
+    /// The file's final path, for messages.
+    fn path(&self) -> std::path::PathBuf {
+        self.roots.absolute(self.op.root, &self.op.rel)
+    }
 }
 
 /// Starts the transaction: the roots opened (created where needed), the planned directories
@@ -150,28 +218,6 @@ fn begin(plan: &mut Plan, state_dir: &Path) -> Result<(Transaction, Vec<Option<S
     Ok((txn, temps))
 }
 
-/// The write stage's jobs: files largest first, and the wheels whose sha256 is not `known`
-/// interleaved early, largest first (hashing a wheel is as much work as inflating it).
-fn schedule(
-    files: &[FileOp],
-    wheels: &[OpenedWheel],
-    known: &dyn Fn(usize) -> Option<[u8; 32]>,
-) -> Vec<Job> {
-    let mut order: Vec<usize> = (0..files.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(files[i].size_hint()));
-
-    let mut jobs: Vec<Job> = order.into_iter().map(Job::File).collect();
-    // Hashing a wheel is as much work as inflating it: schedule the big ones early.
-    let mut by_size: Vec<usize> = (0..wheels.len()).collect();
-    by_size.sort_by_key(|&w| std::cmp::Reverse(wheels[w].archive.file_size));
-    by_size.retain(|&w| known(w).is_none());
-    for (k, w) in by_size.into_iter().enumerate() {
-        jobs.insert((k * 2).min(jobs.len()), Job::HashWheel(w));
-    }
-
-    jobs
-}
-
 /// Writes every planned file under a temporary name, and takes the plan over (its roots go to the
 /// transaction, its files into [`StagedFile`]s). On error, everything written is removed.
 /// `known_sha256` gives a wheel file's sha256 when the caller has it already (a lock's verified
@@ -186,86 +232,81 @@ pub fn write(
     progress: &crate::progress::Progress,
 ) -> Result<Staged> {
     let (mut txn, temps) = begin(&mut plan, state_dir)?;
+    // The writers open the directories they write in themselves, a few at a time.
     let files = &plan.files;
-    let made = txn.take_handles();
     let roots = &txn.roots;
-    let handles = match &cache {
-        Some(c) => CacheHandles::open(c, roots, files, &temps, wheels, made),
-        None => CacheHandles::uncached(made),
-    };
     let known = |w: usize| {
         (cache.as_ref().and_then(|c| c.keys[w])).or_else(|| known_sha256(&wheels[w].path))
     };
-    let jobs = schedule(files, wheels, &known);
+    let wheel_sizes: Vec<u64> = wheels.iter().map(|w| w.archive.file_size).collect();
+    let (order, jobs) = jobs::schedule(files, &wheel_sizes, &|w| known(w).is_some());
+    let stage = Stage {
+        files,
+        temps: &temps,
+        wheels,
+        roots,
+        cache: cache.as_ref(),
+        python,
+    };
 
     let failed = AtomicBool::new(false);
-    /// What one job did.
-    enum Out {
-        /// A file written; with the cache entry it was linked into, if any.
-        File(usize, Result<(Written, Option<Stored>)>),
-        Wheel(usize, Result<[u8; 32]>),
-    }
     // `with_max_len(1)`: every job stays stealable. Rayon otherwise hands each thread long runs
     // of jobs that it works through alone; sorted largest first, the last run is thousands of
     // small files on one core while the other idles (measured: 3 of 4.5 s on one core).
     // One worker state per pool thread, made once: built per job (as `map_init` does with one
-    // job per split), its per-wheel reader slots and buffer cost a memset per file.
+    // job per split), its per-wheel reader slots and buffer cost a memset per job.
     let workers: Vec<Mutex<Worker>> = (0..rayon::current_num_threads().max(1))
         .map(|_| Mutex::new(Worker::new(wheels.len())))
         .collect();
-    let outs: Vec<Out> = jobs
+    let outs: Vec<Vec<Out>> = jobs
         .par_iter()
         .with_max_len(1)
         .map(|job| {
             let slot = rayon::current_thread_index().unwrap_or(0) % workers.len();
             let mut guard = workers[slot].lock().unwrap_or_else(|e| e.into_inner());
             let worker = &mut *guard;
+            let stop = || failed.load(Ordering::Relaxed) || crate::signals::interrupted();
             match *job {
-                Job::File(i) => {
-                    if failed.load(Ordering::Relaxed) || crate::signals::interrupted() {
-                        return Out::File(i, Err(anyhow!("skipped")));
-                    }
-                    let op = &files[i];
-                    let wheel = &wheels[op.wheel];
-                    let tmp = temps[i].as_deref();
-                    let r = match (cache.as_ref(), plain_member(wheel, op)) {
-                        (Some(c), Some((member, size))) => write_cached(
-                            worker, roots, c, &handles, wheel, op, member, size, tmp, python,
-                        ),
-                        _ => write_one(worker, roots, wheel, op, tmp, python).map(|w| (w, None)),
-                    };
-                    match &r {
-                        Ok((w, _)) => progress.file_done(op.wheel, w.size),
-                        Err(_) => failed.store(true, Ordering::Relaxed),
-                    }
-                    Out::File(i, r)
+                Job::Files { start, end } => {
+                    let mut dirs = JobDirs::default();
+                    (order[start..end].iter())
+                        .map(|&i| {
+                            if stop() {
+                                return Out::File(i, Err(anyhow!("skipped")));
+                            }
+                            let r = stage.write_file(worker, &mut dirs, i);
+                            match &r {
+                                Ok((w, _)) => progress.file_done(files[i].wheel, w.size),
+                                Err(_) => failed.store(true, Ordering::Relaxed),
+                            }
+                            Out::File(i, r)
+                        })
+                        .collect()
                 }
                 Job::HashWheel(w) => {
-                    if failed.load(Ordering::Relaxed) || crate::signals::interrupted() {
-                        return Out::Wheel(w, Err(anyhow!("skipped")));
+                    if stop() {
+                        return vec![Out::Wheel(w, Err(anyhow!("skipped")))];
                     }
                     worker.ensure_buf();
-                    Out::Wheel(w, hash_file(&wheels[w].path, &mut worker.buf))
+                    vec![Out::Wheel(w, hash_file(&wheels[w].path, &mut worker.buf))]
                 }
             }
         })
         .collect();
-    // Closing thousands of directory handles is not on anyone's critical path.
-    std::thread::spawn(move || drop(handles));
 
     let mut written: Vec<Option<Written>> = vec![None; files.len()];
     let mut wheel_hashes: Vec<[u8; 32]> = (0..wheels.len())
         .map(|w| known(w).unwrap_or([0u8; 32]))
         .collect();
     let mut errors: Vec<(usize, anyhow::Error)> = Vec::new();
-    let mut linked: Vec<Vec<(String, Stored)>> = vec![Vec::new(); wheels.len()];
-    for out in outs {
+    let mut linked: Vec<Vec<(usize, Stored)>> = vec![Vec::new(); wheels.len()];
+    for out in outs.into_iter().flatten() {
         match out {
             Out::File(i, Ok((w, stored))) => {
                 if let Some(stored) = stored
-                    && let Some((member, _)) = plain_member(&wheels[files[i].wheel], &files[i])
+                    && let Some(member) = plain_member(&wheels[files[i].wheel], &files[i])
                 {
-                    linked[files[i].wheel].push((member.to_string(), stored));
+                    linked[files[i].wheel].push((member.index, stored));
                 }
                 written[i] = Some(w)
             }
@@ -338,16 +379,15 @@ fn fill(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 
 fn write_one(
     worker: &mut Worker,
-    roots: &Roots,
     wheel: &OpenedWheel,
-    op: &FileOp,
-    tmp: Option<&str>,
+    dest: Dest,
     python: &Path,
 ) -> Result<Written> {
-    let dest_path = || roots.absolute(op.root, &op.rel);
-    let mut out = match tmp {
-        Some(tmp) => Some(
-            create_file(roots.dir(op.root)?, tmp, op.executable)
+    let op = dest.op;
+    let dest_path = || dest.path();
+    let mut out = match dest.out {
+        Some((dir, name)) => Some(
+            create_file(dir, name, op.executable)
                 .with_context(|| format!("cannot create {}", dest_path().display()))?,
         ),
         None => None,
@@ -372,10 +412,13 @@ fn write_one(
             fix_shebang,
         } => {
             worker.ensure_buf();
-            let reader = &mut worker.readers[op.wheel];
-            let zip = reader.get_or_insert_with(|| wheel.archive.reader());
             let corrupt = |e: &dyn std::fmt::Display| {
                 WheelError::member(&wheel.file_name, &op.origin, format!("cannot be read: {e}"))
+            };
+            let reader = &mut worker.readers[op.wheel];
+            let zip = match reader {
+                Some(zip) => zip,
+                None => reader.insert(wheel.archive.reader().map_err(|e| corrupt(&e))?),
             };
             let mut member = zip.by_index(*index).map_err(|e| corrupt(&e))?;
             let mut verify: Option<Hasher> = expected.as_ref().map(RecordHash::hasher);

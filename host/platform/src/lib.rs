@@ -1,0 +1,108 @@
+//! Everything in winst that differs between operating systems, one implementation per platform.
+//!
+//! | what | Linux ([`linux`]) | macOS ([`macos`]) |
+//! |---|---|---|
+//! | flushing an install to disk ([`sync_filesystem`]) | `syncfs(2)` | `sync(2)`, then `fcntl(F_FULLFSYNC)` |
+//! | `--link-mode clone` ([`clone_file`]) | `ioctl(FICLONE)` (btrfs, XFS) | `fclonefileat(2)` (APFS) |
+//! | the environment lock ([`try_lock_exclusive`]) | `flock(2)` | `flock(2)` |
+//! | when to fall back from links ([`is_unsupported`]) | `EXDEV`, `EPERM`, `EOPNOTSUPP`, `EMLINK` | the same names (other numbers) |
+//! | platform tags ([`platform_tags`]) | `manylinux_2_N`, `musllinux_1_N`, `linux_<arch>` | `macosx_X_Y_<arch>`, `universal2`, `intel`, ... |
+//!
+//! The system calls exist for the platform winst is built for; the tag rules are plain data and
+//! are always compiled, so both are unit-tested on Linux. What CI runs only on Linux: everything
+//! else (the macOS code is type- and lint-checked by `cargo clippy --target *-apple-darwin`).
+//!
+//! Not here, because it is not code that differs: the scheme paths and `EXTERNALLY-MANAGED` of
+//! macOS framework builds (python.org's `Python.framework`, Homebrew's `osx_framework_library`
+//! scheme) come from the interpreter's own `sysconfig` (`winst_python::interpreter`), exactly as
+//! pip reads them, with `posix_prefix` for `--prefix` as pip uses there. Windows is not supported:
+//! the `winst` binary refuses it at startup (host/src/main.rs).
+
+pub mod linux;
+pub mod macos;
+
+#[cfg(target_os = "linux")]
+use linux as sys;
+#[cfg(target_os = "macos")]
+use macos as sys;
+
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+compile_error!("winst-platform has implementations for Linux and macOS only");
+
+use std::fs::File;
+use std::io;
+use std::os::fd::AsFd;
+
+/// Flushes everything written to the filesystem that holds the directory `dir` to stable
+/// storage, so that a journal written after it never describes files a power cut could lose.
+///
+/// Errors: the flush's own error (`EIO`, ...).
+pub fn sync_filesystem(dir: &File) -> io::Result<()> {
+    sys::sync_filesystem(dir)
+}
+
+/// Creates `name` (a relative path, its parent existing) in the directory `dir` as a
+/// copy-on-write clone of `src`: the same bytes, sharing the disk blocks. On Linux the new file's
+/// permissions are `0o777` (`executable`) or `0o666`, less the umask; on macOS they are the
+/// source's (`clonefile` copies them; winst's cache stores files with the bits they are
+/// installed with).
+///
+/// Errors: when the filesystem cannot clone (`EOPNOTSUPP`, `EXDEV`, `EINVAL`, ...), with nothing
+/// left at `name`; the caller copies instead.
+pub fn clone_file(src: &File, dir: impl AsFd, name: &str, executable: bool) -> io::Result<()> {
+    sys::clone_file(src, dir.as_fd(), name, executable)
+}
+
+/// Tries to take an exclusive advisory lock on `file` (`flock(2)`, released when the file is
+/// closed or the process exits). `Ok(false)` when another process holds it (or a signal
+/// interrupted the call): try again later.
+pub fn try_lock_exclusive(file: &File) -> io::Result<bool> {
+    use rustix::fs::{FlockOperation, flock};
+    match flock(file, FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(true),
+        Err(rustix::io::Errno::WOULDBLOCK | rustix::io::Errno::INTR) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether a hard link (or clone) failed because this filesystem or pair of directories cannot
+/// do it (another filesystem, no permission to link, not supported, too many links), so that a
+/// copy will do.
+pub fn is_unsupported(e: &io::Error) -> bool {
+    use rustix::io::Errno;
+    [Errno::XDEV, Errno::PERM, Errno::OPNOTSUPP, Errno::MLINK]
+        .iter()
+        .any(|errno| e.raw_os_error() == Some(errno.raw_os_error()))
+}
+
+/// What the platform tags of an interpreter depend on, from the interpreter itself.
+#[derive(Debug, Clone, Copy)]
+pub struct PlatformFacts<'a> {
+    /// `sysconfig.get_platform()`: `linux-x86_64`, `macosx-11.0-arm64`, `macosx-10.9-universal2`.
+    pub sysconfig_platform: &'a str,
+    /// `platform.machine()`: `x86_64`, `aarch64`, `arm64`.
+    pub machine: &'a str,
+    /// 32 or 64.
+    pub pointer_bits: u32,
+    /// The C library on Linux: (`glibc` or `musl`, its version `2.36`).
+    pub libc: Option<(&'a str, &'a str)>,
+    /// The macOS version the interpreter runs on (`platform.mac_ver()`, `14.5`), not the one it
+    /// was built for.
+    pub mac_version: Option<&'a str>,
+}
+
+/// The platform tags an interpreter supports, most specific first, as `packaging.tags` orders
+/// them (PyPA platform compatibility tags; PEP 600 `manylinux`, PEP 656 `musllinux`). Other
+/// platforms get only their exact `sysconfig` platform, normalized (`-`, `.` and ` ` to `_`).
+pub fn platform_tags(facts: &PlatformFacts) -> Vec<String> {
+    let plat = facts.sysconfig_platform.replace(['-', '.', ' '], "_");
+    if let Some(arch) = plat.strip_prefix("linux_") {
+        return linux::platform_tags(arch, facts.pointer_bits, facts.libc);
+    }
+    if plat.starts_with("macosx_")
+        && let Some(tags) = macos::platform_tags(facts)
+    {
+        return tags;
+    }
+    vec![plat]
+}
