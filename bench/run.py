@@ -29,12 +29,18 @@ Scenarios (per corpus; the large corpus skips the two bytecode ones):
                  uv --compile-bytecode (uv has no bytecode cache)
   noop           the same wheels again into a venv the same tool installed them into (a copy
                  of it, made untimed): winst and uv both audit and change nothing
+  lock cold      from a lock and a wheelhouse: a hashed requirements file of the corpus (made
+                 untimed) and its directory: winst sync -r LOCK --find-links DIR --no-cache,
+                 uv pip sync --offline --no-index --find-links DIR --no-cache --link-mode copy
+  lock warm      the same with warm caches and hard links
+  lock noop      the same lock again into a venv the same tool synced it into
 Ratios compare winst with each other tool in the same scenario. With --winst-before, another
 winst binary (an earlier build) runs every winst scenario too, interleaved, with caches of its
 own, as the tool `winst-before`: a before/after comparison in one run.
 """
 
 import argparse
+import hashlib
 import os
 import re
 import shutil
@@ -48,7 +54,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("WINST_BENCH_CACHE", Path.home() / ".cache/winst-bench"))
 UV_VERSION = "0.13.9"
-SCENARIOS = ["cold", "fill", "warm hardlink", "warm copy", "compile", "compile warm", "noop"]
+SCENARIOS = ["cold", "fill", "warm hardlink", "warm copy", "compile", "compile warm", "noop",
+             "lock cold", "lock warm", "lock noop"]
 
 
 SYNTH = re.compile(r"synth(?:(\d+)|:(\d+)x(\d+))")
@@ -166,9 +173,24 @@ def main():
         shutil.copytree(template, venv, symlinks=True)
         return venv
 
+    def lock_of(wheels: list[Path]) -> Path:
+        """A hashed requirements file of the wheels (one per project), as uv would write it."""
+        lock = work / f"requirements-{len(wheels)}-{wheels[0].parent.name}.txt"
+        if not lock.exists():
+            lines = []
+            for w in wheels:
+                name, version = w.name.split("-")[:2]
+                digest = hashlib.sha256(w.read_bytes()).hexdigest()
+                lines.append(f"{name}=={version} \\\n    --hash=sha256:{digest}\n")
+            lock.write_text("".join(lines))
+        return lock
+
     def commands(venv: Path, wheels: list[Path], caches: dict) -> dict:
         py = str(venv / "bin/python")
         ws = [str(w) for w in wheels]
+        lock, house = str(lock_of(wheels)), str(wheels[0].parent)
+        uvs = [uv, "pip", "sync", "--python", py, "--offline", "--no-index", "--find-links",
+               house, "-q"]
         pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--python", py,
                "install", "--no-deps", "--no-index", "--no-cache-dir", "-q"]
         uvi = [uv, "pip", "install", "--python", py, "--no-deps", "--offline", "-q"]
@@ -185,6 +207,9 @@ def main():
                                       *ws],
             ("compile", "pip"): pip + ws,
             ("compile warm", "uv"): uvi + uvc + ["--compile-bytecode", *ws],
+            ("lock cold", "uv"): uvs + ["--no-cache", "--link-mode", "copy", lock],
+            ("lock warm", "uv"): uvs + uvc + ["--link-mode", "hardlink", lock],
+            ("lock noop", "uv"): uvs + uvc + ["--link-mode", "hardlink", lock],
         }
         for tool, binary in (("winst", winst), ("winst-before", before)):
             if binary is None:
@@ -200,6 +225,12 @@ def main():
                 ("warm copy", tool): wi + wc + ["--link-mode", "copy", *ws],
                 ("compile", tool): wi + ["--no-cache", "--compile", *ws],
                 ("compile warm", tool): wi + wc + ["--compile", *ws],
+            })
+            ws_ = [binary, "sync", "--python", py, "-r", lock, "--find-links", house]
+            out.update({
+                ("lock cold", tool): ws_ + ["--no-cache"],
+                ("lock warm", tool): ws_ + wc + ["--link-mode", "hardlink"],
+                ("lock noop", tool): ws_ + wc + ["--link-mode", "hardlink"],
             })
         return out
 
@@ -229,16 +260,16 @@ def main():
             # For `noop`: a venv each tool installed the corpus into, copied for every run.
             installed = {}
             for key in names:
-                if key[0] == "noop":
+                if key[0].endswith("noop"):
                     venv = fresh()
                     untimed(commands(venv, wheels, with_fill(None))[key], env)
-                    installed[key[1]] = venv
+                    installed[key] = venv
             for _ in range(args.reps):
                 for key in names:  # interleaved: every tool once per repetition
-                    if key[0] == "noop":
+                    if key[0].endswith("noop"):
                         n += 1
                         venv = work / f"venv-{n}"
-                        subprocess.run(["cp", "-a", str(installed[key[1]]), str(venv)],
+                        subprocess.run(["cp", "-a", str(installed[key]), str(venv)],
                                        check=True)
                     else:
                         venv = fresh()

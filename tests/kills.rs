@@ -1,6 +1,7 @@
 //! Kills at the moments `tests/transactions.rs` does not reach: during recovery itself, part-way
 //! through moving files aside, during the cleanup after the commit, during the cache fill after
-//! the commit, during `winst uninstall`, during `--compile`, and SIGTERM/SIGINT mid-install.
+//! the commit, during `winst uninstall`, during `--compile`, SIGTERM/SIGINT mid-install, and
+//! during `winst sync` (upgrades, an addition and a removal in one transaction).
 //!
 //! Each scene installs (or uninstalls) in a virtual environment that always lives at the same
 //! path, so a whole-tree snapshot (contents and modes) of any run compares with the reference
@@ -952,4 +953,71 @@ fn sigterm_and_sigint_mid_install_roll_back() {
         );
         assert_eq!(scene.settled("two SIGTERMs", &said), State::Old);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. During `winst sync`: upgrades, an addition and a whole project's removal in one transaction
+
+/// `name==version --hash=sha256:...` lines of these wheels.
+fn hashed_lock(path: &Path, wheels: &[&PathBuf]) -> PathBuf {
+    let mut text = String::new();
+    for w in wheels {
+        let name = w.file_name().unwrap().to_str().unwrap();
+        let mut parts = name.split('-');
+        let (project, version) = (parts.next().unwrap(), parts.next().unwrap());
+        let sha = sha256_hex(&std::fs::read(w).unwrap());
+        text.push_str(&format!("{project}=={version} --hash=sha256:{sha}\n"));
+    }
+    std::fs::write(path, text).unwrap();
+    path.to_path_buf()
+}
+
+#[test]
+fn a_killed_sync_ends_as_lock_a_or_lock_b() {
+    let work = workdir();
+    let house = work.path().join("house");
+    std::fs::create_dir(&house).unwrap();
+    let alpha1 = many("alpha", "1.0", 1500, 200).build(&house);
+    let gone = many("gone", "1.0", 1500, 200)
+        .entry_points("[console_scripts]\ngone = gone:main\n")
+        .build(&house);
+    let keep = many("keep", "1.0", 10, 100).build(&house);
+    let alpha2 = many("alpha", "2.0", 1500, 300).build(&house);
+    let beta = many("beta", "1.0", 300, 300).build(&house);
+    let a = hashed_lock(&work.path().join("a.txt"), &[&alpha1, &gone, &keep]);
+    let b = hashed_lock(&work.path().join("b.txt"), &[&alpha2, &beta, &keep]);
+    let scene = Scene::new(
+        work,
+        &[os(&[&"sync", &"-r", &a, &"-f", &house])],
+        os(&[&"sync", &"-r", &b, &"-f", &house]),
+        &["alpha", "beta", "gone", "keep"],
+    );
+    assert!(scene.probe_old.contains("gone 1.0") && scene.probe_new.contains("gone -"));
+    scene.crash_and_recover("written", true, State::Old);
+    scene.crash_and_recover("moving-aside", false, State::Old);
+    scene.crash_and_recover("committed", true, State::New);
+    scene.crash_and_recover("cleanup", false, State::New);
+    // Random kills over the whole sync, then aimed at the moves and at the cleanup.
+    scene.reset();
+    let start = Instant::now();
+    check(&mut scene.action());
+    let full = start.elapsed();
+    let spread = scene.kill_trials("sync", 4, |_| true, full.mul_f64(1.3));
+    let aside = scene.kill_trials(
+        "sync, moving aside",
+        2,
+        |s| journal_ends_with(&s.env(), "renaming"),
+        Duration::from_millis(10),
+    );
+    let cleanup = scene.kill_trials(
+        "sync, cleanup",
+        2,
+        |s| journal_ends_with(&s.env(), "committed"),
+        Duration::from_millis(10),
+    );
+    let all: Vec<_> = spread.iter().chain(&aside).chain(&cleanup).collect();
+    assert!(
+        all.iter().any(|(s, _)| *s == State::Old) && all.iter().any(|(s, _)| *s == State::New),
+        "the kills did not land both before and after the commit point: {all:?}"
+    );
 }

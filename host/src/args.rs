@@ -74,9 +74,22 @@ pub(crate) enum Command {
                       winst install --python .venv wheels/             every *.whl in wheels/\n  \
                       winst install --python 3.12 dist/*.whl           a Python 3.12 environment\n  \
                       winst install --target build/site wheels/        a plain directory\n  \
-                      winst install --dry-run --json wheels/           what would happen, as JSON"
+                      winst install --dry-run --json wheels/           what would happen, as JSON\n  \
+                      winst install -r pylock.toml --find-links wheels/  a lock's wheels"
     )]
     Install(Box<InstallArgs>),
+    /// Make the environment hold exactly what lock files list, in one transaction.
+    #[command(
+        long_about = "Make the environment hold exactly the packages of the lock files (and the \
+                      wheels given) for this interpreter: installs, upgrades, downgrades and \
+                      removals in one transaction, so a failure anywhere leaves the environment \
+                      as it was. pip, setuptools and wheel stay unless --exact or the locks list \
+                      them.",
+        after_help = "Examples:\n  \
+                      winst sync -r pylock.toml --find-links wheels/\n  \
+                      winst sync -r requirements.txt -f wheels/ --dry-run --json"
+    )]
+    Sync(Box<SyncArgs>),
     /// Remove installed projects (RECORD-driven), all or nothing.
     Uninstall(UninstallArgs),
     /// List the projects installed in an environment.
@@ -309,7 +322,7 @@ pub(crate) struct PluginsArgs {
 pub(crate) struct InstallArgs {
     /// Wheel files, or directories whose *.whl files are all installed.
     #[arg(
-        required_unless_present_any = ["editable", "editable_wheel"],
+        required_unless_present_any = ["editable", "editable_wheel", "requirement"],
         value_name = "WHEEL|DIR"
     )]
     pub(crate) wheels: Vec<PathBuf>,
@@ -329,6 +342,9 @@ pub(crate) struct InstallArgs {
     /// The Python whose environment has the build backends `-e` needs [default: the target's].
     #[arg(long, value_name = "PY", requires = "editable")]
     pub(crate) build_python: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) lock: LockArgs,
 
     #[command(flatten)]
     pub(crate) env: EnvArgs,
@@ -371,6 +387,40 @@ pub(crate) struct InstallArgs {
 
     #[command(flatten)]
     pub(crate) untrusted: UntrustedArgs,
+}
+
+/// Lock files and the wheelhouse their wheels come from.
+#[derive(Args, Debug)]
+pub(crate) struct LockArgs {
+    /// A lock: a pylock.toml (PEP 751) or a pinned requirements file with hashes (repeatable).
+    /// Each package that applies to the target is installed from its best wheel.
+    #[arg(long = "requirement", short = 'r', value_name = "LOCK")]
+    pub(crate) requirement: Vec<PathBuf>,
+
+    /// A directory of wheels (for example from `pip download`) where the locks' wheels are
+    /// found by file name (repeatable, searched in order).
+    #[arg(long, short = 'f', value_name = "DIR", requires = "requirement")]
+    pub(crate) find_links: Vec<PathBuf>,
+
+    /// A pylock.toml extra to install ('NAME' in extras markers; repeatable).
+    #[arg(long, value_name = "NAME", requires = "requirement")]
+    pub(crate) extra: Vec<String>,
+
+    /// A pylock.toml dependency group to install (repeatable) [default: the lock's
+    /// default-groups].
+    #[arg(long, value_name = "NAME", requires = "requirement")]
+    pub(crate) group: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct SyncArgs {
+    /// Also remove what a fresh environment starts with (pip, setuptools, wheel) when the locks
+    /// do not list it.
+    #[arg(long)]
+    pub(crate) exact: bool,
+
+    #[command(flatten)]
+    pub(crate) install: InstallArgs,
 }
 
 /// The caches: unpacked wheels (and compiled bytecode).

@@ -52,6 +52,11 @@ pub struct InstallOptions<'a> {
     /// Wheels a frontend said are editable (PEP 660), by absolute wheel path, with the absolute
     /// project directory each was built from (`-e`, `--editable-wheel`).
     pub editable: Vec<(PathBuf, PathBuf)>,
+    /// `winst sync`: the normalized names of the projects to keep; every other installed
+    /// project is removed in the same transaction. `None` for `winst install`.
+    pub keep: Option<&'a std::collections::HashSet<String>>,
+    /// The sha256 of wheel files verified already (against a lock), by path: not hashed again.
+    pub known_sha256: &'a std::collections::HashMap<PathBuf, [u8; 32]>,
 }
 
 /// Refuses a wheel none of whose tags the target supports.
@@ -94,8 +99,15 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     let scheme = &target.scheme;
     let installed = installed::scan(&[&scheme.purelib, &scheme.platlib]);
     let (paths, audited) = audit_wheels(options, &installed);
+    let remove: Vec<InstalledDist> = match options.keep {
+        Some(keep) => (installed.iter())
+            .filter(|d| !keep.contains(&d.normalized))
+            .cloned()
+            .collect(),
+        None => Vec::new(),
+    };
     timings.audit_ms = ms(lap);
-    if paths.is_empty() {
+    if paths.is_empty() && remove.is_empty() {
         timings.total_ms = ms(start);
         let mut report = Report::new(target, &[], &NoPlan, Vec::new(), timings, options.dry_run);
         report.audited = audited;
@@ -144,6 +156,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
             launchers: &launchers,
             editable: &editable,
             untrusted: options.limits.as_ref(),
+            remove: &remove,
         },
     )?;
     warnings.extend(plan.warnings.iter().cloned());
@@ -153,6 +166,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
         timings.total_ms = ms(start);
         let mut report = Report::new(target, &wheels, &plan, warnings, timings, true);
         report.audited = audited;
+        report.uninstalled = remove.iter().map(InstalledDist::spec).collect();
         return Ok(report);
     }
 
@@ -222,6 +236,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     report.opened_from_cache = opened_from_cache;
     report.compile = compile_stats;
     report.audited = audited;
+    report.uninstalled = remove.iter().map(InstalledDist::spec).collect();
     Ok(report)
 }
 
@@ -263,6 +278,7 @@ fn write_stage(
         &target.interpreter.executable,
         target.state_dir(),
         cache_plan,
+        &|p| options.known_sha256.get(p).copied(),
         progress,
     )?;
     timings.write_ms = ms(lap);
@@ -282,6 +298,7 @@ fn audit_wheels(
             cache: options.cache,
             untrusted: options.limits.is_some(),
             compile: options.compile,
+            known_sha256: &|p| options.known_sha256.get(p).copied(),
         };
         let mut found = audit::audit(&options.wheels, installed, how);
         // An editable install is never "the same wheel again": its sources are elsewhere.

@@ -87,6 +87,59 @@ pub struct Report {
     /// Wheels left alone: their projects are installed already from the same wheel files (see
     /// `winst_install::audit`).
     pub audited: Vec<winst_install::audit::Audited>,
+    /// Projects removed whole (`winst sync`), as `name==version`.
+    pub uninstalled: Vec<String>,
+    /// With `-r LOCK`: what the locks selected, and why (see [`LockReport`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lock: Option<LockReport>,
+}
+
+/// What the locks selected for the target: each package's wheel (and why its other wheels were
+/// not chosen), whether it is installed or left alone (audited), the packages skipped (marker
+/// false), and for `winst sync` the projects removed.
+#[derive(Debug, Clone, Serialize)]
+pub struct LockReport {
+    pub packages: Vec<LockedPackage>,
+    pub skipped: Vec<winst_lock::Skipped>,
+    /// `winst sync`: installed projects not in the locks, removed (`name==version`).
+    pub remove: Vec<String>,
+}
+
+/// One package of a lock and its chosen wheel.
+#[derive(Debug, Clone, Serialize)]
+pub struct LockedPackage {
+    pub name: String,
+    pub version: String,
+    pub lock: PathBuf,
+    pub wheel: PathBuf,
+    /// `install`, or `audited`: installed already from this very wheel.
+    pub action: &'static str,
+    pub rejected: Vec<winst_lock::Rejected>,
+}
+
+impl LockReport {
+    /// The report of a selection after the install (which wheels were audited).
+    pub fn new(selection: winst_lock::Selection, report: &Report) -> LockReport {
+        let packages = (selection.chosen.into_iter())
+            .map(|c| LockedPackage {
+                action: if report.audited.iter().any(|a| a.wheel == c.wheel) {
+                    "audited"
+                } else {
+                    "install"
+                },
+                name: c.name,
+                version: c.version,
+                lock: c.lock,
+                wheel: c.wheel,
+                rejected: c.rejected,
+            })
+            .collect();
+        LockReport {
+            packages,
+            skipped: selection.skipped,
+            remove: report.uninstalled.clone(),
+        }
+    }
 }
 
 /// The plan of an install with nothing to install (every wheel audited).
@@ -156,6 +209,8 @@ impl Report {
             opened_from_cache: 0,
             compile: None,
             audited: Vec::new(),
+            uninstalled: Vec::new(),
+            lock: None,
         }
     }
 }

@@ -41,6 +41,8 @@ pub struct AuditOptions<'a> {
     pub untrusted: bool,
     /// The install compiles bytecode: only projects installed with bytecode are skipped.
     pub compile: bool,
+    /// A wheel file's sha256 when the caller has it already (a lock's verified wheel).
+    pub known_sha256: &'a (dyn Fn(&Path) -> Option<[u8; 32]> + Sync),
 }
 
 /// Per wheel (in order), `Some` when it is installed already from the same file (see the module
@@ -91,9 +93,10 @@ fn audit_one(
         return None;
     }
     let recorded = recorded_sha256(&dist.dist_info)?;
-    let sha256 = match options.cache {
-        Some(cache) => cache.wheel_key(path, !options.untrusted).ok()?.0,
-        None => hash_file(path)?,
+    let sha256 = match ((options.known_sha256)(path), options.cache) {
+        (Some(known), _) => known,
+        (None, Some(cache)) => cache.wheel_key(path, !options.untrusted).ok()?.0,
+        (None, None) => hash_file(path)?,
     };
     if recorded != sha256 || !files.par_iter().all(|f| f.symlink_metadata().is_ok()) {
         return None;

@@ -245,6 +245,19 @@ impl WheelCache {
         Ok((sha256, false))
     }
 
+    /// The sha256 of a file (a wheel named by a lock), through the stat index when
+    /// `trust_stat` (see [`WheelCache::wheel_key`]); without a cache, by reading it.
+    pub fn file_sha256(
+        cache: Option<&WheelCache>,
+        path: &Path,
+        trust_stat: bool,
+    ) -> io::Result<[u8; 32]> {
+        match cache {
+            Some(c) => c.wheel_key(path, trust_stat).map(|(k, _)| k),
+            None => sha256_of(&mut std::fs::File::open(path)?, &mut vec![0u8; 256 << 10]),
+        }
+    }
+
     /// Whether the cache has an entry (complete or damaged) under `key`.
     pub(crate) fn has_entry(&self, key: &[u8; 32]) -> bool {
         self.dir.exists(hex::encode(key))

@@ -9,6 +9,7 @@
 //! - [`paths`]: lexical path normalization.
 //! - [`installed`]: a snapshot of the projects already installed (their `RECORD` files).
 //! - [`scripts`]: the shebang scripts get for this interpreter, and the checks on launcher names.
+//! - `testing` (tests, and the `testing` feature): example interpreters as plain data.
 //!
 //! Not here: reading wheels (`winst-wheel`) or writing anything into the environment
 //! (`winst-install`).
@@ -22,3 +23,5 @@ pub mod scripts;
 pub mod tagnames;
 pub mod tags;
 pub mod target;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;

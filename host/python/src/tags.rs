@@ -4,13 +4,16 @@
 //! facts: `cpXY`/`abi3`/`none` ABIs, platform tags from [`winst_platform`] (`manylinux_2_N`, `musllinux_1_N`, `linux_<arch>`,
 //! `macosx_X_Y_<arch>`), and the pure-Python `pyX` tags. Not here: reading tags from a wheel (see [`winst_wheel::filename`]).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use crate::interpreter::Interpreter;
 
-/// The set of tags a target supports, plus a description for error messages.
+/// The set of tags a target supports, each with its priority, plus a description for error
+/// messages.
 pub struct SupportedTags {
-    set: HashSet<(String, String, String)>,
+    /// Each supported (python, abi, platform) triple and its rank in `packaging.tags` order
+    /// (0 is the most specific, the one a resolver prefers).
+    set: HashMap<(String, String, String), usize>,
     /// The most specific platform tag, e.g. `manylinux_2_36_x86_64`.
     pub best_platform: String,
     /// The interpreter tag, e.g. `cp311`.
@@ -19,18 +22,25 @@ pub struct SupportedTags {
 
 impl SupportedTags {
     pub fn is_supported(&self, python: &str, abi: &str, platform: &str) -> bool {
+        self.priority(python, abi, platform).is_some()
+    }
+
+    /// The rank of a supported tag in the order a resolver prefers them (`packaging.tags`
+    /// order: 0 is best), or `None` when the target cannot run it.
+    pub fn priority(&self, python: &str, abi: &str, platform: &str) -> Option<usize> {
         self.set
-            .contains(&(python.to_string(), abi.to_string(), platform.to_string()))
+            .get(&(python.to_string(), abi.to_string(), platform.to_string()))
+            .copied()
     }
 
     /// Whether some supported tag has this Python tag and ABI (on any platform).
     pub(crate) fn supports_python(&self, python: &str, abi: &str) -> bool {
-        self.set.iter().any(|(p, a, _)| p == python && a == abi)
+        self.set.keys().any(|(p, a, _)| p == python && a == abi)
     }
 
     /// Whether some supported tag has this platform.
     pub(crate) fn supports_platform(&self, platform: &str) -> bool {
-        self.set.iter().any(|(_, _, p)| p == platform)
+        self.set.keys().any(|(_, _, p)| p == platform)
     }
 
     pub fn len(&self) -> usize {
@@ -52,9 +62,11 @@ impl SupportedTags {
         };
         let interpreter_tag = format!("{short}{major}{minor}");
         let platforms = platform_tags(interp);
-        let mut set = HashSet::new();
+        let mut set = HashMap::new();
         let mut add = |py: &str, abi: &str, plat: &str| {
-            set.insert((py.to_string(), abi.to_string(), plat.to_string()));
+            let rank = set.len();
+            set.entry((py.to_string(), abi.to_string(), plat.to_string()))
+                .or_insert(rank);
         };
 
         // Interpreter-specific ABIs.
@@ -124,41 +136,8 @@ fn platform_tags(interp: &Interpreter) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interpreter::{Libc, SchemePaths};
-    use std::path::PathBuf;
-
-    fn cpython311() -> Interpreter {
-        let p = SchemePaths {
-            purelib: PathBuf::from("/v/lib/python3.11/site-packages"),
-            platlib: PathBuf::from("/v/lib/python3.11/site-packages"),
-            scripts: PathBuf::from("/v/bin"),
-            data: PathBuf::from("/v"),
-            include: PathBuf::from("/usr/include/python3.11"),
-        };
-        Interpreter {
-            executable: PathBuf::from("/v/bin/python"),
-            prefix: PathBuf::from("/v"),
-            base_prefix: PathBuf::from("/usr"),
-            version: (3, 11, 7),
-            implementation: "cpython".into(),
-            abiflags: String::new(),
-            soabi: Some("cpython-311-x86_64-linux-gnu".into()),
-            platform: "linux-x86_64".into(),
-            pointer_bits: 64,
-            gil_disabled: false,
-            libc: Some(Libc {
-                name: "glibc".into(),
-                version: "2.36".into(),
-            }),
-            mac_version: None,
-            cache_tag: Some("cpython-311".into()),
-            magic: "a70d0d0a".into(),
-            paths: p.clone(),
-            prefix_paths: p,
-            stdlib: PathBuf::from("/usr/lib/python3.11"),
-            markers: Default::default(),
-        }
-    }
+    use crate::interpreter::Libc;
+    use crate::testing::cpython311;
 
     #[test]
     fn cpython_on_glibc() {
@@ -178,6 +157,28 @@ mod tests {
         assert!(!t.is_supported("cp311", "abi3", "any"));
         assert!(!t.is_supported("py2", "none", "any"));
         assert_eq!(t.best_platform, "manylinux_2_36_x86_64");
+    }
+
+    #[test]
+    fn priority_follows_packaging_order() {
+        let t = SupportedTags::for_interpreter(&cpython311());
+        let rank = |p, a, pl| t.priority(p, a, pl).unwrap();
+        // Newer manylinux before older, own ABI before abi3 before none, platform before any.
+        assert!(rank("cp311", "cp311", "manylinux_2_36_x86_64") == 0);
+        assert!(
+            rank("cp311", "cp311", "manylinux_2_28_x86_64")
+                < rank("cp311", "cp311", "manylinux_2_17_x86_64")
+        );
+        assert!(
+            rank("cp311", "cp311", "linux_x86_64") < rank("cp311", "abi3", "manylinux_2_36_x86_64")
+        );
+        assert!(
+            rank("cp311", "abi3", "manylinux_2_17_x86_64")
+                < rank("cp39", "abi3", "manylinux_2_17_x86_64")
+        );
+        assert!(rank("py3", "none", "manylinux_2_17_x86_64") < rank("py3", "none", "any"));
+        assert!(rank("cp311", "none", "any") < rank("py3", "none", "any"));
+        assert_eq!(t.priority("cp312", "cp312", "linux_x86_64"), None);
     }
 
     #[test]

@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use super::open_env;
+use super::{lockfile, open_env};
 use crate::args::InstallArgs;
 use crate::pipeline::{self, InstallOptions};
+use crate::report::LockReport;
 use crate::ui::{self, Paint, progress};
 use winst_plugin_host::{PluginConfig, PluginHost};
 
@@ -99,7 +100,12 @@ fn editables(args: &InstallArgs, target_python: &Path) -> Result<Editables> {
     })
 }
 
-pub(crate) fn run(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()> {
+/// Runs `winst install`, or with `sync` (`Some(exact)`) `winst sync`.
+pub(crate) fn run(
+    args: InstallArgs,
+    plugin_config: &PluginConfig,
+    sync: Option<bool>,
+) -> Result<()> {
     if let Some(jobs) = args.jobs {
         if jobs == 0 {
             bail!("--jobs must be at least 1");
@@ -109,7 +115,7 @@ pub(crate) fn run(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()>
             .build_global()
             .context("cannot start the worker threads")?;
     }
-    let mut wheels = expand_wheel_args(&args.wheels)?;
+    let mut given = expand_wheel_args(&args.wheels)?;
     let target = args.env.resolve()?;
     // Like pip, a `--dry-run` report (`--json`) may look at a protected environment.
     if !(args.dry_run && args.json) {
@@ -124,8 +130,8 @@ pub(crate) fn run(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()>
     }
     let editable = editables(&args, &target.interpreter.executable)?;
     for (wheel, _) in &editable.wheels {
-        if !wheels.contains(wheel) {
-            wheels.push(wheel.clone());
+        if !given.contains(wheel) {
+            given.push(wheel.clone());
         }
     }
     if limits.is_some() && args.no_verify_record {
@@ -148,6 +154,19 @@ pub(crate) fn run(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()>
     } else {
         args.cache.open()?
     };
+    let lockfile::Inputs {
+        selection,
+        known_sha256,
+        wheels,
+        keep,
+    } = lockfile::inputs(
+        &args.lock,
+        &target,
+        cache.as_ref(),
+        limits.is_some(),
+        given,
+        sync,
+    )?;
     let _lock = open_env(&target)?;
     let progress = progress::Progress::new();
     let display = progress::Display::start(&progress);
@@ -165,11 +184,16 @@ pub(crate) fn run(args: InstallArgs, plugin_config: &PluginConfig) -> Result<()>
             compile: args.compile,
             progress: &progress,
             editable: editable.wheels.clone(),
+            keep: keep.as_ref(),
+            known_sha256: &known_sha256,
         },
     );
     // The bar goes before anything else is printed, on success and on error alike.
     display.finish();
     let mut report = report?;
+    if let Some(selection) = selection {
+        report.lock = Some(LockReport::new(selection, &report));
+    }
     // Warnings about the install itself come before the summary; unmet requirements of the
     // environment after it, as uv prints them.
     for w in &report.warnings {

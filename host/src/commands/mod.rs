@@ -11,6 +11,7 @@
 mod cache;
 mod environment;
 mod install;
+mod lockfile;
 mod plugin_build;
 mod plugin_new;
 mod plugins;
@@ -69,7 +70,11 @@ fn run(cli: Cli) -> Result<()> {
     }
     let plugin_config = PluginConfig::load(&cli.config, &cli.plugin)?;
     match cli.command {
-        Command::Install(args) => install::run(*args, &plugin_config),
+        Command::Install(args) => install::run(*args, &plugin_config, None),
+        Command::Sync(args) => {
+            let args = *args;
+            install::run(args.install, &plugin_config, Some(args.exact))
+        }
         Command::Uninstall(args) => environment::uninstall(args),
         Command::List(args) => environment::list(args),
         Command::Check(args) => environment::check(args),

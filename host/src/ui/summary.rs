@@ -13,7 +13,7 @@
 //! per-stage timings). Not here: where the text goes or whether it is shown (see `cli.rs` and
 //! [`super::settings`]); the `--json` report ([`crate::report`]).
 
-use crate::report::Report;
+use crate::report::{LockReport, Report};
 use winst_install::uninstall::UninstallReport;
 
 use super::Paint;
@@ -91,20 +91,29 @@ fn change_lines(changes: &mut [(String, Change, String)], paint: Paint) -> Strin
 /// of replaced versions to remove, and where everything goes).
 pub fn install(report: &Report, paint: Paint) -> String {
     let audited = report.audited.len();
+    let lock = report
+        .lock
+        .as_ref()
+        .map(|l| lock_lines(l, report.dry_run))
+        .unwrap_or_default();
+    if report.wheels.is_empty() && !report.uninstalled.is_empty() {
+        return lock + &removal_only(report, paint);
+    }
     if report.wheels.is_empty() && audited > 0 {
         // Nothing to install: every wheel's project is installed already from that file.
-        return if report.dry_run {
-            format!(
-                "Would make no changes: {} installed already from these wheels\n",
-                paint.bold(&packages(audited))
-            )
-        } else {
-            format!(
-                "Audited {} {}\n",
-                paint.bold(&packages(audited)),
-                paint.dim(&format!("in {}", human_ms(report.timings.total_ms)))
-            )
-        };
+        return lock
+            + &if report.dry_run {
+                format!(
+                    "Would make no changes: {} installed already from these wheels\n",
+                    paint.bold(&packages(audited))
+                )
+            } else {
+                format!(
+                    "Audited {} {}\n",
+                    paint.bold(&packages(audited)),
+                    paint.dim(&format!("in {}", human_ms(report.timings.total_ms)))
+                )
+            };
     }
     let counts = format!(
         "({} files, {})",
@@ -126,6 +135,18 @@ pub fn install(report: &Report, paint: Paint) -> String {
             paint.dim(&format!("in {}", human_ms(report.timings.total_ms)))
         )
     };
+    out.insert_str(0, &lock);
+    if !report.uninstalled.is_empty() {
+        out.push_str(&format!(
+            "{} {}\n",
+            if report.dry_run {
+                "Would uninstall"
+            } else {
+                "Uninstalled"
+            },
+            paint.bold(&packages(report.uninstalled.len()))
+        ));
+    }
     if audited > 0 {
         out.push_str(&format!(
             "Audited {} (installed already from the same wheels)\n",
@@ -179,6 +200,7 @@ pub fn install(report: &Report, paint: Paint) -> String {
         };
         changes.push((key, change, spec));
     }
+    changes.extend(uninstalled_changes(report));
     out.push_str(&change_lines(&mut changes, paint));
     if report.dry_run {
         let mut wheels: Vec<_> = report.wheels.iter().collect();
@@ -206,17 +228,81 @@ pub fn install(report: &Report, paint: Paint) -> String {
     out
 }
 
-/// What `winst uninstall` did (`Uninstalled 2 packages in 12ms`) or would do.
-pub fn uninstall(report: &UninstallReport, elapsed_ms: f64, paint: Paint) -> String {
-    let n = paint.bold(&packages(report.projects.len()));
-    let mut out = if report.dry_run {
+/// ` - name==version` entries of the projects a sync removes whole.
+fn uninstalled_changes(report: &Report) -> Vec<(String, Change, String)> {
+    (report.uninstalled.iter())
+        .map(|spec| {
+            let name = spec.split_once("==").map_or(spec.as_str(), |(n, _)| n);
+            (
+                winst_wheel::name::normalize(name),
+                Change::Removed,
+                spec.clone(),
+            )
+        })
+        .collect()
+}
+
+/// A sync that only removes projects.
+fn removal_only(report: &Report, paint: Paint) -> String {
+    let n = report.uninstalled.len();
+    let mut out = uninstalled_line(n, report.dry_run, report.timings.total_ms, paint);
+    if !report.audited.is_empty() {
+        out.push_str(&format!(
+            "Audited {} (installed already from the same wheels)\n",
+            paint.bold(&packages(report.audited.len()))
+        ));
+    }
+    out.push_str(&change_lines(&mut uninstalled_changes(report), paint));
+    out
+}
+
+/// With `--dry-run`, what the locks selected: each package's wheel and why its other wheels
+/// were not chosen, and the packages skipped for this target. Empty otherwise.
+fn lock_lines(lock: &LockReport, dry_run: bool) -> String {
+    if !dry_run {
+        return String::new();
+    }
+    let mut out = String::new();
+    for p in &lock.packages {
+        let wheel = p.wheel.file_name().unwrap_or_default().to_string_lossy();
+        let action = if p.action == "audited" {
+            " (installed already)"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "lock: {}=={}: {wheel}{action}\n",
+            p.name, p.version
+        ));
+        for r in &p.rejected {
+            out.push_str(&format!("lock:   not {}: {}\n", r.wheel, r.reason));
+        }
+    }
+    for s in &lock.skipped {
+        out.push_str(&format!(
+            "lock: skipped {}=={}: {}\n",
+            s.name, s.version, s.reason
+        ));
+    }
+    out
+}
+
+/// `Uninstalled 2 packages in 12ms` (`Would uninstall 2 packages`).
+fn uninstalled_line(n: usize, dry_run: bool, elapsed_ms: f64, paint: Paint) -> String {
+    let n = paint.bold(&packages(n));
+    if dry_run {
         format!("Would uninstall {n}\n")
     } else {
         format!(
             "Uninstalled {n} {}\n",
             paint.dim(&format!("in {}", human_ms(elapsed_ms)))
         )
-    };
+    }
+}
+
+/// What `winst uninstall` did (`Uninstalled 2 packages in 12ms`) or would do.
+pub fn uninstall(report: &UninstallReport, elapsed_ms: f64, paint: Paint) -> String {
+    let mut out = uninstalled_line(report.projects.len(), report.dry_run, elapsed_ms, paint);
     let mut changes: Vec<(String, Change, String)> = report
         .projects
         .iter()

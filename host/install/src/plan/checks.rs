@@ -259,10 +259,23 @@ pub(crate) struct Owners<'a> {
 }
 
 impl<'a> Owners<'a> {
+    #[cfg(test)]
     pub(crate) fn new(installed: &'a [InstalledDist], wheels: &'a [WheelPlan]) -> Owners<'a> {
+        Owners::with_removed(installed, wheels, &[])
+    }
+
+    /// The owners when the projects in `removed` go away in the same transaction (`winst
+    /// sync`): like replaced versions, they own nothing the new files may not land on.
+    pub(crate) fn with_removed(
+        installed: &'a [InstalledDist],
+        wheels: &'a [WheelPlan],
+        removed: &'a [InstalledDist],
+    ) -> Owners<'a> {
         let replaced: HashSet<&Path> = wheels
             .iter()
-            .flat_map(|p| p.replaces.iter().map(|d| d.dist_info.as_path()))
+            .flat_map(|p| p.replaces.iter())
+            .chain(removed)
+            .map(|d| d.dist_info.as_path())
             .collect();
         let mut owner = HashMap::new();
         for dist in installed {
@@ -276,6 +289,7 @@ impl<'a> Owners<'a> {
         let replaced_files = wheels
             .iter()
             .flat_map(|p| p.replaces.iter())
+            .chain(removed)
             .flat_map(|d| d.files.iter().flatten())
             .map(PathBuf::as_path)
             .collect();

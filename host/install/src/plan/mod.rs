@@ -106,13 +106,14 @@ pub struct WheelPlan {
     pub requested: bool,
 }
 
-/// A file of a replaced version that the new versions do not have.
+/// A file of a replaced version that the new versions do not have, or of a project removed
+/// whole (`winst sync`).
 #[derive(Debug, Clone)]
 pub struct Removal {
     pub root: RootId,
     pub rel: String,
-    /// Index of the wheel whose install replaces the owner.
-    pub wheel: usize,
+    /// Index of the wheel whose install replaces the owner; `None` for a project removed whole.
+    pub wheel: Option<usize>,
 }
 
 /// The complete plan.
@@ -174,6 +175,9 @@ pub struct PlanOptions<'a> {
     pub editable: &'a [Option<EditableLayout>],
     /// Untrusted mode's rules, when it is on.
     pub untrusted: Option<&'a winst_wheel::limits::UntrustedLimits>,
+    /// Installed projects to remove whole in the same transaction (`winst sync`): their files
+    /// that no new file lands on and no remaining project lists, and their dist-info.
+    pub remove: &'a [InstalledDist],
 }
 
 /// Relative path from directory `from` to `to` (both absolute and normalized), `/`-separated.
@@ -254,7 +258,7 @@ pub fn plan(
     checks::inside(&mut files, &abs_paths, &mut keys, &names, &contents)?;
     checks::file_where_directory(&files, &abs_paths, &names)?;
 
-    let owners = checks::Owners::new(installed, &wheel_plans);
+    let owners = checks::Owners::with_removed(installed, &wheel_plans, options.remove);
     if !options.allow_overwrite {
         checks::ownership(&files, &abs_paths, &owners, &names, env, &contents)?;
     }
@@ -283,7 +287,15 @@ pub fn plan(
     let removals::Removals {
         removals,
         stale_dist_infos,
-    } = removals::removals(&wheel_plans, &roots, &keys, &owners, &names, &mut warnings)?;
+    } = removals::removals(
+        &wheel_plans,
+        options.remove,
+        &roots,
+        &keys,
+        &owners,
+        &names,
+        &mut warnings,
+    )?;
     let removal_paths = removals
         .iter()
         .map(|r| roots.absolute(r.root, &r.rel))

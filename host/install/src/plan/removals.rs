@@ -9,6 +9,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 
+use winst_python::installed::InstalledDist;
 use winst_wheel::dist_info;
 use winst_wheel::error::WheelError;
 
@@ -23,10 +24,12 @@ pub(crate) struct Removals {
     pub stale_dist_infos: Vec<Removal>,
 }
 
-/// The removals of the replaced versions (see the module doc). A replaced version without a
-/// RECORD cannot be removed safely: an error naming the wheel that would replace it.
+/// The removals of the replaced versions and of the projects removed whole (see the module
+/// doc). A replaced or removed project without a RECORD cannot be removed safely: an error
+/// naming it (and the wheel that would replace it).
 pub(crate) fn removals(
     wheels: &[WheelPlan],
+    removed: &[InstalledDist],
     roots: &Roots,
     keys: &PathKeys,
     owners: &Owners,
@@ -34,36 +37,31 @@ pub(crate) fn removals(
     warnings: &mut Vec<String>,
 ) -> Result<Removals, WheelError> {
     let mut removals = Vec::new();
-    for (w, wp) in wheels.iter().enumerate() {
-        for dist in &wp.replaces {
-            let Some(old_files) = &dist.files else {
-                return Err(WheelError::new(
-                    wheel_names[w],
-                    format!(
-                        "cannot replace the installed {}: it has no RECORD, so its files are \
-                         unknown (remove {} by hand)",
-                        dist.spec(),
-                        dist.dist_info.display()
-                    ),
-                ));
-            };
-            for old in old_files {
-                if keys.planned(old) || owners.owner.contains_key(old.as_path()) {
-                    continue;
-                }
-                match roots.locate(old) {
-                    Some((root, rel)) => removals.push(Removal {
-                        root,
-                        rel,
-                        wheel: w,
-                    }),
-                    None => warnings.push(format!(
-                        "not removing {} listed by the installed {}: it is outside the \
-                         environment's directories",
-                        old.display(),
-                        dist.spec()
-                    )),
-                }
+    let replaced = wheels
+        .iter()
+        .enumerate()
+        .flat_map(|(w, wp)| wp.replaces.iter().map(move |d| (Some(w), d)));
+    let gone = replaced.chain(removed.iter().map(|d| (None, d)));
+    for (w, dist) in gone.clone() {
+        let Some(old_files) = &dist.files else {
+            return Err(no_record(dist, w.map(|w| wheel_names[w])));
+        };
+        for old in old_files {
+            if keys.planned(old) || owners.owner.contains_key(old.as_path()) {
+                continue;
+            }
+            match roots.locate(old) {
+                Some((root, rel)) => removals.push(Removal {
+                    root,
+                    rel,
+                    wheel: w,
+                }),
+                None => warnings.push(format!(
+                    "not removing {} listed by the installed {}: it is outside the \
+                     environment's directories",
+                    old.display(),
+                    dist.spec()
+                )),
             }
         }
     }
@@ -78,23 +76,40 @@ pub(crate) fn removals(
     removals.retain(|r| !generated.contains(&roots.absolute(r.root, &r.rel)));
     removals.sort_by(|a, b| (a.root, &a.rel).cmp(&(b.root, &b.rel)));
     removals.dedup_by(|a, b| a.root == b.root && a.rel == b.rel);
-    let mut stale_dist_infos = Vec::new();
-    for (w, wp) in wheels.iter().enumerate() {
-        let new_dist_info = roots.absolute(wp.lib_root, &wp.dist_info);
-        for dist in wp.replaces.iter().filter(|d| d.dist_info != new_dist_info) {
-            if let Some((root, rel)) = roots.locate(&dist.dist_info) {
-                stale_dist_infos.push(Removal {
-                    root,
-                    rel,
-                    wheel: w,
-                });
-            }
-        }
-    }
+    let new_dist_infos: HashSet<PathBuf> = wheels
+        .iter()
+        .map(|wp| roots.absolute(wp.lib_root, &wp.dist_info))
+        .collect();
+    let stale_dist_infos = gone
+        .filter(|(_, d)| !new_dist_infos.contains(&d.dist_info))
+        .filter_map(|(w, d)| {
+            let (root, rel) = roots.locate(&d.dist_info)?;
+            Some(Removal {
+                root,
+                rel,
+                wheel: w,
+            })
+        })
+        .collect();
     Ok(Removals {
         removals,
         stale_dist_infos,
     })
+}
+
+/// A replaced (by `wheel`) or removed project without RECORD.
+fn no_record(dist: &InstalledDist, wheel: Option<&str>) -> WheelError {
+    let why = format!(
+        "it has no RECORD, so its files are unknown (remove {} by hand)",
+        dist.dist_info.display()
+    );
+    match wheel {
+        Some(w) => WheelError::new(
+            w,
+            format!("cannot replace the installed {}: {why}", dist.spec()),
+        ),
+        None => WheelError::new(dist.spec(), format!("cannot remove it: {why}")),
+    }
 }
 
 fn parent_rel(rel: &str) -> Option<&str> {
@@ -154,7 +169,7 @@ mod tests {
             .unwrap();
         let owners = Owners::new(installed, wheels);
         let mut warnings = Vec::new();
-        let r = removals(wheels, &roots, &keys, &owners, NAMES, &mut warnings);
+        let r = removals(wheels, &[], &roots, &keys, &owners, NAMES, &mut warnings);
         (r, warnings)
     }
 

@@ -220,19 +220,24 @@ fn begin(plan: &mut Plan, state_dir: &Path) -> Result<(Transaction, Vec<Option<S
 
 /// Writes every planned file under a temporary name, and takes the plan over (its roots go to the
 /// transaction, its files into [`StagedFile`]s). On error, everything written is removed.
+/// `known_sha256` gives a wheel file's sha256 when the caller has it already (a lock's verified
+/// wheel), so it is not hashed again for `direct_url.json`.
 pub fn write(
     mut plan: Plan,
     wheels: &[OpenedWheel],
     python: &Path,
     state_dir: &Path,
     cache: Option<CachePlan>,
+    known_sha256: &dyn Fn(&Path) -> Option<[u8; 32]>,
     progress: &crate::progress::Progress,
 ) -> Result<Staged> {
     let (mut txn, temps) = begin(&mut plan, state_dir)?;
     // The writers open the directories they write in themselves, a few at a time.
     let files = &plan.files;
     let roots = &txn.roots;
-    let known = |w: usize| cache.as_ref().and_then(|c| c.keys[w]);
+    let known = |w: usize| {
+        (cache.as_ref().and_then(|c| c.keys[w])).or_else(|| known_sha256(&wheels[w].path))
+    };
     let wheel_sizes: Vec<u64> = wheels.iter().map(|w| w.archive.file_size).collect();
     let (order, jobs) = jobs::schedule(files, &wheel_sizes, &|w| known(w).is_some());
     let stage = Stage {
