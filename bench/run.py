@@ -106,16 +106,25 @@ def uv_binary() -> Path:
     return uv
 
 
+GNU_TIME = "/usr/bin/time"
+
+
 def timed(cmd: list[str], env: dict) -> tuple[float, float, int]:
     """Wall seconds, CPU seconds and peak RSS (MiB) of one command.
 
-    The CPU time and peak RSS are wait4's for the process: user + sys of it and of the children
-    it waited for, and the largest resident set of any of them (Linux reports KiB). stderr goes
-    to a file, not a pipe: winst prints about 57 KiB for a thousand wheels, near the 64 KiB a
-    pipe holds, and a full pipe that nobody reads would stop the installer for good."""
-    with tempfile.TemporaryFile() as err:
+    The CPU time is wait4's: user + sys of the process and the children it waited for. The peak
+    RSS is not wait4's: Linux counts a child's memory before its exec, so every child of this
+    (large) Python would report at least this process's size. GNU time (`/usr/bin/time`, Debian's
+    `time`), a small process, forks the installer and reports its own child's peak; without it
+    the figure is 0. stderr goes to a file, not a pipe: winst prints about 57 KiB for a thousand
+    wheels, near the 64 KiB a pipe holds, and a full pipe that nobody reads would stop the
+    installer for good."""
+    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as rss:
+        wrapped = cmd
+        if os.access(GNU_TIME, os.X_OK):
+            wrapped = [GNU_TIME, "-f", "%M", "-o", rss.name, *cmd]
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(wrapped, env=env, stdout=subprocess.DEVNULL, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -123,7 +132,9 @@ def timed(cmd: list[str], env: dict) -> tuple[float, float, int]:
             err.seek(0)
             stderr = err.read().decode(errors="replace")[-4000:]
             sys.exit(f"failed: {' '.join(cmd[:4])} ...\n{stderr}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+        kib = rss.read().strip().splitlines()
+        peak = int(kib[-1]) / 1024 if kib and kib[-1].isdigit() else 0
+    return wall, usage.ru_utime + usage.ru_stime, peak
 
 
 def untimed(cmd: list[str], env: dict) -> None:
