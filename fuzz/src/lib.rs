@@ -8,10 +8,10 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use winst_install::plan::{self, Plan, PlanOptions};
 use winst_python::installed::InstalledDist;
 use winst_python::interpreter::{Interpreter, Libc, PREFIX_PLACEHOLDER, SchemePaths};
-use winst_install::plan::{self, Plan, PlanOptions};
-use winst_python::scripts::ScriptFile;
+use winst_python::scripts::{Launcher, ScriptFile};
 use winst_python::target::{self, Layout, Target};
 use winst_wheel::{self as wheel, OpenOptions, OpenedWheel};
 
@@ -95,6 +95,7 @@ pub fn fake_target() -> &'static Target {
                 name: "glibc".into(),
                 version: "2.36".into(),
             }),
+            mac_version: None,
             cache_tag: Some("cpython-311".into()),
             magic: "a70d0d0a".into(),
             paths: SchemePaths {
@@ -225,12 +226,13 @@ pub fn check_opened(w: &OpenedWheel, options: OpenOptions) {
 /// Launchers like the default scripts plugin's: one executable file per entry point, named after
 /// it. (The real plugin is WebAssembly and is not run here.)
 /// Per wheel (one here), per entry point, the files.
-fn launchers_for(w: &OpenedWheel) -> Vec<Vec<Vec<ScriptFile>>> {
+fn launchers_for(w: &OpenedWheel) -> Vec<Vec<Launcher>> {
     vec![
         w.entry_points
             .iter()
-            .map(|ep| {
-                vec![ScriptFile {
+            .map(|ep| Launcher {
+                entry_point: ep.name.clone(),
+                files: vec![ScriptFile {
                     name: ep.name.clone(),
                     contents: format!(
                         "#!python\nimport sys\nfrom {} import {}\nsys.exit({}())\n",
@@ -240,7 +242,7 @@ fn launchers_for(w: &OpenedWheel) -> Vec<Vec<Vec<ScriptFile>>> {
                     )
                     .into_bytes(),
                     executable: true,
-                }]
+                }],
             })
             .collect(),
     ]
@@ -260,6 +262,7 @@ fn plan_variants(w: &OpenedWheel, open: OpenOptions) {
         launchers: &launchers,
         editable: &editable,
         untrusted: open.limits.as_ref(),
+        remove: &[],
     };
     let wheels = std::slice::from_ref(w);
 
