@@ -607,6 +607,74 @@ fn a_kill_while_moving_files_aside_rolls_back() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 2b. Part-way through writing new directory trees: journaled whole, removed whole
+
+#[test]
+fn a_kill_while_writing_new_trees_removes_them_whole() {
+    let work = workdir();
+    let alpha = many("alpha", "1.0", 20, 200).build(work.path());
+    // gamma: a new project of nested new directories, and one file in site-packages itself (a
+    // directory that exists, so that file gets a journaled temporary).
+    let mut gamma = WheelBuilder::new("gamma", "1.0")
+        .file("gamma/__init__.py", "VERSION = '1.0'\n")
+        .file("gamma_top.py", "TOP = True\n");
+    for d in 0..30 {
+        gamma = gamma.file(&format!("gamma/sub{d:02}/__init__.py"), "");
+        for i in 0..20 {
+            let body = format!("X = {i}\n").repeat(20);
+            gamma = gamma.file(&format!("gamma/sub{d:02}/deep/m{i:03}.py"), body);
+        }
+    }
+    let gamma = gamma.build(work.path());
+    let scene = Scene::new(
+        work,
+        &[os(&[&"install", &alpha])],
+        os(&[&"install", &gamma, &"--no-cache"]),
+        &["alpha", "gamma"],
+    );
+
+    // Half-way through the writes: part of the trees is on disk, and the journal lists the
+    // directories it created and the one temporary outside them, not the files inside them.
+    scene.reset();
+    scene.crash_at("writing");
+    let journal = std::fs::read_to_string(scene.journal()).unwrap();
+    assert!(journal.contains("gamma/sub07/deep"), "{journal}");
+    assert!(journal.contains("gamma_top.py"), "{journal}");
+    assert!(
+        !journal.contains("m000.py") && !journal.contains("__init__.py"),
+        "files inside new directories are journaled one by one:\n{journal}"
+    );
+    let site = scene
+        .new
+        .keys()
+        .find(|p| p.ends_with("gamma_top.py"))
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let written = snapshot(&scene.env().join(&site).join("gamma")).len();
+    assert!(written > 0, "nothing of gamma was written before the crash");
+    let said = scene.recover(true);
+    assert!(said.contains("rolled it back"), "{said}");
+    assert_eq!(
+        scene.settled("crash half-way through writing", &said),
+        State::Old
+    );
+
+    // SIGKILLs from the moment the directories are journaled.
+    let results = scene.kill_trials(
+        "writing new trees",
+        6,
+        |s| std::fs::read_to_string(s.journal()).is_ok_and(|j| j.contains("\"create-dirs\"")),
+        Duration::from_millis(30),
+    );
+    assert!(
+        results.iter().any(|(state, _)| *state == State::Old),
+        "no kill landed before the commit: {results:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 // 3. During the cleanup of moved-aside files after the commit
 
 #[test]

@@ -390,25 +390,25 @@ fn installed_projects(
     wheels: &[OpenedWheel],
     staged: &write::Staged,
 ) -> Vec<wit::InstalledProject> {
-    wheels
-        .iter()
-        .enumerate()
-        .map(|(w, wheel)| wit::InstalledProject {
+    // Each wheel's files, in one pass over the plan.
+    let mut files: Vec<Vec<wit::InstalledFile>> = vec![Vec::new(); wheels.len()];
+    for f in staged.files().iter() {
+        if let Some(list) = files.get_mut(f.op.wheel) {
+            list.push(wit::InstalledFile {
+                path: f.op.record_path.clone(),
+                hash: Some(write::record_hash(f.written)),
+                size: Some(f.written.size),
+            });
+        }
+    }
+    (wheels.iter().zip(files).enumerate())
+        .map(|(w, (wheel, files))| wit::InstalledProject {
             name: wheel.name().to_string(),
             version: wheel.version().to_string(),
             wheel: wheel.file_name.clone(),
             wheel_sha256: hex::encode(staged.wheel_hashes[w]),
             dist_info: staged.wheels[w].dist_info.clone(),
-            files: staged
-                .files
-                .iter()
-                .filter(|f| f.op.wheel == w)
-                .map(|f| wit::InstalledFile {
-                    path: f.op.record_path.clone(),
-                    hash: Some(write::record_hash(&f.written)),
-                    size: Some(f.written.size),
-                })
-                .collect(),
+            files,
             scripts: staged.wheels[w].scripts.clone(),
             metadata: wheel.metadata.fields.clone(),
         })

@@ -206,7 +206,7 @@ pub fn compile(
 /// The `.py` files the install writes (not shadowed), with their `.pyc` paths.
 fn collect_jobs(staged: &Staged, tag: &str) -> Vec<Job> {
     let mut jobs = Vec::new();
-    for f in &staged.files {
+    for f in staged.files().iter() {
         let op = &f.op;
         if op.shadowed {
             continue;
@@ -214,14 +214,14 @@ fn collect_jobs(staged: &Staged, tag: &str) -> Vec<Job> {
         let (Some(pyc), Some(record), Some(tmp)) = (
             pyc_path(&op.rel, tag),
             pyc_path(&op.record_path, tag),
-            f.temp.as_ref(),
+            f.temp,
         ) else {
             continue;
         };
         jobs.push(Job {
             wheel: op.wheel,
             root: op.root,
-            source_tmp: tmp.clone(),
+            source_tmp: tmp.to_string(),
             dest: staged.roots().absolute(op.root, &op.rel),
             sha256: f.written.sha256,
             size: f.written.size,

@@ -7,9 +7,12 @@
 //! RECORD last. Not here: the RECORD format itself ([`winst_wheel::record`]).
 
 use anyhow::Result;
+use rayon::prelude::*;
 use serde_json::json;
+use sha2::Digest as _;
 
-use crate::write::{Staged, record_hash};
+use crate::plan::WheelPlan;
+use crate::write::{GeneratedFile, Staged, StagedFile, Written, record_hash};
 pub use winst_wheel::record::{Hasher, RecordHash, format_row, format_sha256};
 use winst_wheel::{OpenedWheel, dist_info};
 
@@ -57,66 +60,90 @@ pub fn archive_direct_url(wheel_path: &std::path::Path, sha256: &[u8; 32]) -> St
 
 /// Stages each wheel's dist-info bookkeeping files, RECORD last. `direct_urls` overrides the
 /// default `direct_url.json` per wheel (editable installs); `extras` are files post-install
-/// plugins added, already staged, to be listed in RECORD.
+/// plugins added, already staged, to be listed in RECORD. Each wheel's files are made in
+/// parallel, then staged together.
 pub fn write_files(
     wheels: &[OpenedWheel],
     staged: &mut Staged,
     direct_urls: &[Option<String>],
     extras: &[StagedExtra],
 ) -> Result<()> {
-    // Each wheel's rows, found in one pass over the files (not one pass per wheel).
-    let mut rows: Vec<Vec<String>> = vec![Vec::new(); staged.wheels.len()];
-    for f in &staged.files {
-        if let Some(list) = rows.get_mut(f.op.wheel) {
-            list.push(format_row(
-                &f.op.record_path,
-                Some(&record_hash(&f.written)),
-                Some(f.written.size),
-            ));
+    // Each wheel's files, found in one pass over the files (not one pass per wheel).
+    let mut per_wheel: Vec<Vec<usize>> = vec![Vec::new(); staged.wheels.len()];
+    let all = staged.files();
+    for (i, f) in all.iter().enumerate() {
+        if let Some(list) = per_wheel.get_mut(f.op.wheel) {
+            list.push(i);
         }
     }
-    for e in extras {
-        if let Some(list) = rows.get_mut(e.wheel) {
-            list.push(format_row(
-                &e.rel,
-                Some(&record_hash(&e.written)),
-                Some(e.written.size),
-            ));
-        }
+    let (plans, hashes) = (&staged.wheels, &staged.wheel_hashes);
+    let generated: Vec<GeneratedFile> = per_wheel
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(w, files)| {
+            let url = match direct_urls.get(w) {
+                Some(Some(url)) => url.clone(),
+                _ => archive_direct_url(&wheels[w].path, &hashes[w]),
+            };
+            let own_extras = extras.iter().filter(move |e| e.wheel == w);
+            let files = files.iter().map(move |&i| all.get(i));
+            wheel_files(&plans[w], files, own_extras, url)
+        })
+        .collect();
+    staged.stage_all(&generated)
+}
+
+/// One wheel's INSTALLER, REQUESTED (if requested), `direct_url.json` and RECORD (rows sorted,
+/// RECORD's own row last, without hash or size).
+fn wheel_files<'a>(
+    wp: &WheelPlan,
+    files: impl Iterator<Item = StagedFile<'a>>,
+    extras: impl Iterator<Item = &'a StagedExtra>,
+    direct_url: String,
+) -> Vec<GeneratedFile> {
+    let row = |rel: &str, written: &Written| {
+        format_row(rel, Some(&record_hash(written)), Some(written.size))
+    };
+    let mut rows: Vec<String> = files
+        .map(|f| row(&f.op.record_path, &f.written))
+        .chain(extras.map(|e| row(&e.rel, &e.written)))
+        .collect();
+    let mut out = Vec::with_capacity(4);
+    let mut add = |name: &str, bytes: Vec<u8>, last: bool| {
+        let rel = format!("{}/{name}", wp.dist_info);
+        out.push(GeneratedFile {
+            root: wp.lib_root,
+            rel,
+            bytes,
+            last,
+        });
+    };
+    add(
+        dist_info::INSTALLER,
+        format!("{INSTALLER}\n").into_bytes(),
+        false,
+    );
+    if wp.requested {
+        add(dist_info::REQUESTED, Vec::new(), false);
     }
-    for (w, mut rows) in rows.into_iter().enumerate() {
-        let wp = &staged.wheels[w];
-        let (lib_root, dist_info_dir, requested) =
-            (wp.lib_root, wp.dist_info.clone(), wp.requested);
-        let mut add = |staged: &mut Staged, name: &str, bytes: &[u8]| -> Result<()> {
-            let rel = format!("{dist_info_dir}/{name}");
-            let written = staged.stage_bytes(lib_root, &rel, bytes, false)?;
-            rows.push(format_row(
-                &rel,
-                Some(&record_hash(&written)),
-                Some(written.size),
-            ));
-            Ok(())
+    add(dist_info::DIRECT_URL, direct_url.into_bytes(), false);
+    for f in &out {
+        let written = Written {
+            sha256: sha2::Sha256::digest(&f.bytes).into(),
+            size: f.bytes.len() as u64,
         };
-        add(
-            staged,
-            dist_info::INSTALLER,
-            format!("{INSTALLER}\n").as_bytes(),
-        )?;
-        if requested {
-            add(staged, dist_info::REQUESTED, b"")?;
-        }
-        let direct_url = match direct_urls.get(w) {
-            Some(Some(url)) => url.clone(),
-            _ => archive_direct_url(&wheels[w].path, &staged.wheel_hashes[w]),
-        };
-        add(staged, dist_info::DIRECT_URL, direct_url.as_bytes())?;
-        rows.sort();
-        let record_rel = format!("{dist_info_dir}/RECORD");
-        rows.push(format_row(&record_rel, None, None));
-        staged.stage_bytes(lib_root, &record_rel, rows.concat().as_bytes(), true)?;
+        rows.push(row(&f.rel, &written));
     }
-    Ok(())
+    rows.sort_unstable();
+    let record_rel = format!("{}/RECORD", wp.dist_info);
+    rows.push(format_row(&record_rel, None, None));
+    out.push(GeneratedFile {
+        root: wp.lib_root,
+        rel: record_rel,
+        bytes: rows.concat().into_bytes(),
+        last: true,
+    });
+    out
 }
 
 #[cfg(test)]

@@ -6,6 +6,9 @@ use std::path::{Component, Path, PathBuf};
 
 /// Lexically normalizes an absolute path (`.` dropped, `..` pops); `None` if it climbs above `/`.
 pub fn normalize(path: &Path) -> Option<PathBuf> {
+    if is_normal(path) {
+        return Some(path.to_path_buf());
+    }
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {
@@ -20,4 +23,44 @@ pub fn normalize(path: &Path) -> Option<PathBuf> {
         }
     }
     Some(out)
+}
+
+/// Whether an absolute path is normalized already: on Unix, `/` then names that are neither
+/// empty, `.` nor `..` (the common case, checked without building components).
+fn is_normal(path: &Path) -> bool {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    cfg!(unix)
+        && bytes.len() > 1
+        && bytes[0] == b'/'
+        && bytes[1..]
+            .split(|&b| b == b'/')
+            .all(|name| !matches!(name, b"" | b"." | b".."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_lexically() {
+        for (path, want) in [
+            ("/a/b/c.py", Some("/a/b/c.py")),
+            ("/a/./b", Some("/a/b")),
+            ("/a//b/", Some("/a/b")),
+            ("/a/b/../c", Some("/a/c")),
+            ("/a/b/..", Some("/a")),
+            ("/a/.", Some("/a")),
+            ("/", Some("/")),
+            ("/..", None),
+            ("/../x", None),
+            ("/a/...", Some("/a/...")),
+            ("/a/.hidden/b", Some("/a/.hidden/b")),
+        ] {
+            assert_eq!(
+                normalize(Path::new(path)),
+                want.map(PathBuf::from),
+                "{path}"
+            );
+        }
+    }
 }

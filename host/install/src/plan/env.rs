@@ -25,7 +25,15 @@ pub struct DiskView {
     case_insensitive: bool,
     /// Whether each parent directory asked about exists: a path in a directory that does not
     /// exist needs no `stat` of its own.
-    parents: Mutex<HashMap<PathBuf, bool>>,
+    parents: Mutex<Parents>,
+}
+
+/// The parent directories looked at, and the last one (asked about again for every file of a
+/// directory: an equality test instead of a hash of the path).
+#[derive(Default)]
+struct Parents {
+    known: HashMap<PathBuf, bool>,
+    last: Option<(PathBuf, bool)>,
 }
 
 impl DiskView {
@@ -33,7 +41,7 @@ impl DiskView {
     pub fn new(purelib: &Path) -> DiskView {
         DiskView {
             case_insensitive: crate::roots::case_insensitive(purelib),
-            parents: Mutex::new(HashMap::new()),
+            parents: Mutex::new(Parents::default()),
         }
     }
 }
@@ -46,11 +54,18 @@ impl EnvView for DiskView {
     fn exists(&self, abs: &Path) -> bool {
         let parent = abs.parent().unwrap_or(Path::new(""));
         let mut parents = self.parents.lock().unwrap_or_else(|e| e.into_inner());
-        let parent_is_dir = match parents.get(parent) {
-            Some(&known) => known,
-            None => {
-                let is_dir = parent.is_dir();
-                parents.insert(parent.to_path_buf(), is_dir);
+        let parent_is_dir = match &parents.last {
+            Some((last, is_dir)) if last == parent => *is_dir,
+            _ => {
+                let is_dir = match parents.known.get(parent) {
+                    Some(&known) => known,
+                    None => {
+                        let is_dir = parent.is_dir();
+                        parents.known.insert(parent.to_path_buf(), is_dir);
+                        is_dir
+                    }
+                };
+                parents.last = Some((parent.to_path_buf(), is_dir));
                 is_dir
             }
         };

@@ -10,6 +10,7 @@
 //! skipped and the generated launcher wins, as in pip and uv. Not here: any check between files
 //! (later passes).
 
+use rayon::prelude::*;
 use winst_python::installed::InstalledDist;
 use winst_python::scripts;
 use winst_wheel::error::WheelError;
@@ -117,13 +118,28 @@ pub(crate) fn map(
     installed: &[InstalledDist],
     options: &PlanOptions,
 ) -> Result<Mapped, WheelError> {
+    // Each wheel maps on its own (in parallel), then the results are joined in wheel order.
+    let per_wheel: Vec<(Mapped, WheelPlan)> = wheels
+        .par_iter()
+        .enumerate()
+        .map(|(w, wheel)| {
+            let mut mapped = Mapped {
+                files: Vec::with_capacity(wheel.archive.members.len()),
+                wheels: Vec::new(),
+                warnings: Vec::new(),
+            };
+            let plan = map_wheel(w, wheel, roots, ids, installed, options, &mut mapped)?;
+            Ok((mapped, plan))
+        })
+        .collect::<Result<_, WheelError>>()?;
     let mut mapped = Mapped {
-        files: Vec::new(),
+        files: Vec::with_capacity(per_wheel.iter().map(|(m, _)| m.files.len()).sum()),
         wheels: Vec::with_capacity(wheels.len()),
         warnings: Vec::new(),
     };
-    for (w, wheel) in wheels.iter().enumerate() {
-        let plan = map_wheel(w, wheel, roots, ids, installed, options, &mut mapped)?;
+    for (one, plan) in per_wheel {
+        mapped.files.extend(one.files);
+        mapped.warnings.extend(one.warnings);
         mapped.wheels.push(plan);
     }
     Ok(mapped)

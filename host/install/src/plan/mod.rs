@@ -35,6 +35,7 @@ use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use sha2::Digest as _;
 
 use crate::roots::{RootId, Roots};
@@ -238,7 +239,7 @@ pub fn plan(
     // Every file's absolute destination, computed once: the checks below look at each many
     // times. Normalized, so that two spellings of one path are one key.
     let abs_paths: Vec<PathBuf> = files
-        .iter()
+        .par_iter()
         .map(|f| {
             let p = roots.absolute(f.root, &f.rel);
             crate::roots::normalize(&p).unwrap_or(p)

@@ -6,7 +6,7 @@
 //! in the list. Files a RECORD lists outside the environment's directories are never removed
 //! (a warning says so). Not here: checks on the new files ([`super::checks`]).
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use winst_python::installed::InstalledDist;
@@ -119,22 +119,28 @@ fn parent_rel(rel: &str) -> Option<&str> {
 /// The directories the written files and the new dist-info directories need, per root,
 /// parents before children (by depth, then root, then path).
 pub(crate) fn directories(files: &[FileOp], wheels: &[WheelPlan]) -> Vec<(RootId, String)> {
-    let mut dirs: BTreeSet<(RootId, String)> = BTreeSet::new();
+    // Borrowed names: one set lookup per file, an allocation per directory only.
+    let mut dirs: HashSet<(RootId, &str)> = HashSet::new();
     for f in files.iter().filter(|f| !f.shadowed) {
         let mut rel = f.rel.as_str();
         while let Some(parent) = parent_rel(rel) {
-            if !dirs.insert((f.root, parent.to_string())) {
+            if !dirs.insert((f.root, parent)) {
                 break;
             }
             rel = parent;
         }
     }
     for wp in wheels {
-        dirs.insert((wp.lib_root, wp.dist_info.clone()));
+        dirs.insert((wp.lib_root, wp.dist_info.as_str()));
     }
-    let mut dirs: Vec<(RootId, String)> = dirs.into_iter().collect();
-    dirs.sort_by_cached_key(|(root, rel)| (rel.matches('/').count(), *root, rel.clone()));
-    dirs
+    let mut dirs: Vec<(usize, RootId, &str)> = dirs
+        .into_iter()
+        .map(|(root, rel)| (rel.matches('/').count(), root, rel))
+        .collect();
+    dirs.sort_unstable();
+    dirs.into_iter()
+        .map(|(_, root, rel)| (root, rel.to_string()))
+        .collect()
 }
 
 #[cfg(test)]

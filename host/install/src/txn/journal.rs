@@ -95,7 +95,9 @@ pub(super) fn sync_enabled() -> bool {
 /// Dies on the spot (SIGABRT) if `WINST_CRASH_AT` names this point: lets tests crash a
 /// transaction at its critical moments deterministically, in addition to random SIGKILLs.
 pub(crate) fn crash_point(name: &str) {
-    if std::env::var_os("WINST_CRASH_AT").is_some_and(|v| v == name) {
+    static AT: std::sync::OnceLock<Option<std::ffi::OsString>> = std::sync::OnceLock::new();
+    let at = AT.get_or_init(|| std::env::var_os("WINST_CRASH_AT"));
+    if at.as_ref().is_some_and(|v| v == name) {
         std::process::abort();
     }
 }

@@ -8,7 +8,8 @@
 //! data directory, i.e. the venv's root) says, before each step touches the disk, what that step
 //! will do. After a crash the next winst command reads it and either **rolls back** (the journal
 //! has no `committed` entry: new files removed, moved-aside files renamed back, created
-//! directories removed) or **rolls forward** (it has one: the moved-aside files are deleted).
+//! directories removed with everything in them) or **rolls forward** (it has one: the
+//! moved-aside files are deleted).
 //!
 //! Durability policy: the journal is fsynced when it is created, before the first rename and at
 //! the commit point; just before the commit point every filesystem the transaction wrote to is
@@ -88,8 +89,6 @@ pub(crate) struct Transaction {
     /// Directories this transaction created, per root (`""` when it created the root itself),
     /// for [`Transaction::temp_name`] and the commit.
     new_dirs: HashMap<RootId, HashSet<String>>,
-    /// Handles of the directories `create_dirs` created or made in, for the writers to reuse.
-    handles: DirHandles,
     done: bool,
 }
 
@@ -138,7 +137,6 @@ impl Transaction {
             state: State::default(),
             counter: 0,
             new_dirs: HashMap::new(),
-            handles: DirHandles::bounded(MAX_OPEN_DIRS),
             done: false,
         })
     }
@@ -189,15 +187,19 @@ impl Transaction {
         if missing.is_empty() {
             return Ok(());
         }
+        // Depth first (by components, so each directory comes right after its parent's
+        // earlier children): one handle per level of the path being made, each directory made
+        // and opened by its last component from its parent's handle.
+        missing.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| a.1.split('/').cmp(b.1.split('/')))
+        });
         self.journal.log(&[Entry::CreateDirs {
             dirs: missing.clone(),
         }])?;
+        let mut open: Vec<(RootId, String, cap_std::fs::Dir)> = Vec::new();
         for (root, rel) in missing {
-            let (parent, name) = split_parent(&rel);
-            let made = self.handles.open(&self.roots, root, parent).and_then(|d| {
-                rustix::fs::mkdirat(d, name, rustix::fs::Mode::from_raw_mode(0o777))
-                    .map_err(io::Error::from)
-            });
+            let made = self.make_dir(&mut open, root, &rel);
             made.with_context(|| {
                 format!(
                     "cannot create directory {}",
@@ -207,6 +209,40 @@ impl Transaction {
             self.new_dirs.entry(root).or_default().insert(rel.clone());
             self.state.created_dirs.push((root, rel));
         }
+        Ok(())
+    }
+
+    /// Makes directory `rel` of `root` from its parent's handle in `open` (the handles along
+    /// the path made last; the parent is opened through the root when it is not among them),
+    /// and leaves the new directory's handle on top.
+    fn make_dir(
+        &self,
+        open: &mut Vec<(RootId, String, cap_std::fs::Dir)>,
+        root: RootId,
+        rel: &str,
+    ) -> io::Result<()> {
+        let (parent, name) = split_parent(rel);
+        while open
+            .last()
+            .is_some_and(|(r, p, _)| (*r, p.as_str()) != (root, parent))
+        {
+            open.pop();
+        }
+        if open.is_empty() {
+            let base = self.roots.dir(root)?;
+            let dir = if parent.is_empty() {
+                base.try_clone()?
+            } else {
+                base.open_dir(parent)?
+            };
+            open.push((root, parent.to_string(), dir));
+        }
+        let Some((_, _, dir)) = open.last() else {
+            return Err(io::Error::other("no parent directory handle"));
+        };
+        rustix::fs::mkdirat(dir, name, rustix::fs::Mode::from_raw_mode(0o777))?;
+        let made = dir.open_dir(name)?;
+        open.push((root, rel.to_string(), made));
         Ok(())
     }
 
@@ -220,9 +256,10 @@ impl Transaction {
 
     /// The name a new file for `dest` is written under until the commit: a fresh temporary
     /// next to it, or `dest` itself when this transaction created its directory. Nothing can be
-    /// replaced there, nothing outside the transaction owns it, and a rollback removes it like
-    /// any temporary (the journal lists it first), so writing it in place saves one rename per
-    /// file: on an install into a fresh environment, nearly every file. `last` files (RECORD)
+    /// replaced there, nothing outside the transaction owns it, and a rollback removes it with
+    /// the directory (whose journal entry comes first), so writing it in place saves one rename
+    /// and one journal record per file: on an install into a fresh environment, nearly every
+    /// file. `last` files (RECORD)
     /// always get a temporary: a dist-info with a RECORD is a complete install.
     pub(crate) fn temp_name(&mut self, root: RootId, dest: &str, last: bool) -> String {
         if self.in_new_dir(root, dest) && !last {
@@ -236,11 +273,21 @@ impl Transaction {
     }
 
     /// Announces temporaries before they are created; `sync` makes the announcement durable
-    /// (once, before the bulk of the writes).
+    /// (once, before the bulk of the writes). A file written in place (its directory is new:
+    /// see [`Transaction::temp_name`]) needs no entry of its own: the directory's `create-dirs`
+    /// entry covers the whole tree, which a rollback removes with everything in it. So an
+    /// install into a fresh environment journals its directories, not its tens of thousands of
+    /// files.
     pub(crate) fn add_temps(&mut self, temps: Vec<Temp>, sync: bool) -> Result<()> {
-        self.journal.log(&[Entry::Temps {
-            temps: temps.clone(),
-        }])?;
+        let temps: Vec<Temp> = temps
+            .into_iter()
+            .filter(|t| t.tmp != t.dest || !self.in_new_dir(t.root, &t.dest))
+            .collect();
+        if !temps.is_empty() {
+            self.journal.log(&[Entry::Temps {
+                temps: temps.clone(),
+            }])?;
+        }
         self.state.temps.extend(temps);
         if sync {
             self.journal.sync()?;
@@ -363,9 +410,6 @@ impl Transaction {
         for (i, t) in self.state.temps.iter().enumerate() {
             if i == self.state.temps.len() / 2 {
                 crash_point("half-renamed");
-            }
-            if t.tmp == t.dest {
-                continue; // written in place (see `temp_name`)
             }
             let (parent, tmp_name) = split_parent(&t.tmp);
             let (dest_parent, dest_name) = split_parent(&t.dest);

@@ -6,7 +6,8 @@
 
 use super::*;
 
-/// Rolls back: new files removed, moved-aside paths renamed back, created directories removed.
+/// Rolls back: new files removed, moved-aside paths renamed back, created directories removed
+/// with everything in them.
 pub(super) fn undo(roots: &Roots, state: &State) {
     // A destination whose moved-aside file is no longer beside it holds the old file again: it
     // was never moved aside, or an interrupted earlier rollback already put it back. Its
@@ -49,13 +50,16 @@ pub(super) fn undo(roots: &Roots, state: &State) {
             let _ = dir.rename(&s.stash, dir, &s.rel);
         }
     }
+    // A directory this transaction created holds only what it wrote there, and those files are
+    // not journaled one by one (see `Transaction::add_temps`): it goes whole. Children come
+    // after their parents in the journal, so going backwards empties each tree from below.
     for (root, rel) in state.created_dirs.iter().rev() {
         if let Ok(dir) = roots.dir(*root) {
-            let _ = dir.remove_dir(rel);
+            let _ = dir.remove_dir_all(rel);
         }
     }
     for path in state.created_roots.iter().rev() {
-        let _ = std::fs::remove_dir(path);
+        let _ = std::fs::remove_dir_all(path);
     }
 }
 

@@ -39,8 +39,12 @@ pub(super) fn schedule(
     known: &dyn Fn(usize) -> bool,
 ) -> (Vec<usize>, Vec<Job>) {
     let mut order: Vec<usize> = (0..files.len()).collect();
-    let dir_of = |i: usize| (files[i].root, split_parent(&files[i].rel).0);
-    order.sort_by(|&a, &b| dir_of(a).cmp(&dir_of(b)).then(a.cmp(&b)));
+    // Each file's directory, found once (not once per comparison).
+    let dirs: Vec<(RootId, &str)> = (files.iter())
+        .map(|f| (f.root, split_parent(&f.rel).0))
+        .collect();
+    let dir_of = |i: usize| dirs[i];
+    order.sort_unstable_by(|&a, &b| dir_of(a).cmp(&dir_of(b)).then(a.cmp(&b)));
 
     let mut runs: Vec<(u64, usize, usize)> = Vec::new();
     let mut start = 0;

@@ -49,20 +49,48 @@ pub struct Written {
 
 /// One planned file after the write stage: what was planned, its temporary name until the
 /// commit (`None` when shadowed: another wheel writes the same bytes there), and what was
-/// written (for RECORD). Carried from the write stage to the record and commit stages.
-#[derive(Debug)]
-pub struct StagedFile {
-    pub op: FileOp,
-    pub temp: Option<String>,
-    pub written: Written,
+/// written (for RECORD). A view into [`Staged`], which keeps the three in parallel vectors (the
+/// plan's files are not copied).
+#[derive(Debug, Clone, Copy)]
+pub struct StagedFile<'a> {
+    pub op: &'a FileOp,
+    pub temp: Option<&'a str>,
+    pub written: &'a Written,
+}
+
+/// Every planned file after the write stage, in plan order (see [`Staged::files`]).
+#[derive(Clone, Copy)]
+pub struct StagedFiles<'a> {
+    ops: &'a [FileOp],
+    temps: &'a [Option<String>],
+    written: &'a [Written],
+}
+
+impl<'a> StagedFiles<'a> {
+    /// File `i` of the plan.
+    pub fn get(&self, i: usize) -> StagedFile<'a> {
+        StagedFile {
+            op: &self.ops[i],
+            temp: self.temps[i].as_deref(),
+            written: &self.written[i],
+        }
+    }
+
+    /// The files in plan order.
+    pub fn iter(&self) -> impl Iterator<Item = StagedFile<'a>> + 'a {
+        let this = *self;
+        (0..this.ops.len()).map(move |i| this.get(i))
+    }
 }
 
 /// Files on disk under temporary names, with the rest of the plan they carry out. Dropping it
 /// without commit rolls back.
 pub struct Staged {
     txn: Transaction,
-    /// Every planned file, in plan order.
-    pub files: Vec<StagedFile>,
+    /// Every planned file, in plan order; its temporary name and what was written, by index.
+    ops: Vec<FileOp>,
+    temps: Vec<Option<String>>,
+    written: Vec<Written>,
     /// What happens to each wheel.
     pub wheels: Vec<WheelPlan>,
     /// Files of replaced versions to remove at commit, and their absolute paths (for reports).
@@ -159,6 +187,16 @@ impl Stage<'_> {
     }
 }
 
+/// A file winst generates after the write stage (RECORD, INSTALLER, REQUESTED,
+/// `direct_url.json`): its root, its path there, its bytes, and whether it is renamed into place
+/// last (RECORD: a dist-info with a RECORD is a complete install).
+pub struct GeneratedFile {
+    pub root: RootId,
+    pub rel: String,
+    pub bytes: Vec<u8>,
+    pub last: bool,
+}
+
 /// Where one planned file goes: the directory and temporary name it is written under (`None`
 /// when it is shadowed: read and verified, not written).
 #[derive(Clone, Copy)]
@@ -204,6 +242,8 @@ fn begin(plan: &mut Plan, state_dir: &Path) -> Result<(Transaction, Vec<Option<S
         files
             .iter()
             .zip(&temps)
+            // Files written in place are covered by their new directory's journal entry.
+            .filter(|(f, t)| t.as_ref().is_some_and(|tmp| *tmp != f.rel))
             .filter_map(|(f, t)| {
                 t.as_ref().map(|tmp| Temp {
                     root: f.root,
@@ -274,6 +314,7 @@ pub fn write(
                             if stop() {
                                 return Out::File(i, Err(anyhow!("skipped")));
                             }
+                            crate::txn::crash_half_way("writing", i, files.len());
                             let r = stage.write_file(worker, &mut dirs, i);
                             match &r {
                                 Ok((w, _)) => progress.file_done(files[i].wheel, w.size),
@@ -332,20 +373,20 @@ pub fn write(
         let (_, e) = errors.swap_remove(0);
         return Err(e);
     }
-    let files = (plan.files.into_iter().zip(temps).zip(written))
-        .map(|((op, temp), written)| StagedFile {
-            op,
-            temp,
-            // Every file has its result once no error was reported.
-            written: written.unwrap_or(Written {
+    // Every file has its result once no error was reported.
+    let written = (written.into_iter())
+        .map(|w| {
+            w.unwrap_or(Written {
                 sha256: [0; 32],
                 size: 0,
-            }),
+            })
         })
         .collect();
     Ok(Staged {
         txn,
-        files,
+        ops: plan.files,
+        temps,
+        written,
         wheels: plan.wheels,
         removals: plan.removals,
         removal_paths: plan.removal_paths,
@@ -489,7 +530,7 @@ fn write_one(
 
 impl crate::plan::PlanView for Staged {
     fn file_ops(&self) -> impl Iterator<Item = &FileOp> {
-        self.files.iter().map(|f| &f.op)
+        self.ops.iter()
     }
     fn wheel_plans(&self) -> &[WheelPlan] {
         &self.wheels
@@ -500,6 +541,15 @@ impl crate::plan::PlanView for Staged {
 }
 
 impl Staged {
+    /// Every planned file with its temporary name and what was written, in plan order.
+    pub fn files(&self) -> StagedFiles<'_> {
+        StagedFiles {
+            ops: &self.ops,
+            temps: &self.temps,
+            written: &self.written,
+        }
+    }
+
     /// The environment's directories.
     pub fn roots(&self) -> &Roots {
         &self.txn.roots
@@ -531,24 +581,56 @@ impl Staged {
         bytes: &[u8],
         last: bool,
     ) -> Result<Written> {
-        let tmp = self.txn.temp_name(root, rel, last);
-        self.txn.add_temps(
-            vec![Temp {
-                root,
-                tmp: tmp.clone(),
-                dest: rel.to_string(),
-                last,
-            }],
-            false,
-        )?;
-        let roots = &self.txn.roots;
-        let mut f = create_file(roots.dir(root)?, &tmp, false)
-            .with_context(|| format!("cannot create {}", roots.absolute(root, rel).display()))?;
-        f.write_all(bytes)
-            .with_context(|| format!("cannot write {}", roots.absolute(root, rel).display()))?;
+        self.stage_all(&[GeneratedFile {
+            root,
+            rel: rel.to_string(),
+            bytes: bytes.to_vec(),
+            last,
+        }])?;
         Ok(Written {
             sha256: sha2::Sha256::digest(bytes).into(),
             size: bytes.len() as u64,
+        })
+    }
+
+    /// Writes generated files under temporary names for this commit: announced in one journal
+    /// entry, then written in parallel, one directory handle per run of files of one directory
+    /// (the files of one dist-info come together).
+    pub fn stage_all(&mut self, files: &[GeneratedFile]) -> Result<()> {
+        let tmps: Vec<String> = (files.iter())
+            .map(|f| self.txn.temp_name(f.root, &f.rel, f.last))
+            .collect();
+        let temps = (files.iter().zip(&tmps))
+            .map(|(f, tmp)| Temp {
+                root: f.root,
+                tmp: tmp.clone(),
+                dest: f.rel.clone(),
+                last: f.last,
+            })
+            .collect();
+        self.txn.add_temps(temps, false)?;
+        let roots = &self.txn.roots;
+        let items: Vec<(&GeneratedFile, &str)> =
+            files.iter().zip(tmps.iter().map(String::as_str)).collect();
+        let same_dir = |a: &(&GeneratedFile, &str), b: &(&GeneratedFile, &str)| {
+            a.0.root == b.0.root && split_parent(a.1).0 == split_parent(b.1).0
+        };
+        let runs: Vec<&[(&GeneratedFile, &str)]> = items.chunk_by(same_dir).collect();
+        runs.par_iter().try_for_each(|run| -> Result<()> {
+            let (first, tmp) = run[0];
+            let (parent, _) = split_parent(tmp);
+            let dir = open_env(roots, first.root, parent).with_context(|| {
+                let path = roots.absolute(first.root, parent);
+                format!("cannot open directory {}", path.display())
+            })?;
+            for (f, tmp) in run.iter() {
+                let path = || roots.absolute(f.root, &f.rel);
+                let mut out = create_file(&dir, split_parent(tmp).1, false)
+                    .with_context(|| format!("cannot create {}", path().display()))?;
+                out.write_all(&f.bytes)
+                    .with_context(|| format!("cannot write {}", path().display()))?;
+            }
+            Ok(())
         })
     }
 
