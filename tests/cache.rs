@@ -345,6 +345,243 @@ fn concurrent_installs_share_one_cache() {
     assert_eq!(site_tree(&fifth), expected);
 }
 
+/// What each project of [`PROJECTS`] is imported as.
+const IMPORTS: &[(&str, &[&str])] = &[
+    ("six", &["six"]),
+    ("attrs", &["attr", "attrs"]),
+    ("black", &["black"]),
+    ("click", &["click"]),
+    ("mypy_extensions", &["mypy_extensions"]),
+    ("packaging", &["packaging.version"]),
+    ("pathspec", &["pathspec"]),
+    ("platformdirs", &["platformdirs"]),
+    ("pytokens", &["pytokens"]),
+    ("jmespath", &["jmespath"]),
+    ("idna", &["idna"]),
+    ("cffi", &["cffi", "_cffi_backend"]),
+    ("pycparser", &["pycparser"]),
+];
+
+/// The overlapping wheel sets of the racing installs, as indices into [`PROJECTS`]: each wheel
+/// is in at least two of them, and each set holds the dependencies of what it holds.
+fn racing_sets() -> [Vec<usize>; 4] {
+    let n = PROJECTS.len();
+    [
+        (0..n).collect(),
+        (0..9).collect(),
+        (4..n).collect(),
+        // Every other project and attrs (not black, whose dependencies it lacks).
+        (0..n)
+            .filter(|&i| i.is_multiple_of(2) && i != 2 || i == 1)
+            .collect(),
+    ]
+}
+
+/// Imports every module of `projects` in the venv, and checks through `importlib.metadata` that
+/// exactly those distributions are installed and that every file each one lists exists with
+/// its listed hash and size.
+fn verify_imports_and_metadata(venv: &Venv, projects: &[&str], what: &str) {
+    let modules: Vec<&str> = projects
+        .iter()
+        .flat_map(|p| IMPORTS.iter().find(|(q, _)| q == p).unwrap().1)
+        .copied()
+        .collect();
+    let out = venv.run_python(&format!("import {}", modules.join(", ")));
+    assert!(out.status.success(), "{what}: {}", text(&out).1);
+    let code = r#"
+import base64, hashlib, importlib.metadata as md, re, sys
+names, bad, n = [], [], 0
+for dist in md.distributions():
+    names.append(re.sub(r"[-_.]+", "_", dist.metadata["Name"]).lower())
+    for f in dist.files or []:
+        if not f.hash:
+            continue
+        data = f.locate().read_bytes()
+        digest = hashlib.new(f.hash.mode, data).digest()
+        n += 1
+        if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != f.hash.value or f.size != len(data):
+            bad.append(str(f))
+print(" ".join(sorted(names)))
+print(n, bad)
+sys.exit(1 if bad or n == 0 else 0)
+"#;
+    let out = venv.run_python(code);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{what}: {stdout}{stderr}");
+    let mut expected: Vec<String> = projects.iter().map(|p| p.to_lowercase()).collect();
+    expected.sort();
+    assert_eq!(stdout.lines().next(), Some(&*expected.join(" ")), "{what}");
+    let out = venv.pip(&["check"]);
+    assert!(out.status.success(), "{what}: pip check: {:?}", text(&out));
+}
+
+/// Checks the cache after racing installs of `wheels`: one complete entry per wheel, named by
+/// the wheel file's sha256, whose manifest lists exactly the wheel's members and whose files
+/// are what the manifest says; no staging directory left.
+fn verify_cache_entries(cache: &Path, wheels: &[PathBuf], what: &str) {
+    let leftovers: Vec<String> = entries(cache)
+        .into_iter()
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert_eq!(leftovers, Vec::<String>::new(), "{what}");
+    let found = support::cache_entries(cache);
+    assert_eq!(found.len(), wheels.len(), "{what}: entries");
+    for (name, manifest) in found {
+        let wheel = wheels
+            .iter()
+            .find(|w| w.file_name().unwrap().to_str() == Some(&*manifest.wheel))
+            .unwrap_or_else(|| panic!("{what}: entry {name} of {}", manifest.wheel));
+        let bytes = std::fs::read(wheel).unwrap();
+        assert_eq!(
+            support::sha256_hex(&bytes),
+            name,
+            "{what}: {}",
+            manifest.wheel
+        );
+        let archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut members: Vec<String> = archive
+            .file_names()
+            .map(|n| n.unwrap().into_owned())
+            .filter(|n| !n.ends_with('/'))
+            .collect();
+        let mut listed: Vec<String> = manifest
+            .listing
+            .members
+            .iter()
+            .map(|m| m.name.to_string())
+            .filter(|n| !n.ends_with('/'))
+            .collect();
+        members.sort();
+        listed.sort();
+        assert_eq!(
+            listed, members,
+            "{what}: the manifest of {}",
+            manifest.wheel
+        );
+        assert!(
+            manifest.files.iter().flatten().count() > 0,
+            "{what}: nothing of {} cached",
+            manifest.wheel
+        );
+    }
+}
+
+/// Starts `winst install --json` of `wheels` into `venv` with the cache at `cache`.
+fn spawn_install(venv: &Venv, cache: &Path, mode: &str, wheels: &[PathBuf]) -> std::process::Child {
+    winst()
+        .env_remove("WINST_NO_CACHE")
+        .args(["install", "--json", "--link-mode", mode, "--python"])
+        .arg(venv.python())
+        .arg("--cache-dir")
+        .arg(cache)
+        .args(wheels)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn concurrent_installs_fill_and_read_manifests_of_the_same_wheels() {
+    // Round after round on a fresh cache: two installs of overlapping wheel sets start at once
+    // (both fill entries of the same wheels; one rename wins, the other's copy is dropped), and
+    // two more start as soon as the first entry is in place, so they open some wheels from
+    // manifests being written and read by the others, and fill the rest while the first two
+    // are still filling. Hard links (entries filled as files are written) and copies (filled
+    // after the commit) race each other.
+    let Some(wheels) = corpus_subset() else {
+        return;
+    };
+    let sets = racing_sets();
+    let pick = |set: &[usize]| -> Vec<PathBuf> { set.iter().map(|&i| wheels[i].clone()).collect() };
+    let projects = |set: &[usize]| -> Vec<&str> { set.iter().map(|&i| PROJECTS[i]).collect() };
+    // The reference: each set installed cold, without a cache.
+    let cold: Vec<support::Snapshot> = sets
+        .iter()
+        .map(|set| {
+            let venv = Venv::new();
+            install_json(&venv, &[&"--no-cache"], &pick(set));
+            site_tree(&venv)
+        })
+        .collect();
+    let mut second_wave_opened = 0;
+    for round in 0..3 {
+        let cache = tempfile::tempdir().unwrap();
+        let venvs: Vec<Venv> = (0..sets.len()).map(|_| Venv::new()).collect();
+        // Which set each venv gets, and its link mode, rotate with the round.
+        let set_of = |k: usize| (k + round) % sets.len();
+        let mode_of = |k: usize| {
+            if (k + round).is_multiple_of(2) {
+                "hardlink"
+            } else {
+                "copy"
+            }
+        };
+        let start =
+            |k: usize| spawn_install(&venvs[k], cache.path(), mode_of(k), &pick(&sets[set_of(k)]));
+        let mut children = vec![start(0), start(1)];
+        while entries(cache.path()).iter().all(|n| n.starts_with('.'))
+            && children.iter_mut().any(|c| c.try_wait().unwrap().is_none())
+        {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        children.extend([start(2), start(3)]);
+        for (k, child) in children.into_iter().enumerate() {
+            let what = format!("round {round}, install {k} ({})", mode_of(k));
+            let out = child.wait_with_output().unwrap();
+            let (stdout, stderr) = text(&out);
+            assert!(out.status.success(), "{what}: {stderr}");
+            let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON report");
+            let opened = report["opened_from_cache"].as_u64().unwrap();
+            if k >= 2 {
+                second_wave_opened += opened;
+            }
+            eprintln!(
+                "{what}: {opened} of {} wheels opened from manifests",
+                sets[set_of(k)].len()
+            );
+            assert_eq!(
+                report["wheels"].as_array().map(Vec::len),
+                Some(sets[set_of(k)].len()),
+                "{what}: {stdout}"
+            );
+            assert_eq!(
+                site_tree(&venvs[k]),
+                cold[set_of(k)],
+                "{what}: not what a cold install gives"
+            );
+            verify_imports_and_metadata(&venvs[k], &projects(&sets[set_of(k)]), &what);
+        }
+        let what = format!("round {round}");
+        verify_cache_entries(cache.path(), &wheels, &what);
+        // A later warm install opens every wheel from its manifest and places the cached files.
+        let warm = Venv::new();
+        let c = cache.path().display().to_string();
+        let report = install_json(&warm, &[&"--cache-dir", &c], &wheels);
+        assert_eq!(
+            report["opened_from_cache"],
+            wheels.len(),
+            "{what}: {report}"
+        );
+        assert!(
+            report["from_cache"].as_u64().unwrap() + 20 > report["files"].as_u64().unwrap(),
+            "{what}: {report}"
+        );
+        assert_eq!(site_tree(&warm), cold[0], "{what}: warm");
+        verify_imports_and_metadata(&warm, PROJECTS, &format!("{what}, warm"));
+        verify_cache_entries(
+            cache.path(),
+            &wheels,
+            &format!("{what}, after the warm install"),
+        );
+    }
+    // The second wave starts once an entry is in place, and rounds 1 and 2 give it every wheel.
+    assert!(
+        second_wave_opened > 0,
+        "no install read a manifest while others filled"
+    );
+}
+
 #[test]
 fn a_failed_install_leaves_no_cache_entry_behind() {
     let dir = wheel_dir();

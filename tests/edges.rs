@@ -566,8 +566,10 @@ fn with_open_files_limit(cmd: &Command, limit: u32, hard: bool) -> Command {
 fn many_directories_install_under_a_low_open_file_limit() {
     // More directories than the process may hold open files: an installer that holds a handle
     // per directory fails with "Too many open files". winst's write stage holds a few per
-    // worker (cold, filling the cache and warm, under a hard limit); bytecode compilation holds
-    // two per directory, and gets them by raising the soft limit to the hard one at start-up.
+    // worker, and so does bytecode compilation (compiled by the interpreter workers and from the
+    // bytecode cache), under a hard limit that winst cannot raise. The compiled runs get a
+    // limit of 320: the transaction keeps up to 256 handles on the directories it creates
+    // `__pycache__` in; compilation used to hold two per directory (1,200 here).
     let dir = wheel_dir();
     let mut builder = pkg("manydirs", "1.0");
     for i in 0..600 {
@@ -575,21 +577,43 @@ fn many_directories_install_under_a_low_open_file_limit() {
     }
     let wheel = builder.build(dir.path());
     let cache = Cache::new();
+    let compile = &["--compile"][..];
+    let tag = cache_tag();
     let runs = [
-        ("cold", false, true, &[][..]),
-        ("filling", true, true, &[][..]),
-        ("warm", true, true, &[][..]),
-        ("warm, compiled", true, false, &["--compile"][..]),
+        ("cold", false, Some(200), &[][..]),
+        ("filling", true, Some(200), &[][..]),
+        ("warm", true, Some(200), &[][..]),
+        ("warm, soft limit, compiled", true, None, compile),
+        (
+            "warm, compiled by the interpreters",
+            true,
+            Some(320),
+            compile,
+        ),
+        (
+            "warm, compiled from the bytecode cache",
+            true,
+            Some(320),
+            compile,
+        ),
     ];
-    for (what, cached, hard, extra) in runs {
+    for (k, (what, cached, hard, extra)) in runs.into_iter().enumerate() {
         let venv = Venv::new();
         let mut cmd = winst();
         cmd.arg("install").args(extra);
         if cached {
             cmd.env_remove("WINST_NO_CACHE").args(cache.args());
         }
+        if k == 4 {
+            // A fresh bytecode cache: every file goes through an interpreter worker.
+            std::fs::remove_dir_all(cache.path().join("bytecode-v2")).unwrap();
+        }
         cmd.arg("--python").arg(venv.python()).arg(&wheel);
-        let out = with_open_files_limit(&cmd, 200, hard).output().unwrap();
+        let mut limited = match hard {
+            Some(limit) => with_open_files_limit(&cmd, limit, true),
+            None => with_open_files_limit(&cmd, 200, false),
+        };
+        let out = limited.output().unwrap();
         let (_, stderr) = text(&out);
         assert!(out.status.success(), "{what}: {stderr}");
         let n =
@@ -597,6 +621,26 @@ fn many_directories_install_under_a_low_open_file_limit() {
         assert_eq!(n.trim(), "599", "{what}");
         let out = venv.pip(&["check"]);
         assert!(out.status.success(), "{what}: {:?}", text(&out));
+        let record =
+            std::fs::read_to_string(venv.site_packages().join("manydirs-1.0.dist-info/RECORD"))
+                .unwrap();
+        let pycs = (0..600)
+            .filter(|i| {
+                let pyc = format!("manydirs/d{i:03}/__pycache__/m.{tag}.pyc");
+                venv.site_packages().join(&pyc).is_file() && record.contains(&pyc)
+            })
+            .count();
+        let expected = if extra.is_empty() { 0 } else { 600 };
+        assert_eq!(pycs, expected, "{what}: .pyc files installed and recorded");
     }
     assert_eq!(cache.entries().len(), 1);
+}
+
+/// The machine's CPython's bytecode cache tag (`cpython-311`).
+fn cache_tag() -> String {
+    let out = Command::new(python3())
+        .args(["-c", "import sys; print(sys.implementation.cache_tag)"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }

@@ -345,6 +345,40 @@ pub fn snapshot(root: &Path) -> Snapshot {
     out
 }
 
+/// Every complete entry of the wheel cache at `cache` (`wheels-v3/<sha256>`), by name, with its
+/// decoded manifest. Panics when an entry has no manifest (a partial entry), a damaged one, or
+/// a cached file whose sha256, size or executable bit is not what the manifest says.
+pub fn cache_entries(cache: &Path) -> Vec<(String, winst_install::manifest::Manifest)> {
+    let root = cache.join("wheels-v3");
+    let mut entries = Vec::new();
+    for e in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.len() != 64 || !name.bytes().all(|b| b.is_ascii_hexdigit()) {
+            continue;
+        }
+        let manifest = std::fs::read(e.path().join("manifest.bin"))
+            .unwrap_or_else(|_| panic!("cache entry {name} has no manifest: a partial entry"));
+        let manifest = winst_install::manifest::decode(&manifest)
+            .unwrap_or_else(|| panic!("cache entry {name}: its manifest is damaged"));
+        let members = &manifest.listing.members;
+        assert_eq!(members.len(), manifest.files.len(), "cache entry {name}");
+        for (member, stored) in members.iter().zip(&manifest.files) {
+            let Some(stored) = stored else { continue };
+            let member = &member.name;
+            let path = e.path().join("files").join(member);
+            let bytes = std::fs::read(&path)
+                .unwrap_or_else(|_| panic!("cache entry {name} lacks {member}"));
+            let what = format!("cache entry {name}: {member} is not what the manifest says");
+            assert_eq!(sha256_hex(&bytes), hex::encode(stored.sha256), "{what}");
+            assert_eq!(bytes.len() as u64, stored.size, "{what}");
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o100 != 0, stored.executable, "{what}");
+        }
+        entries.push((name, manifest));
+    }
+    entries
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     sha2::Sha256::digest(bytes)
         .iter()

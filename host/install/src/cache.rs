@@ -29,19 +29,23 @@
 //!
 //! An entry is built in a private `.tmp-*` directory and renamed into place whole, so concurrent
 //! winst processes only ever see complete entries (the first rename wins; the loser discards its
-//! copy). A cold install does not write twice: with hard links on one filesystem the cache is
-//! filled by linking each file as it is written; otherwise it is copied after the commit, with a
-//! reflink where the filesystem has them and `copy_file_range` otherwise.
+//! copy). An entry that another process completes after this one looked for it is used, not
+//! taken for a damaged one, and removing a stale entry never removes the complete one another
+//! process put in its place meanwhile (`WheelCache::evict`). A cold install does not write twice:
+//! with hard links on one filesystem the cache is filled by linking each file as it is written;
+//! otherwise it is copied after the commit, with a reflink where the filesystem has them and
+//! `copy_file_range` otherwise.
 //!
 //! The stat index saves hashing a wheel file that has not changed since winst last hashed it (same
 //! device, inode, size, modification and change time); untrusted installs always hash.
 //!
 //! Not here: deciding which files of an install come from the cache ([`crate::write`]).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::io::{self, Read};
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use cap_std::ambient_authority;
@@ -176,6 +180,10 @@ pub struct WheelCache {
     counter: AtomicUsize,
     /// Whether this process has removed the staging directories of dead processes yet.
     swept: AtomicBool,
+    /// The entries [`WheelCache::lookup`] found, by key: their `files` directory's device and
+    /// inode, so that [`WheelCache::evict`] removes the entry found stale and not one another
+    /// process has put in its place since.
+    found: Mutex<HashMap<[u8; 32], (u64, u64)>>,
 }
 
 /// How a file was placed from the cache.
@@ -203,6 +211,7 @@ impl WheelCache {
             clone_failed: AtomicBool::new(false),
             counter: AtomicUsize::new(0),
             swept: AtomicBool::new(false),
+            found: Mutex::default(),
         })
     }
 
@@ -281,6 +290,10 @@ impl WheelCache {
             return None;
         }
         let files_dir = self.dir.open_dir(format!("{name}/files")).ok()?;
+        if let Ok(st) = rustix::fs::fstat(&files_dir) {
+            let mut found = self.found.lock().unwrap_or_else(|e| e.into_inner());
+            found.insert(*key, (st.st_dev, st.st_ino));
+        }
         Some(Entry {
             files_dir,
             files: manifest.files,
@@ -431,10 +444,29 @@ impl WheelCache {
         kept
     }
 
-    /// Removes the entry of a wheel (one whose files were found changed), so that the next
-    /// install fills it anew. A process placing files from it at the same time falls back to
-    /// the wheel for the files it has not placed yet.
+    /// Removes the entry of a wheel (one whose files were found changed, or whose manifest
+    /// could not be used), so that the next install fills it anew. A process placing files from
+    /// it at the same time falls back to the wheel for the files it has not placed yet.
+    ///
+    /// An entry this process looked up is removed only while it is still the one looked up: a
+    /// complete entry another process renamed into place since (after removing the stale one)
+    /// is left alone.
     pub(crate) fn evict(&self, key: &[u8; 32]) {
+        let looked_up = {
+            let found = self.found.lock().unwrap_or_else(|e| e.into_inner());
+            found.get(key).copied()
+        };
+        if let Some(looked_up) = looked_up {
+            let now = rustix::fs::statat(
+                &self.dir,
+                format!("{}/files", hex::encode(key)),
+                rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+            );
+            if now.is_ok_and(|st| (st.st_dev, st.st_ino) != looked_up) {
+                log::debug!("cache entry {}: replaced since; kept", hex::encode(key));
+                return;
+            }
+        }
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let doomed = format!(".tmp-{}-{n}-evicted", std::process::id());
         if self

@@ -164,6 +164,10 @@ fn cache_use(
             // Untrusted installs never read the cache, and only fill what is missing.
             return Some((key, CacheUse::None));
         }
+        // Another winst process completed the entry since the open stage looked for it.
+        if let Some(entry) = cache.lookup(&key, &wheel.file_name) {
+            return Some((key, CacheUse::Hit(entry)));
+        }
         // This wheel's entry, damaged (no readable manifest): replace it.
         cache.evict(&key);
     }

@@ -84,6 +84,23 @@ struct Job {
     pyc_tmp: String,
 }
 
+impl Job {
+    /// The directory the source is in (its `__pycache__` is below it).
+    fn dir_key(&self) -> (RootId, &str) {
+        (self.root, split_parent(&self.source_tmp).0)
+    }
+}
+
+/// The most `.pyc` files one run of the bytecode cache's share writes (a big directory is split
+/// so that both cores stay busy).
+const RUN: usize = 64;
+
+/// The most directory handles one thread of compilation holds at once: the sources' directory
+/// and its `__pycache__`, with room for a pair it moves on from. However many directories an
+/// install compiles into, compilation holds a few handles per thread, not two per directory
+/// (a process may hold fewer open files than an environment has directories).
+const PER_THREAD_DIRS: usize = 4;
+
 /// Where compiled bodies are cached: `<cache>/bytecode-v2/<magic>/<sha256 of source>`. Each
 /// file is a digest (32 bytes: the sha256 of the source's sha256 followed by the body), then the
 /// body: a file whose digest does not match (damaged, truncated, written over, or moved to
@@ -160,18 +177,19 @@ pub fn compile(
     if let Some(dir) = &cache_dir {
         let _ = std::fs::create_dir_all(dir);
     }
-    let writer = PycWriter::open(staged.roots(), &jobs_list, magic)?;
+    let writer = PycWriter {
+        roots: staged.roots(),
+        magic,
+    };
 
     progress.start_compiling(jobs_list.len());
-    // From the bytecode cache, in parallel.
-    let mut results: Vec<Option<Result<Written>>> = jobs_list
-        .par_iter()
-        .with_max_len(1)
-        .map(|job| {
-            let file = std::fs::read(cache_dir.as_ref()?.join(hex::encode(job.sha256))).ok()?;
-            Some(writer.write(job, cached_body(&job.sha256, &file)?))
-        })
-        .collect();
+    let mut results: Vec<Option<Result<Written>>> = Vec::new();
+    results.resize_with(jobs_list.len(), || None);
+    if let Some(dir) = &cache_dir {
+        for (i, written) in from_cache(&jobs_list, &writer, dir) {
+            results[i] = Some(written);
+        }
+    }
     let mut misses: Vec<usize> = (0..jobs_list.len())
         .filter(|&i| results[i].is_none())
         .collect();
@@ -201,6 +219,35 @@ pub fn compile(
     stats.compiled = extras.len();
     staged.txn_mut().withdraw_temps(withdrawn)?;
     Ok((extras, warnings, stats))
+}
+
+/// Writes the `.pyc` files whose compiled body the bytecode cache in `dir` holds, in parallel:
+/// the jobs grouped by directory into runs of at most [`RUN`] files, each run written through
+/// its own two directory handles (the sources' and their `__pycache__`), closed when it ends.
+/// Returns the jobs written (or the error writing them), by index; a miss is not listed.
+fn from_cache(jobs: &[Job], writer: &PycWriter, dir: &Path) -> Vec<(usize, Result<Written>)> {
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by(|&a, &b| jobs[a].dir_key().cmp(&jobs[b].dir_key()).then(a.cmp(&b)));
+    let runs: Vec<&[usize]> = order
+        .chunk_by(|&a, &b| jobs[a].dir_key() == jobs[b].dir_key())
+        .flat_map(|same_dir| same_dir.chunks(RUN))
+        .collect();
+    let written: Vec<Vec<(usize, Result<Written>)>> = runs
+        .par_iter()
+        .with_max_len(1)
+        .map(|run| {
+            let mut dirs = DirHandles::bounded(PER_THREAD_DIRS);
+            run.iter()
+                .filter_map(|&i| {
+                    let job = &jobs[i];
+                    let file = std::fs::read(dir.join(hex::encode(job.sha256))).ok()?;
+                    let body = cached_body(&job.sha256, &file)?;
+                    Some((i, writer.write(&mut dirs, job, body)))
+                })
+                .collect()
+        })
+        .collect();
+    written.into_iter().flatten().collect()
 }
 
 /// The `.py` files the install writes (not shadowed), with their `.pyc` paths.
@@ -256,44 +303,36 @@ fn stage_pycs(staged: &mut Staged, jobs: &mut [Job]) -> Result<()> {
     staged.txn_mut().add_temps(temps, false)
 }
 
-/// Writes `.pyc` files through handles on each source's and each `__pycache__` directory,
-/// opened once.
+/// Writes `.pyc` files through handles on each source's directory and each `__pycache__`,
+/// which each thread keeps in its own bounded [`DirHandles`] (see [`PER_THREAD_DIRS`]).
 struct PycWriter<'a> {
     roots: &'a Roots,
-    handles: DirHandles,
     magic: [u8; 4],
 }
 
-impl<'a> PycWriter<'a> {
-    fn open(roots: &'a Roots, jobs: &[Job], magic: [u8; 4]) -> Result<PycWriter<'a>> {
-        let mut handles = DirHandles::default();
-        for j in jobs {
-            handles.open(roots, j.root, split_parent(&j.source_tmp).0)?;
-            handles.open(roots, j.root, split_parent(&j.pyc_tmp).0)?;
-        }
-        Ok(PycWriter {
-            roots,
-            handles,
-            magic,
-        })
-    }
-
-    /// The directory handle of `rel`'s parent, and `rel`'s last component.
-    fn in_dir(&self, root: RootId, rel: &str) -> Result<(&cap_std::fs::Dir, String)> {
+impl PycWriter<'_> {
+    /// The directory handle of `rel`'s parent (opened in `dirs` unless it is open there), and
+    /// `rel`'s last component.
+    fn in_dir<'d, 'r>(
+        &self,
+        dirs: &'d mut DirHandles,
+        root: RootId,
+        rel: &'r str,
+    ) -> Result<(&'d cap_std::fs::Dir, &'r str)> {
         let (parent, name) = split_parent(rel);
-        let dir = self.handles.get(root, parent).with_context(|| {
+        let dir = dirs.open(self.roots, root, parent).with_context(|| {
             format!(
-                "{} was not opened",
+                "cannot open {}",
                 self.roots.absolute(root, parent).display()
             )
         })?;
-        Ok((dir, name.to_string()))
+        Ok((dir, name))
     }
 
     /// The source of a job, as it stands under its temporary name.
-    fn read_source(&self, job: &Job, buf: &mut Vec<u8>) -> Result<()> {
-        let (dir, name) = self.in_dir(job.root, &job.source_tmp)?;
-        dir.open(&name)
+    fn read_source(&self, dirs: &mut DirHandles, job: &Job, buf: &mut Vec<u8>) -> Result<()> {
+        let (dir, name) = self.in_dir(dirs, job.root, &job.source_tmp)?;
+        dir.open(name)
             .and_then(|mut f| f.read_to_end(buf))
             .map(|_| ())
             .with_context(|| format!("cannot read {}", job.dest.display()))
@@ -301,10 +340,10 @@ impl<'a> PycWriter<'a> {
 
     /// Writes one `.pyc`: a header for this source file (magic, flags 0, its modification time
     /// and size), then the body.
-    fn write(&self, job: &Job, body: &[u8]) -> Result<Written> {
-        let (src_dir, src_name) = self.in_dir(job.root, &job.source_tmp)?;
+    fn write(&self, dirs: &mut DirHandles, job: &Job, body: &[u8]) -> Result<Written> {
+        let (src_dir, src_name) = self.in_dir(dirs, job.root, &job.source_tmp)?;
         let meta = src_dir
-            .metadata(&src_name)
+            .metadata(src_name)
             .with_context(|| format!("cannot read {}", job.dest.display()))?;
         let mtime = meta
             .modified()
@@ -320,9 +359,9 @@ impl<'a> PycWriter<'a> {
         let shown = || self.roots.absolute(job.root, &job.pyc);
         let mut options = cap_std::fs::OpenOptions::new();
         options.write(true).create_new(true);
-        let (pyc_dir, pyc_name) = self.in_dir(job.root, &job.pyc_tmp)?;
+        let (pyc_dir, pyc_name) = self.in_dir(dirs, job.root, &job.pyc_tmp)?;
         let mut f = pyc_dir
-            .open_with(&pyc_name, &options)
+            .open_with(pyc_name, &options)
             .with_context(|| format!("cannot create {}", shown().display()))?;
         f.write_all(&pyc)
             .with_context(|| format!("cannot write {}", shown().display()))?;
@@ -393,6 +432,7 @@ impl WorkerPool<'_> {
         failures: &Mutex<Vec<(usize, String)>>,
     ) {
         let mut buf = Vec::new();
+        let mut dirs = DirHandles::bounded(PER_THREAD_DIRS);
         while !crate::signals::interrupted() {
             let k = next.fetch_add(1, Ordering::Relaxed);
             let Some(&i) = misses.get(k) else {
@@ -400,7 +440,7 @@ impl WorkerPool<'_> {
             };
             let job = &self.jobs[i];
             buf.clear();
-            if let Err(e) = self.writer.read_source(job, &mut buf) {
+            if let Err(e) = self.writer.read_source(&mut dirs, job, &mut buf) {
                 lock(outs).push((i, Err(e)));
                 continue;
             }
@@ -408,7 +448,7 @@ impl WorkerPool<'_> {
             self.progress.compiled(1);
             match compiled {
                 Ok(Ok(body)) => {
-                    let w = self.writer.write(job, &body);
+                    let w = self.writer.write(&mut dirs, job, &body);
                     if w.is_ok()
                         && let Some(dir) = self.cache_dir
                     {

@@ -264,11 +264,6 @@ impl DirHandles {
             .get(&key)
             .ok_or_else(|| io::Error::other("directory handle vanished"))
     }
-
-    /// An already opened directory.
-    pub fn get(&self, root: RootId, rel: &str) -> Option<&Dir> {
-        self.map.get(&(root, rel.to_string()))
-    }
 }
 
 #[cfg(test)]
