@@ -588,7 +588,7 @@ fn stream_member(
         // filling the disk: declared sizes are what limits were checked against.
         if total > size {
             return Err(m.error(format!(
-                "inflates to more than the {size} bytes the archive declares"
+                "inflates to more than its declared size of {size} bytes"
             )));
         }
         if let Some(v) = verifier.as_mut() {
