@@ -320,6 +320,14 @@ fn a_member_that_inflates_past_its_declared_size_is_cut_off() {
 }
 
 #[test]
+fn a_big_member_that_inflates_past_its_declared_size_is_cut_off() {
+    // Declared 9 MiB: above the size that is inflated in one call (8 MiB), so this one streams.
+    let dir = wheel_dir();
+    let whl = zero_bomb(dir.path(), 64 << 20, 9 << 20);
+    refused(&whl, &[], Some("demo/zeros.bin"), "declared");
+}
+
+#[test]
 fn overlapping_members_are_refused() {
     // The non-recursive zip bomb: a member's data quotes the local header and data of another,
     // so the bytes are counted (and inflated) twice. Here demo/outer.txt's stored data *is*

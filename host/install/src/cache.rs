@@ -569,11 +569,11 @@ impl Staging {
 
 /// The sha256 of everything `reader` yields, read through `buf`.
 pub(crate) fn sha256_of(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<[u8; 32]> {
-    let mut h = sha2::Sha256::new();
+    let mut h = winst_wheel::record::Sha256::new();
     loop {
         let n = reader.read(buf)?;
         if n == 0 {
-            return Ok(h.finalize().into());
+            return Ok(h.finish());
         }
         h.update(&buf[..n]);
     }
