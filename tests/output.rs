@@ -277,7 +277,9 @@ fn verbose_shows_environment_and_stage_timings_before_the_summary() {
         .lines()
         .find(|l| l.starts_with("debug: timings: "))
         .unwrap_or_else(|| panic!("{stderr}"));
-    for stage in ["open", "plan", "write", "record", "commit", "total"] {
+    for stage in [
+        "audit", "open", "plan", "write", "record", "commit", "total",
+    ] {
         assert!(timings.contains(&format!(" {stage} ")), "{timings}");
     }
     assert!(!stderr.contains("trace:"), "{stderr}");

@@ -185,3 +185,54 @@ fn wheels_pip_installed_are_audited_and_bytecode_is_asked_for() {
     let (report, _) = install(&venv, &[&"--untrusted", &a]);
     assert_eq!(names(&report["audited"], "name"), ["alpha"]);
 }
+
+/// The audit lists a directory holding several of a project's files and looks up the others
+/// one by one (a file in the site directory, one alone in a directory, a script outside
+/// site-packages through `..` in RECORD, a data file under the environment's root): a file
+/// deleted in any of these places is seen, and the project installed again.
+#[test]
+fn a_file_deleted_anywhere_in_a_project_is_seen() {
+    let dir = wheel_dir();
+    let mut builder = WheelBuilder::new("gamma", "1.0")
+        .file("gamma_top.py", "TOP = 1\n")
+        .file("gamma/sub/only.py", "\n")
+        .file("gamma-1.0.data/data/share/gamma/a.txt", "a\n")
+        .entry_points("[console_scripts]\ngamma-cli = gamma:main\n");
+    let modules: Vec<String> = (0..40).map(|i| format!("gamma/m{i:02}.py")).collect();
+    for m in &modules {
+        builder = builder.file(m, "\n");
+    }
+    let wheel = builder
+        .file("gamma/__init__.py", "def main():\n    pass\n")
+        .build(dir.path());
+    let cache = Cache::new();
+    let c = cache.args();
+    let venv = Venv::new();
+    install(&venv, &[&c[0], &c[1], &wheel]);
+    let site = venv.site_packages();
+    let victims = [
+        site.join("gamma/m17.py"),
+        site.join("gamma/sub/only.py"),
+        site.join("gamma_top.py"),
+        site.join("gamma-1.0.dist-info/METADATA"),
+        venv.bin("gamma-cli"),
+        venv.root().join("share/gamma/a.txt"),
+    ];
+    for victim in &victims {
+        let (report, _) = install(&venv, &[&c[0], &c[1], &wheel]);
+        assert_eq!(names(&report["audited"], "name"), ["gamma"], "{victim:?}");
+        std::fs::remove_file(victim).unwrap();
+        let (report, _) = install(&venv, &[&c[0], &c[1], &wheel]);
+        assert_eq!(
+            names(&report["wheels"], "name"),
+            ["gamma"],
+            "{victim:?} deleted"
+        );
+        assert_eq!(
+            report["audited"],
+            serde_json::json!([]),
+            "{victim:?} deleted"
+        );
+        assert!(victim.symlink_metadata().is_ok(), "{victim:?} put back");
+    }
+}

@@ -412,7 +412,12 @@ fn satisfies(dep: &Dependency, installed: &Project) -> bool {
 /// depend on what is outside them): adds the [`after_install`] warnings to the report and the time
 /// they took to its timings.
 pub fn add_to_report(target: &winst_python::target::Target, report: &mut crate::report::Report) {
-    if report.dry_run || !matches!(target.layout, winst_python::target::Layout::Environment) {
+    // Nothing installed (a no-op reinstall, a sync that only removes): no requirement involves
+    // an installed project, so no METADATA need be read.
+    if report.dry_run
+        || report.wheels.is_empty()
+        || !matches!(target.layout, winst_python::target::Layout::Environment)
+    {
         return;
     }
     let start = std::time::Instant::now();

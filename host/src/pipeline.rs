@@ -97,8 +97,20 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     progress.stage(Stage::Opening);
     let lap = Instant::now();
     let scheme = &target.scheme;
-    let installed = installed::scan(&[&scheme.purelib, &scheme.platlib]);
-    let (paths, audited) = audit_wheels(options, &installed);
+    // The audit needs only the dist-info directories; every installed RECORD is read in full
+    // (for the plan's conflict checks) only when something is left to do.
+    let listed = installed::list(&[&scheme.purelib, &scheme.platlib]);
+    let (paths, audited) = audit_wheels(options, &listed);
+    let to_remove =
+        |d: &installed::DistInfoDir| options.keep.is_some_and(|k| !k.contains(&d.normalized()));
+    if paths.is_empty() && !listed.iter().any(to_remove) {
+        timings.audit_ms = ms(lap);
+        timings.total_ms = ms(start);
+        let mut report = Report::new(target, &[], &NoPlan, Vec::new(), timings, options.dry_run);
+        report.audited = audited;
+        return Ok(report);
+    }
+    let installed = installed::read(listed);
     let remove: Vec<InstalledDist> = match options.keep {
         Some(keep) => (installed.iter())
             .filter(|d| !keep.contains(&d.normalized))
@@ -107,12 +119,6 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
         None => Vec::new(),
     };
     timings.audit_ms = ms(lap);
-    if paths.is_empty() && remove.is_empty() {
-        timings.total_ms = ms(start);
-        let mut report = Report::new(target, &[], &NoPlan, Vec::new(), timings, options.dry_run);
-        report.audited = audited;
-        return Ok(report);
-    }
     progress.set_wheels(paths.len());
     let lap = Instant::now();
     let open_options = OpenOptions {
@@ -289,7 +295,7 @@ fn write_stage(
 /// installed already from the same files (none with `--reinstall`).
 fn audit_wheels(
     options: &InstallOptions,
-    installed: &[InstalledDist],
+    installed: &[installed::DistInfoDir],
 ) -> (Vec<PathBuf>, Vec<Audited>) {
     let found = if options.reinstall {
         vec![None; options.wheels.len()]

@@ -14,12 +14,15 @@
 //! since it was last hashed (untrusted installs always hash), so a repeated install reads no
 //! wheel. Not here: installing what is not skipped.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use winst_python::installed::InstalledDist;
+use rustix::fs::{AtFlags, Mode, OFlags};
+use winst_python::installed::{self, DistInfoDir};
 use winst_wheel::WheelFilename;
 use winst_wheel::name::{normalize, same_version};
 
@@ -47,11 +50,20 @@ pub struct AuditOptions<'a> {
     pub known_sha256: &'a (dyn Fn(&Path) -> Option<[u8; 32]> + Sync),
 }
 
+/// What the audit of every wheel shares: the installed projects by normalized name, and a
+/// handle on each site directory (the installed files are looked up relative to it).
+struct Installed<'a> {
+    by_name: HashMap<String, Vec<&'a DistInfoDir>>,
+    sites: HashMap<&'a Path, OwnedFd>,
+}
+
 /// Per wheel (in order), `Some` when it is installed already from the same file (see the module
-/// doc). Nothing is skipped when two wheels name the same project: the install reports that.
+/// doc), given the environment's `.dist-info` directories ([`installed::list`]). Nothing is
+/// skipped when two wheels name the same project: the install reports that. The wheels are
+/// audited in parallel, each project's directories too when it has many.
 pub fn audit(
     wheels: &[PathBuf],
-    installed: &[InstalledDist],
+    installed: &[DistInfoDir],
     options: AuditOptions,
 ) -> Vec<Option<Audited>> {
     let names: Vec<Option<WheelFilename>> = wheels
@@ -61,7 +73,7 @@ pub fn audit(
             WheelFilename::parse(file_name).ok()
         })
         .collect();
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     let distinct = names
         .iter()
         .flatten()
@@ -69,38 +81,59 @@ pub fn audit(
     if !distinct {
         return vec![None; wheels.len()];
     }
+    let mut by_name: HashMap<String, Vec<&DistInfoDir>> = HashMap::new();
+    for d in installed {
+        by_name.entry(d.normalized()).or_default().push(d);
+    }
+    let sites = (installed.iter())
+        .map(|d| d.site.as_path())
+        .collect::<HashSet<&Path>>()
+        .into_iter()
+        .filter_map(|site| Some((site, open_dir(site).ok()?)))
+        .collect();
+    let env = Installed { by_name, sites };
     wheels
         .par_iter()
         .zip(&names)
-        .map(|(path, name)| audit_one(path, name.as_ref()?, installed, options))
+        .map(|(path, name)| audit_one(path, name.as_ref()?, &env, options))
         .collect()
 }
 
+fn open_dir(path: impl rustix::path::Arg) -> rustix::io::Result<OwnedFd> {
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    rustix::fs::open(path, flags, Mode::empty())
+}
+
+/// Cheapest test first: `direct_url.json` (one small file) against the wheel's sha256 (the stat
+/// index), then `RECORD` and the files it lists.
 fn audit_one(
     path: &Path,
     name: &WheelFilename,
-    installed: &[InstalledDist],
+    env: &Installed,
     options: AuditOptions,
 ) -> Option<Audited> {
-    let normalized = normalize(&name.name);
-    let dist = installed
-        .iter()
-        .find(|d| d.normalized == normalized && same_version(&d.version, &name.version))?;
-    let files = dist.files.as_ref()?;
-    if options.compile
-        && !files
-            .iter()
-            .any(|f| f.extension().is_some_and(|e| e == "pyc"))
-    {
-        return None;
-    }
+    let dist = (env.by_name.get(&normalize(&name.name))?.iter())
+        .find(|d| same_version(&d.version, &name.version))?;
     let recorded = recorded_sha256(&dist.dist_info)?;
     let sha256 = match ((options.known_sha256)(path), options.cache) {
         (Some(known), _) => known,
         (None, Some(cache)) => cache.wheel_key(path, !options.untrusted).ok()?.0,
         (None, None) => hash_file(path)?,
     };
-    if recorded != sha256 || !all_exist(files) {
+    if recorded != sha256 {
+        return None;
+    }
+    let record = std::fs::read_to_string(dist.dist_info.join("RECORD")).ok()?;
+    let rows: Vec<Cow<str>> = installed::record_rows(&record).collect();
+    if options.compile
+        && !rows
+            .iter()
+            .any(|r| Path::new(&**r).extension().is_some_and(|e| e == "pyc"))
+    {
+        return None;
+    }
+    let site = env.sites.get(dist.site.as_path())?;
+    if !all_exist(site, &dist.site, &rows) {
         return None;
     }
     Some(Audited {
@@ -110,29 +143,99 @@ fn audit_one(
     })
 }
 
-/// Whether every one of `files` (absolute paths) exists, as a file, a directory or a link. A
-/// directory holding several of them is listed once (`getdents`) instead of each being looked up
-/// by its whole path (a walk of every component per file): the audit of a thousand installed
+/// A directory with at least this many of a project's files is listed; fewer are looked up
+/// one by one.
+const LIST_FROM: usize = 4;
+
+/// A project with more directories than this checks them in parallel.
+const PARALLEL_DIRS: usize = 16;
+
+/// Whether every file of `rows` (RECORD paths: relative to the site directory `site`, whose
+/// handle is `site_fd`, or absolute) exists, as a file, a directory or a link. Paths are
+/// resolved lexically (`..` pops a component, as the installed-projects scan reads them). A
+/// directory holding several of them is listed once (`getdents`, no allocation per entry, the
+/// listing stopped once all are seen) instead of each being looked up by its path; the site
+/// directory itself, shared by every project, and directories with few of them get a lookup
+/// per file, relative to the site directory's handle. The audit of a thousand installed
 /// projects checks a hundred thousand files.
-fn all_exist(files: &[PathBuf]) -> bool {
-    let mut by_dir: HashMap<&Path, Vec<&OsStr>> = HashMap::new();
-    for f in files {
-        let (Some(dir), Some(name)) = (f.parent(), f.file_name()) else {
-            return f.symlink_metadata().is_ok();
-        };
-        by_dir.entry(dir).or_default().push(name);
+fn all_exist(site_fd: &OwnedFd, site: &Path, rows: &[Cow<str>]) -> bool {
+    let Some(mut files) = by_directory(site, rows) else {
+        return false;
+    };
+    files.sort_unstable();
+    files.dedup();
+    let groups: Vec<&[(Cow<OsStr>, Cow<OsStr>)]> = files.chunk_by(|a, b| a.0 == b.0).collect();
+    let check = |group: &&[(Cow<OsStr>, Cow<OsStr>)]| {
+        let dir = Path::new(&group[0].0);
+        if dir.as_os_str().is_empty() || group.len() < LIST_FROM {
+            group.iter().all(|(_, name)| {
+                rustix::fs::statat(site_fd, &*dir.join(name), AtFlags::SYMLINK_NOFOLLOW).is_ok()
+            })
+        } else {
+            let names: Vec<&[u8]> = group.iter().map(|f| f.1.as_encoded_bytes()).collect();
+            open_dir_at(site_fd, dir).is_ok_and(|fd| all_listed(fd.as_fd(), &names))
+        }
+    };
+    if groups.len() > PARALLEL_DIRS {
+        groups.par_iter().all(check)
+    } else {
+        groups.iter().all(check)
     }
-    by_dir
-        .par_iter()
-        .all(|(dir, names)| match names.as_slice() {
-            [one] => dir.join(one).symlink_metadata().is_ok(),
-            _ => std::fs::read_dir(dir).is_ok_and(|entries| {
-                let present: HashSet<OsString> = entries
-                    .filter_map(|e| e.ok().map(|e| e.file_name()))
-                    .collect();
-                names.iter().all(|n| present.contains(*n))
-            }),
-        })
+}
+
+/// Each row as (directory, file name): a plain relative row (no `.`, `..` or empty component)
+/// borrowed as it is, relative to `site`; any other lexically normalized against `site` into an
+/// absolute path (a row that climbs above `/` is left out, as the installed-projects scan
+/// leaves it out). `None` when a row names `/` itself and it does not exist.
+fn by_directory<'a>(
+    site: &Path,
+    rows: &'a [Cow<'a, str>],
+) -> Option<Vec<(Cow<'a, OsStr>, Cow<'a, OsStr>)>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let plain = !row.starts_with('/')
+            && row
+                .split('/')
+                .all(|c| !c.is_empty() && c != "." && c != "..");
+        if plain {
+            let (dir, name) = row.rsplit_once('/').unwrap_or(("", row));
+            out.push((
+                Cow::Borrowed(OsStr::new(dir)),
+                Cow::Borrowed(OsStr::new(name)),
+            ));
+            continue;
+        }
+        let Some(abs) = winst_python::paths::normalize(&site.join(&**row)) else {
+            continue;
+        };
+        match (abs.parent(), abs.file_name()) {
+            (Some(dir), Some(name)) => out.push((
+                Cow::Owned(dir.as_os_str().to_os_string()),
+                Cow::Owned(name.to_os_string()),
+            )),
+            _ => abs.symlink_metadata().ok().map(drop)?,
+        }
+    }
+    Some(out)
+}
+
+/// Opens `dir` (relative to `base`, or absolute) as a directory to list.
+fn open_dir_at(base: &OwnedFd, dir: &Path) -> rustix::io::Result<OwnedFd> {
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    rustix::fs::openat(base, dir, flags, Mode::empty())
+}
+
+/// Whether the directory `dir` holds every one of `names` (sorted, distinct), listing it until
+/// all are seen.
+fn all_listed(dir: impl AsFd, names: &[&[u8]]) -> bool {
+    let mut seen = 0;
+    let listed = winst_platform::for_each_name(dir, |entry| {
+        if names.binary_search(&entry).is_ok() {
+            seen += 1;
+        }
+        seen < names.len()
+    });
+    listed.is_ok() && seen == names.len()
 }
 
 /// The sha256 that a project's `direct_url.json` records for the archive it came from.
@@ -159,30 +262,70 @@ fn hash_file(path: &Path) -> Option<[u8; 32]> {
 mod tests {
     use super::*;
 
+    /// `all_exist` of RECORD-style rows relative to `site`.
+    fn exist(site: &Path, rows: &[&str]) -> bool {
+        let fd = open_dir(site).unwrap();
+        let rows: Vec<Cow<str>> = rows.iter().map(|r| Cow::Borrowed(*r)).collect();
+        all_exist(&fd, site, &rows)
+    }
+
     #[test]
     fn all_exist_sees_a_missing_file_in_a_listed_directory() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        std::fs::create_dir(d.join("pkg")).unwrap();
-        for f in ["pkg/a.py", "pkg/b.py", "top.py"] {
+        std::fs::create_dir_all(d.join("pkg/sub")).unwrap();
+        let listed = ["pkg/a.py", "pkg/b.py", "pkg/c.py", "pkg/d.py", "pkg/e.py"];
+        for f in listed.iter().chain(&["top.py", "other.py", "pkg/sub/x.py"]) {
             std::fs::write(d.join(f), "").unwrap();
         }
-        let paths = |names: &[&str]| -> Vec<PathBuf> { names.iter().map(|n| d.join(n)).collect() };
-        assert!(all_exist(&paths(&["pkg/a.py", "pkg/b.py", "top.py"])));
+        assert!(exist(d, &listed));
+        assert!(exist(
+            d,
+            &["top.py", "other.py", "pkg/sub/x.py", "pkg/a.py"]
+        ));
+        // The same row twice is one file.
+        assert!(exist(
+            d,
+            &["pkg/a.py", "pkg/a.py", "pkg/b.py", "pkg/c.py", "pkg/d.py"]
+        ));
+        let missing_listed = ["pkg/a.py", "pkg/b.py", "pkg/c.py", "pkg/d.py", "pkg/zz.py"];
+        assert!(!exist(d, &missing_listed), "listed directory");
         assert!(
-            !all_exist(&paths(&["pkg/a.py", "pkg/c.py"])),
-            "listed directory"
+            !exist(d, &["pkg/a.py", "pkg/zz.py"]),
+            "looked up one by one"
         );
-        assert!(
-            !all_exist(&paths(&["pkg/a.py", "pkg/b.py", "gone.py"])),
-            "one name"
-        );
-        assert!(
-            !all_exist(&paths(&["nodir/a.py", "nodir/b.py"])),
-            "no directory"
-        );
-        // `..` in RECORD paths (scripts outside the lib directory) resolve as the kernel does.
-        assert!(all_exist(&paths(&["pkg/../top.py", "pkg/../pkg/a.py"])));
+        assert!(!exist(d, &["top.py", "gone.py"]), "site directory");
+        assert!(!exist(
+            d,
+            &["nodir/a.py", "nodir/b.py", "nodir/c.py", "nodir/d.py"]
+        ));
+        // `..` in RECORD paths (scripts outside the lib directory) resolve lexically, like
+        // absolute paths.
+        assert!(exist(
+            d,
+            &["pkg/../top.py", "pkg/../pkg/a.py", "./pkg//b.py"]
+        ));
+        let abs = d.join("pkg/sub/x.py");
+        assert!(exist(d, &[abs.to_str().unwrap()]));
+        assert!(!exist(d, &["pkg/../gone.py"]));
+        assert!(!exist(d, &[d.join("pkg/gone.py").to_str().unwrap()]));
+    }
+
+    #[test]
+    fn a_directory_is_listed_past_its_first_buffer() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir(d.join("big")).unwrap();
+        // Far more entries than one 8 KiB `getdents` buffer holds.
+        let names: Vec<String> = (0..2000).map(|i| format!("big/module_{i:05}.py")).collect();
+        for n in &names {
+            std::fs::write(d.join(n), "").unwrap();
+        }
+        let rows: Vec<&str> = names.iter().map(String::as_str).collect();
+        assert!(exist(d, &rows));
+        std::fs::remove_file(d.join(&names[1999])).unwrap();
+        assert!(!exist(d, &rows));
+        assert!(exist(d, &rows[..1999]));
     }
 
     #[test]

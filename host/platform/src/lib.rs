@@ -6,6 +6,7 @@
 //! | `--link-mode clone` ([`clone_file`]) | `ioctl(FICLONE)` (btrfs, XFS) | `fclonefileat(2)` (APFS) |
 //! | the environment lock ([`try_lock_exclusive`]) | `flock(2)` | `flock(2)` |
 //! | when to fall back from links ([`is_unsupported`]) | `EXDEV`, `EPERM`, `EOPNOTSUPP`, `EMLINK` | the same names (other numbers) |
+//! | listing a directory's names ([`for_each_name`]) | `getdents64(2)` into one stack buffer, no allocation per entry | `readdir(3)` (through rustix's `Dir`) |
 //! | open-file limit ([`raise_open_file_limit`]) | soft limit up to the hard limit | the same, at most `OPEN_MAX` (10,240) |
 //! | platform tags ([`platform_tags`]) | `manylinux_2_N`, `musllinux_1_N`, `linux_<arch>` | `macosx_X_Y_<arch>`, `universal2`, `intel`, ... |
 //!
@@ -89,6 +90,15 @@ pub fn try_lock_exclusive(file: &File) -> io::Result<bool> {
     }
 }
 
+/// Calls `f` with the name of each entry of the directory `dir` (an open directory handle; `.`
+/// and `..` left out), in the directory's order, until `f` returns `false` or the entries end.
+/// Reads from the handle's current position: give a freshly opened handle.
+///
+/// Errors: the listing's own (`EIO`, `ENOTDIR`, ...).
+pub fn for_each_name(dir: impl AsFd, mut f: impl FnMut(&[u8]) -> bool) -> io::Result<()> {
+    sys::for_each_name(dir.as_fd(), |name| name == b"." || name == b".." || f(name))
+}
+
 /// Whether a hard link (or clone) failed because this filesystem or pair of directories cannot
 /// do it (another filesystem, no permission to link, not supported, too many links), so that a
 /// copy will do.
@@ -129,4 +139,40 @@ pub fn platform_tags(facts: &PlatformFacts) -> Vec<String> {
         return tags;
     }
     vec![plat]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn for_each_name_lists_every_name_but_dots_and_stops_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut want: Vec<String> = (0..600)
+            .map(|i| format!("a_rather_long_name_{i}"))
+            .collect();
+        for n in &want {
+            std::fs::write(dir.path().join(n), "").unwrap();
+        }
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        want.push("sub".to_string());
+        want.sort();
+        let mut got = Vec::new();
+        let handle = File::open(dir.path()).unwrap();
+        for_each_name(&handle, |n| {
+            got.push(String::from_utf8(n.to_vec()).unwrap());
+            true
+        })
+        .unwrap();
+        got.sort();
+        assert_eq!(got, want);
+        let mut seen = 0;
+        let handle = File::open(dir.path()).unwrap();
+        for_each_name(&handle, |_| {
+            seen += 1;
+            seen < 3
+        })
+        .unwrap();
+        assert_eq!(seen, 3);
+    }
 }

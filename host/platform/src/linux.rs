@@ -9,6 +9,23 @@ pub(crate) fn max_open_files(hard: Option<u64>) -> Option<u64> {
     hard
 }
 
+/// Lists `dir` with `getdents64(2)` into an 8 KiB stack buffer (rustix's `RawDir`): names are
+/// borrowed from the buffer, nothing is allocated per entry.
+#[cfg(target_os = "linux")]
+pub(crate) fn for_each_name(
+    dir: std::os::fd::BorrowedFd<'_>,
+    mut f: impl FnMut(&[u8]) -> bool,
+) -> std::io::Result<()> {
+    let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 8 << 10];
+    let mut entries = rustix::fs::RawDir::new(dir, &mut buf);
+    while let Some(entry) = entries.next() {
+        if !f(entry?.file_name().to_bytes()) {
+            break;
+        }
+    }
+    Ok(())
+}
+
 /// Flushes the filesystem of `dir` with `syncfs(2)`, which waits for it to finish.
 #[cfg(target_os = "linux")]
 pub(crate) fn sync_filesystem(dir: &std::fs::File) -> std::io::Result<()> {

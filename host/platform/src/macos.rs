@@ -20,6 +20,21 @@ pub(crate) fn sync_filesystem(dir: &std::fs::File) -> std::io::Result<()> {
     rustix::fs::fcntl_fullfsync(dir).map_err(Into::into)
 }
 
+/// Lists `dir` with `readdir(3)` through rustix's `Dir` (on a duplicate of the handle, which
+/// shares its position).
+#[cfg(target_os = "macos")]
+pub(crate) fn for_each_name(
+    dir: std::os::fd::BorrowedFd<'_>,
+    mut f: impl FnMut(&[u8]) -> bool,
+) -> std::io::Result<()> {
+    for entry in rustix::fs::Dir::read_from(dir)? {
+        if !f(entry?.file_name().to_bytes()) {
+            break;
+        }
+    }
+    Ok(())
+}
+
 /// The soft limit on open files a process may raise itself to: the hard limit, but at most
 /// `OPEN_MAX` (10,240), as `setrlimit(2)` refuses more for `RLIMIT_NOFILE` on macOS.
 #[cfg(target_os = "macos")]

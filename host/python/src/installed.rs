@@ -1,9 +1,13 @@
 //! Projects already installed in the target: found by their `.dist-info` directories.
 //!
-//! Reads each dist-info's name, version, `INSTALLER` and `RECORD` (resolved to absolute paths), so
-//! the plan can replace an older version and refuse to overwrite another project's files. Not
-//! here: removing anything (the plan lists removals, `winst_install::write` carries them out).
+//! [`list`] finds them (name and version from the directory's name, one listing of each site
+//! directory, nothing read inside them); [`scan`] also reads each dist-info's `INSTALLER` and
+//! `RECORD` (resolved to absolute paths), so the plan can replace an older version and refuse to
+//! overwrite another project's files. [`record_rows`] reads the paths of an installed `RECORD`
+//! without allocating for the common unquoted row. Not here: removing anything (the plan lists
+//! removals, `winst_install::write` carries them out).
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -32,10 +36,32 @@ impl InstalledDist {
     }
 }
 
-/// Scans the given site directories (duplicates ignored) for installed distributions.
-pub fn scan(site_dirs: &[&Path]) -> Vec<InstalledDist> {
+/// One `.dist-info` directory in a site directory, as its name spells it (PEP 427/491:
+/// `{name}-{version}.dist-info`); nothing inside it read yet.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DistInfoDir {
+    /// Absolute path of the site directory (purelib or platlib) that holds it.
+    pub site: PathBuf,
+    /// Absolute path of the `.dist-info` directory.
+    pub dist_info: PathBuf,
+    /// The name as spelled in the directory's name.
+    pub name: String,
+    /// The version as spelled in the directory's name.
+    pub version: String,
+}
+
+impl DistInfoDir {
+    /// The PEP 503-normalized name.
+    pub fn normalized(&self) -> String {
+        name::normalize(&self.name)
+    }
+}
+
+/// The `.dist-info` directories of the given site directories (duplicates ignored; a site
+/// directory that cannot be listed holds none), sorted by site directory and path.
+pub fn list(site_dirs: &[&Path]) -> Vec<DistInfoDir> {
     let dirs: BTreeSet<&Path> = site_dirs.iter().copied().collect();
-    let mut candidates = Vec::new();
+    let mut out = Vec::new();
     for dir in dirs {
         let Ok(entries) = std::fs::read_dir(dir) else {
             continue;
@@ -49,30 +75,39 @@ pub fn scan(site_dirs: &[&Path]) -> Vec<InstalledDist> {
                 && let Some((name, version)) = stem.split_once('-')
                 && entry.file_type().is_ok_and(|t| t.is_dir())
             {
-                candidates.push((
-                    dir.to_path_buf(),
-                    entry.path(),
-                    name.to_string(),
-                    version.to_string(),
-                ));
+                out.push(DistInfoDir {
+                    site: dir.to_path_buf(),
+                    dist_info: entry.path(),
+                    name: name.to_string(),
+                    version: version.to_string(),
+                });
             }
         }
     }
-    candidates.sort();
-    candidates
-        .into_par_iter()
-        .map(|(site, dist_info, name, version)| {
-            let installer = std::fs::read_to_string(dist_info.join("INSTALLER"))
+    out.sort();
+    out
+}
+
+/// Scans the given site directories (duplicates ignored) for installed distributions.
+pub fn scan(site_dirs: &[&Path]) -> Vec<InstalledDist> {
+    read(list(site_dirs))
+}
+
+/// Reads the `INSTALLER` and `RECORD` of each listed dist-info directory (in parallel).
+pub fn read(dirs: Vec<DistInfoDir>) -> Vec<InstalledDist> {
+    dirs.into_par_iter()
+        .map(|d| {
+            let installer = std::fs::read_to_string(d.dist_info.join("INSTALLER"))
                 .ok()
                 .map(|s| s.trim().to_string());
-            let files = std::fs::read_to_string(dist_info.join("RECORD"))
+            let files = std::fs::read_to_string(d.dist_info.join("RECORD"))
                 .ok()
-                .map(|text| record_paths(&site, &text));
+                .map(|text| record_paths(&d.site, &text));
             InstalledDist {
-                normalized: name::normalize(&name),
-                name,
-                version,
-                dist_info,
+                normalized: name::normalize(&d.name),
+                name: d.name,
+                version: d.version,
+                dist_info: d.dist_info,
                 installer,
                 files,
             }
@@ -80,15 +115,26 @@ pub fn scan(site_dirs: &[&Path]) -> Vec<InstalledDist> {
         .collect()
 }
 
-/// The absolute paths an installed RECORD lists (rows that do not parse are skipped: an
-/// installed RECORD written by another tool is read leniently).
-fn record_paths(site: &Path, text: &str) -> Vec<PathBuf> {
-    text.lines()
-        .filter_map(|line| {
+/// The paths an installed RECORD's rows give, as written (relative to the site directory, or
+/// absolute), in order. Rows that do not parse or have an empty path are skipped: an installed
+/// RECORD written by another tool is read leniently. A row without quotes is read in place; a
+/// quoted one goes through [`winst_wheel::record::split_csv`].
+pub fn record_rows(text: &str) -> impl Iterator<Item = Cow<'_, str>> {
+    text.lines().filter_map(|line| {
+        let path = if line.contains('"') {
             let fields = winst_wheel::record::split_csv(line).ok()?;
-            let path = fields.into_iter().next().filter(|p| !p.is_empty())?;
-            paths::normalize(&site.join(path))
-        })
+            Cow::Owned(fields.into_iter().next()?)
+        } else {
+            Cow::Borrowed(line.split(',').next()?)
+        };
+        (!path.is_empty()).then_some(path)
+    })
+}
+
+/// The absolute paths an installed RECORD lists (see [`record_rows`]), lexically normalized.
+fn record_paths(site: &Path, text: &str) -> Vec<PathBuf> {
+    record_rows(text)
+        .filter_map(|path| paths::normalize(&site.join(&*path)))
         .collect()
 }
 
@@ -107,5 +153,14 @@ mod tests {
                 PathBuf::from("/site/plain.py")
             ]
         );
+    }
+
+    #[test]
+    fn record_rows_read_unquoted_rows_in_place_and_skip_bad_ones() {
+        let text =
+            "pkg/a.py,sha256=x,1\r\n\"q,\"\"x.py\",,\n,,\nbad\"quote.py,,\n../../../bin/s,,\n";
+        let rows: Vec<Cow<str>> = record_rows(text).collect();
+        assert_eq!(rows, ["pkg/a.py", "q,\"x.py", "../../../bin/s"]);
+        assert!(matches!(rows[0], Cow::Borrowed(_)));
     }
 }

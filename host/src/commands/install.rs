@@ -46,10 +46,11 @@ fn expand_wheel_args(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
         }
     }
     let mut absolute = Vec::with_capacity(out.len());
+    let mut seen = std::collections::HashSet::with_capacity(out.len());
     for p in out {
         let abs =
             std::path::absolute(&p).with_context(|| format!("cannot resolve {}", p.display()))?;
-        if !absolute.contains(&abs) {
+        if seen.insert(abs.clone()) {
             absolute.push(abs);
         }
     }

@@ -113,8 +113,9 @@ fn wheels(selection: Option<&Selection>, given: Vec<PathBuf>) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = selection
         .map(|s| s.chosen.iter().map(|c| c.wheel.clone()).collect())
         .unwrap_or_default();
+    let mut seen: HashSet<PathBuf> = out.iter().cloned().collect();
     for w in given {
-        if !out.contains(&w) {
+        if seen.insert(w.clone()) {
             out.push(w);
         }
     }

@@ -350,6 +350,7 @@ pub fn log_details(report: &Report) {
     let tm = &report.timings;
     let stages = [
         ("plugins", tm.plugins_load_ms),
+        ("audit", tm.audit_ms),
         ("open", tm.open_ms),
         ("check", tm.check_ms),
         ("scripts", tm.scripts_ms),
