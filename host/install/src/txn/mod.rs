@@ -36,7 +36,7 @@ use recover::{finish, undo};
 use crate::roots::{DirHandles, RootId, Roots, split_parent};
 
 /// The most directory handles a transaction keeps open at once (see [`DirHandles::bounded`]).
-const MAX_OPEN_DIRS: usize = 256;
+const MAX_OPEN_DIRS: usize = 64;
 
 /// The journal's file name in the environment's data directory.
 pub(crate) const JOURNAL: &str = ".winst-journal";
