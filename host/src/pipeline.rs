@@ -177,6 +177,16 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     }
 
     winst_install::signals::check()?;
+    // The plan took each file's RECORD hash: the wheels' RECORD maps (a few hundred bytes per
+    // file) go before the write stage allocates its own.
+    let mut wheels = wheels;
+    if let Some(all) = Arc::get_mut(&mut wheels) {
+        let maps: Vec<_> = all
+            .iter_mut()
+            .map(|w| std::mem::take(&mut w.record))
+            .collect();
+        write::release_in_background(maps);
+    }
     let mut staged = write_stage(plan, &wheels, found, target, options, &mut timings)?;
     let from_cache = staged.from_cache;
 
@@ -243,6 +253,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     report.compile = compile_stats;
     report.audited = audited;
     report.uninstalled = remove.iter().map(InstalledDist::spec).collect();
+    write::release_in_background((wheels, installed));
     Ok(report)
 }
 

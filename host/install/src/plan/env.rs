@@ -57,14 +57,7 @@ impl EnvView for DiskView {
         let parent_is_dir = match &parents.last {
             Some((last, is_dir)) if last == parent => *is_dir,
             _ => {
-                let is_dir = match parents.known.get(parent) {
-                    Some(&known) => known,
-                    None => {
-                        let is_dir = parent.is_dir();
-                        parents.known.insert(parent.to_path_buf(), is_dir);
-                        is_dir
-                    }
-                };
+                let is_dir = is_dir(&mut parents.known, parent);
                 parents.last = Some((parent.to_path_buf(), is_dir));
                 is_dir
             }
@@ -75,5 +68,46 @@ impl EnvView for DiskView {
     fn file_identity(&self, abs: &Path) -> Option<(Vec<u8>, u64)> {
         let bytes = std::fs::read(abs).ok()?;
         Some((sha2::Sha256::digest(&bytes).to_vec(), bytes.len() as u64))
+    }
+}
+
+/// Whether `dir` is a directory, remembered in `known`. A directory whose parent is not one is
+/// not one either, without a look: in a fresh environment only the top of each new tree is
+/// looked at, not each of the thousands of directories below it.
+fn is_dir(known: &mut HashMap<PathBuf, bool>, dir: &Path) -> bool {
+    if let Some(&known) = known.get(dir) {
+        return known;
+    }
+    let is_dir = match dir.parent() {
+        Some(up) if !up.as_os_str().is_empty() && !is_dir(known, up) => false,
+        _ => dir.is_dir(),
+    };
+    known.insert(dir.to_path_buf(), is_dir);
+    is_dir
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_below_missing_directories_do_not_exist() {
+        let tmp = tempfile::tempdir().unwrap();
+        let site = tmp.path().join("site");
+        std::fs::create_dir_all(site.join("pkg/sub")).unwrap();
+        std::fs::write(site.join("pkg/sub/m.py"), "").unwrap();
+        std::fs::write(site.join("top.py"), "").unwrap();
+        let view = DiskView::new(&site);
+        assert!(view.exists(&site.join("pkg/sub/m.py")));
+        assert!(view.exists(&site.join("top.py")));
+        assert!(!view.exists(&site.join("pkg/sub/other.py")));
+        assert!(!view.exists(&site.join("new/deep/er/m.py")));
+        assert!(!view.exists(&site.join("new/deep/m.py")));
+        assert!(!view.exists(&site.join("top.py/x")));
+        // Remembered: a directory made after it was looked at is still missing to this view.
+        std::fs::create_dir_all(site.join("new/deep")).unwrap();
+        std::fs::write(site.join("new/deep/m.py"), "").unwrap();
+        assert!(!view.exists(&site.join("new/deep/m.py")));
+        assert!(DiskView::new(&site).exists(&site.join("new/deep/m.py")));
     }
 }
