@@ -143,6 +143,12 @@ impl Stamp {
     }
 }
 
+/// A file's device and inode, the same types on every platform (`st_dev` is an `i32` on macOS).
+#[allow(clippy::unnecessary_cast)]
+fn identity(st: &rustix::fs::Stat) -> (u64, u64) {
+    (st.st_dev as u64, st.st_ino as u64)
+}
+
 /// A complete cache entry: a wheel's plain members, and what its manifest says of them.
 pub struct Entry {
     files_dir: Dir,
@@ -292,7 +298,7 @@ impl WheelCache {
         let files_dir = self.dir.open_dir(format!("{name}/files")).ok()?;
         if let Ok(st) = rustix::fs::fstat(&files_dir) {
             let mut found = self.found.lock().unwrap_or_else(|e| e.into_inner());
-            found.insert(*key, (st.st_dev, st.st_ino));
+            found.insert(*key, identity(&st));
         }
         Some(Entry {
             files_dir,
@@ -462,7 +468,7 @@ impl WheelCache {
                 format!("{}/files", hex::encode(key)),
                 rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
             );
-            if now.is_ok_and(|st| (st.st_dev, st.st_ino) != looked_up) {
+            if now.is_ok_and(|st| identity(&st) != looked_up) {
                 log::debug!("cache entry {}: replaced since; kept", hex::encode(key));
                 return;
             }
