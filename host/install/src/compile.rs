@@ -365,10 +365,7 @@ impl PycWriter<'_> {
             .with_context(|| format!("cannot create {}", shown().display()))?;
         f.write_all(&pyc)
             .with_context(|| format!("cannot write {}", shown().display()))?;
-        Ok(Written {
-            sha256: sha2::Sha256::digest(&pyc).into(),
-            size: pyc.len() as u64,
-        })
+        Ok(Written::of(&pyc))
     }
 }
 

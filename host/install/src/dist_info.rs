@@ -9,7 +9,6 @@
 use anyhow::Result;
 use rayon::prelude::*;
 use serde_json::json;
-use sha2::Digest as _;
 
 use crate::plan::WheelPlan;
 use crate::write::{GeneratedFile, Staged, StagedFile, Written, record_hash};
@@ -128,11 +127,7 @@ fn wheel_files<'a>(
     }
     add(dist_info::DIRECT_URL, direct_url.into_bytes(), false);
     for f in &out {
-        let written = Written {
-            sha256: sha2::Sha256::digest(&f.bytes).into(),
-            size: f.bytes.len() as u64,
-        };
-        rows.push(row(&f.rel, &written));
+        rows.push(row(&f.rel, &Written::of(&f.bytes)));
     }
     rows.sort_unstable();
     let record_rel = format!("{}/RECORD", wp.dist_info);

@@ -46,6 +46,16 @@ pub struct Written {
     pub size: u64,
 }
 
+impl Written {
+    /// What writing `bytes` (held in memory: generated files, bytecode) writes.
+    pub fn of(bytes: &[u8]) -> Written {
+        Written {
+            sha256: winst_wheel::record::sha256(bytes),
+            size: bytes.len() as u64,
+        }
+    }
+}
+
 /// One planned file after the write stage: what was planned, its temporary name until the
 /// commit (`None` when shadowed: another wheel writes the same bytes there), and what was
 /// written (for RECORD). A view into [`Staged`], which keeps the three in parallel vectors (the
@@ -750,10 +760,7 @@ impl Staged {
             bytes: bytes.to_vec(),
             last,
         }])?;
-        Ok(Written {
-            sha256: winst_wheel::record::sha256(bytes),
-            size: bytes.len() as u64,
-        })
+        Ok(Written::of(bytes))
     }
 
     /// Writes generated files under temporary names for this commit: announced in one journal
