@@ -177,16 +177,6 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     }
 
     winst_install::signals::check()?;
-    // The plan took each file's RECORD hash: the wheels' RECORD maps (a few hundred bytes per
-    // file) go before the write stage allocates its own.
-    let mut wheels = wheels;
-    if let Some(all) = Arc::get_mut(&mut wheels) {
-        let maps: Vec<_> = all
-            .iter_mut()
-            .map(|w| std::mem::take(&mut w.record))
-            .collect();
-        write::release_in_background(maps);
-    }
     let mut staged = write_stage(plan, &wheels, found, target, options, &mut timings)?;
     let from_cache = staged.from_cache;
 
@@ -412,7 +402,7 @@ fn installed_projects(
     for f in staged.files().iter() {
         if let Some(list) = files.get_mut(f.op.wheel) {
             list.push(wit::InstalledFile {
-                path: f.op.record_path.clone(),
+                path: f.record_path().into_owned(),
                 hash: Some(write::record_hash(f.written)),
                 size: Some(f.written.size),
             });

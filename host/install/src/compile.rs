@@ -260,7 +260,7 @@ fn collect_jobs(staged: &Staged, tag: &str) -> Vec<Job> {
         }
         let (Some(pyc), Some(record), Some(tmp)) = (
             pyc_path(&op.rel, tag),
-            pyc_path(&op.record_path, tag),
+            pyc_path(&f.record_path(), tag),
             f.temp,
         ) else {
             continue;

@@ -104,7 +104,7 @@ fn wheel_files<'a>(
         format_row(rel, Some(&record_hash(written)), Some(written.size))
     };
     let mut rows: Vec<String> = files
-        .map(|f| row(&f.op.record_path, f.written))
+        .map(|f| row(&f.record_path(), f.written))
         .chain(extras.map(|e| row(&e.rel, &e.written)))
         .collect();
     let mut out = Vec::with_capacity(4);

@@ -72,10 +72,7 @@ pub(crate) fn wit_wheel(id: usize, w: &OpenedWheel) -> wit::Wheel {
             .map(|m| wit::Member {
                 path: m.name.clone(),
                 size: m.size,
-                hash: w
-                    .record
-                    .get(&m.name)
-                    .and_then(|r| r.hash.as_ref().map(winst_wheel::record::format_hash)),
+                hash: w.record_hash(m.index).map(winst_wheel::record::format_hash),
                 executable: m.executable,
             })
             .collect(),

@@ -25,6 +25,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::WheelError;
+use crate::record::RecordHash;
 pub use archive::{Archive, Member};
 pub use entry_points::{EntryPoint, ScriptKind};
 pub use filename::WheelFilename;
@@ -63,8 +64,10 @@ pub struct OpenedWheel {
     pub data_dir: String,
     pub wheel_info: WheelInfo,
     pub metadata: CoreMetadata,
-    /// RECORD rows by path (empty when verification is off).
-    pub record: HashMap<String, RecordRow>,
+    /// Each member's RECORD hash, by member index (`archive.members[i]`): `None` for directories
+    /// and RECORD's own row and signatures; empty when verification is off. RECORD rows are
+    /// matched to members once, at open, and not kept by path.
+    pub record: Vec<Option<RecordHash>>,
     pub entry_points: Vec<EntryPoint>,
     /// Things worth telling the user that do not stop the install.
     pub warnings: Vec<String>,
@@ -83,6 +86,20 @@ impl OpenedWheel {
     /// PEP 503 normalized project name.
     pub fn normalized_name(&self) -> String {
         name::normalize(&self.metadata.name)
+    }
+
+    /// The RECORD hash of member `index`: `None` when verification is off, for directories, and
+    /// for RECORD's own row and signatures.
+    pub fn record_hash(&self, index: usize) -> Option<&RecordHash> {
+        self.record.get(index)?.as_ref()
+    }
+
+    /// The name of member `index`, for messages (`?` for an index that is not a member's).
+    pub fn member_name(&self, index: usize) -> &str {
+        self.archive
+            .members
+            .get(index)
+            .map_or("?", |m| m.name.as_str())
     }
 
     fn member_err(&self, member: &str, rule: impl Into<String>) -> WheelError {
@@ -174,6 +191,14 @@ pub fn open_listed(
         members,
         dist_info_files,
     } = listing;
+    // Members are found by index (their RECORD hashes, their names in messages): a listing
+    // whose members are not numbered as an archive numbers them was not made by `listing`.
+    if members.iter().enumerate().any(|(i, m)| m.index != i) {
+        return Err(WheelError::new(
+            &file_name,
+            "the cached listing does not number its members in order",
+        ));
+    }
     let read_text = |archive: &Archive, member: &str, _limit: u64| {
         let (_, file) = member.rsplit_once('/').unwrap_or(("", member));
         if !archive.members.iter().any(|m| m.name == member) {
@@ -286,7 +311,7 @@ fn check_and_parse(
         data_dir,
         wheel_info,
         metadata,
-        record: HashMap::new(),
+        record: Vec::new(),
         entry_points,
         warnings: Vec::new(),
     };
@@ -419,59 +444,61 @@ pub fn is_record_or_signature(wheel: &OpenedWheel, member: &str) -> bool {
 fn check_record(
     wheel: &OpenedWheel,
     rows: Vec<RecordRow>,
-) -> Result<HashMap<String, RecordRow>, WheelError> {
+) -> Result<Vec<Option<RecordHash>>, WheelError> {
     let record_member = format!("{}/RECORD", wheel.dist_info);
-    let mut by_path: HashMap<String, RecordRow> = HashMap::with_capacity(rows.len());
-    for row in rows {
-        if by_path.contains_key(&row.path) {
+    // Row number by path, borrowed from the rows for the checks only.
+    let mut by_path: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        if by_path.insert(&row.path, i).is_some() {
             return Err(wheel.member_err(&record_member, format!("lists `{}` twice", row.path)));
         }
-        by_path.insert(row.path.clone(), row);
     }
-    for m in &wheel.archive.members {
+    let mut listed = vec![false; rows.len()];
+    let mut row_of = vec![None; wheel.archive.members.len()];
+    for (position, m) in wheel.archive.members.iter().enumerate() {
+        if let Some(&i) = by_path.get(m.name.as_str()) {
+            listed[i] = true;
+            row_of[position] = Some(i);
+        }
         if m.is_dir || is_record_or_signature(wheel, &m.name) {
             continue;
         }
-        match by_path.get(&m.name) {
-            None => {
-                return Err(wheel.member_err(
-                    &m.name,
-                    "is not listed in RECORD (every file of a wheel must be; --no-verify-record skips this check)",
-                ));
-            }
-            Some(row) if row.hash.is_none() => {
-                return Err(wheel.member_err(
-                    &m.name,
-                    "has no hash in RECORD (--no-verify-record skips this check)",
-                ));
-            }
-            Some(row) if row.size.is_some_and(|s| s != m.size) => {
-                return Err(wheel.member_err(
-                    &m.name,
-                    format!(
-                        "RECORD says {} bytes but the archive holds {} bytes",
-                        row.size.unwrap_or_default(),
-                        m.size
-                    ),
-                ));
-            }
-            Some(_) => {}
+        let Some(row) = row_of[position].map(|i| &rows[i]) else {
+            return Err(wheel.member_err(
+                &m.name,
+                "is not listed in RECORD (every file of a wheel must be; --no-verify-record skips this check)",
+            ));
+        };
+        if row.hash.is_none() {
+            return Err(wheel.member_err(
+                &m.name,
+                "has no hash in RECORD (--no-verify-record skips this check)",
+            ));
+        }
+        if let Some(size) = row.size.filter(|&s| s != m.size) {
+            return Err(wheel.member_err(
+                &m.name,
+                format!(
+                    "RECORD says {size} bytes but the archive holds {} bytes",
+                    m.size
+                ),
+            ));
         }
     }
-    let members: std::collections::HashSet<&str> = wheel
-        .archive
-        .members
-        .iter()
-        .map(|m| m.name.as_str())
-        .collect();
-    let mut missing: Vec<&str> = by_path
-        .keys()
-        .map(String::as_str)
-        .filter(|p| !members.contains(p) && !is_record_or_signature(wheel, p))
+    let mut missing: Vec<&str> = (rows.iter().zip(&listed))
+        .filter(|(row, listed)| !**listed && !is_record_or_signature(wheel, &row.path))
+        .map(|(row, _)| row.path.as_str())
         .collect();
     missing.sort_unstable();
     if let Some(first) = missing.first() {
         return Err(wheel.member_err(first, "is listed in RECORD but missing from the wheel"));
     }
-    Ok(by_path)
+    drop(by_path);
+    let mut hashes: Vec<Option<RecordHash>> = rows.into_iter().map(|row| row.hash).collect();
+    Ok((wheel.archive.members.iter().zip(row_of))
+        .map(|(m, row)| {
+            let keep = !m.is_dir && !is_record_or_signature(wheel, &m.name);
+            row.filter(|_| keep).and_then(|i| hashes[i].take())
+        })
+        .collect())
 }

@@ -14,7 +14,7 @@ use winst_python::installed::InstalledDist;
 use winst_wheel::error::WheelError;
 use winst_wheel::limits::UntrustedLimits;
 
-use super::{EnvView, FileOp, WheelPlan};
+use super::{EnvView, FileOp, Names, WheelPlan};
 
 /// What a file will contain, as (sha256, size); an error when a member cannot be read.
 pub(crate) type Contents<'a> = dyn Fn(&FileOp) -> Result<(Vec<u8>, u64), WheelError> + 'a;
@@ -54,7 +54,7 @@ const PATH_MAX: usize = 4096;
 pub(crate) fn names(
     files: &[FileOp],
     abs_paths: &[PathBuf],
-    wheel_names: &[&str],
+    names: &Names,
     lib_dirs: &[&Path],
     untrusted: Option<&UntrustedLimits>,
 ) -> Result<(), WheelError> {
@@ -64,8 +64,8 @@ pub(crate) fn names(
         // way through.
         if abs.as_os_str().len() >= PATH_MAX {
             return Err(WheelError::member(
-                wheel_names[f.wheel],
-                &f.origin,
+                names.wheel(f),
+                names.origin(f),
                 format!(
                     "installs a path of {} bytes, too long for the system (paths are limited to \
                      {} bytes, PATH_MAX)",
@@ -76,8 +76,8 @@ pub(crate) fn names(
         }
         if name.starts_with(".winst-") {
             return Err(WheelError::member(
-                wheel_names[f.wheel],
-                &f.origin,
+                names.wheel(f),
+                names.origin(f),
                 format!(
                     "installs {}: names starting with `.winst-` are reserved for winst's journal \
                      and temporary files",
@@ -91,8 +91,8 @@ pub(crate) fn names(
             && abs.parent().is_some_and(|p| lib_dirs.contains(&p))
         {
             return Err(WheelError::member(
-                wheel_names[f.wheel],
-                &f.origin,
+                names.wheel(f),
+                names.origin(f),
                 format!(
                     "installs {}, which Python runs at every interpreter start; refused in \
                      untrusted mode (--allow-pth lets it in)",
@@ -170,7 +170,7 @@ pub(crate) fn inside(
     files: &mut [FileOp],
     abs_paths: &[PathBuf],
     keys: &mut PathKeys,
-    wheel_names: &[&str],
+    names: &Names,
     contents: &Contents,
 ) -> Result<(), WheelError> {
     for i in 0..files.len() {
@@ -184,34 +184,38 @@ pub(crate) fn inside(
         let other = &abs_paths[first];
         if other != abs {
             return Err(WheelError::member(
-                wheel_names[b.wheel],
-                &b.origin,
+                names.wheel(b),
+                names.origin(b),
                 format!(
                     "installs {} and {} installs {}: they differ only in case, and the target \
                      filesystem ignores case",
                     abs.display(),
-                    a.origin,
+                    names.origin(a),
                     other.display()
                 ),
             ));
         }
         if a.wheel == b.wheel {
             return Err(WheelError::member(
-                wheel_names[b.wheel],
-                &b.origin,
-                format!("writes {} which {} also writes", abs.display(), a.origin),
+                names.wheel(b),
+                names.origin(b),
+                format!(
+                    "writes {} which {} also writes",
+                    abs.display(),
+                    names.origin(a)
+                ),
             ));
         }
         if contents(a)? != contents(b)? {
             return Err(WheelError::member(
-                wheel_names[b.wheel],
-                &b.origin,
+                names.wheel(b),
+                names.origin(b),
                 format!(
                     "installs {} with different contents than {} ({}); refusing to let one \
                      overwrite the other",
                     abs.display(),
-                    wheel_names[a.wheel],
-                    a.origin
+                    names.wheel(a),
+                    names.origin(a)
                 ),
             ));
         }
@@ -224,7 +228,7 @@ pub(crate) fn inside(
 pub(crate) fn file_where_directory(
     files: &[FileOp],
     abs_paths: &[PathBuf],
-    wheel_names: &[&str],
+    names: &Names,
 ) -> Result<(), WheelError> {
     let mut planned_dirs: HashSet<&[u8]> = HashSet::new();
     for abs in abs_paths {
@@ -239,8 +243,8 @@ pub(crate) fn file_where_directory(
     for (f, abs) in files.iter().zip(abs_paths) {
         if planned_dirs.contains(abs.as_os_str().as_bytes()) {
             return Err(WheelError::member(
-                wheel_names[f.wheel],
-                &f.origin,
+                names.wheel(f),
+                names.origin(f),
                 format!(
                     "installs a file at {} where another file of this install needs a directory",
                     abs.display()
@@ -306,7 +310,7 @@ pub(crate) fn ownership(
     files: &[FileOp],
     abs_paths: &[PathBuf],
     owners: &Owners,
-    wheel_names: &[&str],
+    names: &Names,
     env: &dyn EnvView,
     contents: &Contents,
 ) -> Result<(), WheelError> {
@@ -323,8 +327,8 @@ pub(crate) fn ownership(
             .is_some_and(|(a, b)| a == b);
         if !same {
             return Err(WheelError::member(
-                wheel_names[f.wheel],
-                &f.origin,
+                names.wheel(f),
+                names.origin(f),
                 format!(
                     "would overwrite {}, which belongs to the installed project {} (pass \
                      --allow-overwrite to replace it anyway)",
@@ -369,7 +373,15 @@ mod tests {
             .collect()
     }
 
-    const NAMES: &[&str] = &["a-1.0-py3-none-any.whl", "b-1.0-py3-none-any.whl"];
+    const WHEELS: &[&str] = &["a-1.0-py3-none-any.whl", "b-1.0-py3-none-any.whl"];
+
+    fn wheel_names() -> Names<'static> {
+        Names::plain(WHEELS)
+    }
+
+    fn check_ownership(files: &[FileOp], owners: &Owners, env: &MemView) -> Result<(), WheelError> {
+        ownership(files, &abs(files), owners, &wheel_names(), env, &contents)
+    }
 
     fn rule(e: WheelError) -> String {
         e.to_string()
@@ -395,20 +407,34 @@ mod tests {
     #[test]
     fn winst_names_are_reserved() {
         let files = [op(0, 0, "pkg/.winst-journal", b"x")];
-        let e = names(&files, &abs(&files), NAMES, &[Path::new("/site")], None).unwrap_err();
+        let e = names(
+            &files,
+            &abs(&files),
+            &wheel_names(),
+            &[Path::new("/site")],
+            None,
+        )
+        .unwrap_err();
         assert!(rule(e).contains("reserved for winst's journal"));
         let files = [op(0, 0, "pkg/winst-journal", b"x")];
-        names(&files, &abs(&files), NAMES, &[Path::new("/site")], None).unwrap();
+        names(
+            &files,
+            &abs(&files),
+            &wheel_names(),
+            &[Path::new("/site")],
+            None,
+        )
+        .unwrap();
     }
 
     #[test]
     fn paths_too_long_for_the_system_are_refused_by_name() {
         let long = format!("pkg/{}/x.py", ["d"; 2100].join("/"));
         let files = [op(0, 0, &long, b"x")];
-        let e = rule(names(&files, &abs(&files), NAMES, &[], None).unwrap_err());
+        let e = rule(names(&files, &abs(&files), &wheel_names(), &[], None).unwrap_err());
         assert!(e.contains("too long for the system"), "{e}");
         let files = [op(0, 0, &long[..3000], b"x")];
-        names(&files, &abs(&files), NAMES, &[], None).unwrap();
+        names(&files, &abs(&files), &wheel_names(), &[], None).unwrap();
     }
 
     #[test]
@@ -422,17 +448,17 @@ mod tests {
         for name in ["evil.pth", "sitecustomize.py", "usercustomize.py"] {
             let files = [op(0, 0, name, b"import os")];
             let a = abs(&files);
-            let e = names(&files, &a, NAMES, &site, Some(&strict)).unwrap_err();
+            let e = names(&files, &a, &wheel_names(), &site, Some(&strict)).unwrap_err();
             assert!(
                 rule(e).contains("Python runs at every interpreter start"),
                 "{name}"
             );
-            names(&files, &a, NAMES, &site, None).unwrap();
-            names(&files, &a, NAMES, &site, Some(&allowing)).unwrap();
+            names(&files, &a, &wheel_names(), &site, None).unwrap();
+            names(&files, &a, &wheel_names(), &site, Some(&allowing)).unwrap();
         }
         // Deeper in a package, a .pth is data.
         let files = [op(0, 0, "pkg/data.pth", b"x")];
-        names(&files, &abs(&files), NAMES, &site, Some(&strict)).unwrap();
+        names(&files, &abs(&files), &wheel_names(), &site, Some(&strict)).unwrap();
     }
 
     fn run_inside(files: &mut [FileOp], fold: bool) -> Result<(), WheelError> {
@@ -443,7 +469,7 @@ mod tests {
             Vec::new()
         };
         let mut keys = PathKeys::new(&a, &folded, fold);
-        inside(files, &a, &mut keys, NAMES, &contents)
+        inside(files, &a, &mut keys, &wheel_names(), &contents)
     }
 
     #[test]
@@ -483,10 +509,10 @@ mod tests {
     #[test]
     fn a_file_where_a_directory_is_needed_is_refused() {
         let files = [op(0, 0, "pkg/mod", b"1"), op(1, 0, "pkg/mod/x.py", b"1")];
-        let e = rule(file_where_directory(&files, &abs(&files), NAMES).unwrap_err());
+        let e = rule(file_where_directory(&files, &abs(&files), &wheel_names()).unwrap_err());
         assert!(e.contains("needs a directory"), "{e}");
         let files = [op(0, 0, "pkg/mod.py", b"1"), op(1, 0, "pkg/mod/x.py", b"1")];
-        file_where_directory(&files, &abs(&files), NAMES).unwrap();
+        file_where_directory(&files, &abs(&files), &wheel_names()).unwrap();
     }
 
     #[test]
@@ -499,9 +525,9 @@ mod tests {
             ..MemView::default()
         };
         let files = [op(0, 0, "shared.py", b"same")];
-        ownership(&files, &abs(&files), &owners, NAMES, &env, &contents).unwrap();
+        check_ownership(&files, &owners, &env).unwrap();
         let files = [op(0, 0, "shared.py", b"changed")];
-        let e = rule(ownership(&files, &abs(&files), &owners, NAMES, &env, &contents).unwrap_err());
+        let e = rule(check_ownership(&files, &owners, &env).unwrap_err());
         assert!(
             e.contains("belongs to the installed project other==2.0"),
             "{e}"
@@ -521,7 +547,7 @@ mod tests {
             ..MemView::default()
         };
         let files = [op(0, 0, "a.py", b"new")];
-        ownership(&files, &abs(&files), &owners, NAMES, &env, &contents).unwrap();
+        check_ownership(&files, &owners, &env).unwrap();
         assert!(unowned_existing(&files, &abs(&files), &owners, &env).is_empty());
     }
 

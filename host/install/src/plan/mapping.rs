@@ -16,7 +16,7 @@ use winst_python::scripts;
 use winst_wheel::error::WheelError;
 use winst_wheel::{self as wheel, OpenedWheel, dist_info};
 
-use super::{FileOp, PlanOptions, SchemeRoots, Source, WheelPlan, relative_path};
+use super::{FileOp, PlanOptions, SchemeRoots, Source, WheelPlan};
 use crate::roots::{RootId, Roots};
 
 /// The files and per-wheel plans of an install, before any check.
@@ -160,14 +160,6 @@ fn map_wheel(
         ids.platlib
     };
     let lib_path = roots.path(lib_root).to_path_buf();
-    // The path the installed RECORD lists: relative to the purelib/platlib root.
-    let record_path = |root: RootId, rel: &str| -> String {
-        if root == lib_root {
-            rel.to_string()
-        } else {
-            relative_path(&lib_path, &roots.absolute(root, rel))
-        }
-    };
     let names = WheelNames {
         dist_info: &wheel.dist_info,
         data_dir: &wheel.data_dir,
@@ -192,36 +184,29 @@ fn map_wheel(
         {
             continue;
         }
-        let expected = if options.verify_record && !wheel::is_record_or_signature(wheel, &m.name) {
-            wheel.record.get(&m.name).and_then(|row| row.hash.clone())
-        } else {
-            None
-        };
         out.files.push(FileOp {
             wheel: w,
             source: Source::Member {
                 index: m.index,
                 size: m.size,
-                expected,
                 fix_shebang: script,
             },
-            record_path: record_path(root, &rel),
             root,
             rel,
             executable: m.executable || script,
-            origin: m.name.clone(),
             shadowed: false,
         });
     }
     for (path, contents) in editable.map(|e| e.files.as_slice()).unwrap_or(&[]) {
         out.files.push(FileOp {
             wheel: w,
-            source: Source::Generated(contents.as_slice().into()),
-            record_path: path.clone(),
+            source: Source::Generated {
+                bytes: contents.as_slice().into(),
+                origin: format!("editable layout file {path}").into(),
+            },
             root: lib_root,
             rel: path.clone(),
             executable: false,
-            origin: format!("editable layout file {path}"),
             shadowed: false,
         });
     }
@@ -239,12 +224,13 @@ fn map_wheel(
             script_names.push(f.name.clone());
             out.files.push(FileOp {
                 wheel: w,
-                source: Source::Generated(f.contents.as_slice().into()),
-                record_path: record_path(ids.scripts, &f.name),
+                source: Source::Generated {
+                    bytes: f.contents.as_slice().into(),
+                    origin: format!("launcher for entry point `{}`", launcher.entry_point).into(),
+                },
                 root: ids.scripts,
                 rel: f.name.clone(),
                 executable: f.executable,
-                origin: format!("launcher for entry point `{}`", launcher.entry_point),
                 shadowed: false,
             });
         }

@@ -171,8 +171,11 @@ mod tests {
             .collect();
         let mut keys = PathKeys::new(&abs, &[], false);
         let mut files = files.to_vec();
-        super::super::checks::inside(&mut files, &abs, &mut keys, NAMES, &|_| Ok((Vec::new(), 0)))
-            .unwrap();
+        let names = super::super::Names::plain(NAMES);
+        super::super::checks::inside(&mut files, &abs, &mut keys, &names, &|_| {
+            Ok((Vec::new(), 0))
+        })
+        .unwrap();
         let owners = Owners::new(installed, wheels);
         let mut warnings = Vec::new();
         let r = removals(wheels, &[], &roots, &keys, &owners, NAMES, &mut warnings);

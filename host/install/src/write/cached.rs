@@ -19,7 +19,7 @@ use crate::cache::{Entry, Staging, Stamp, Stored, WheelCache, link_at};
 use crate::plan::{FileOp, Plan, Source};
 use crate::roots::{Roots, split_parent};
 use winst_wheel::OpenedWheel;
-use winst_wheel::record::Algorithm;
+use winst_wheel::record::{Algorithm, RecordHash};
 
 /// How the write stage uses the wheel cache for one wheel.
 pub enum CacheUse {
@@ -246,7 +246,7 @@ fn place_cached<'d>(
     let stale = || cache.stale[op.wheel].store(true, Ordering::Relaxed);
     if stored.size != size
         || stored.executable != op.executable
-        || !matches_record(stored, &op.source)
+        || !matches_record(stored, op.expected(wheel))
     {
         log::debug!(
             "{}: {name}: the cache entry does not match the wheel's RECORD; inflating it",
@@ -291,12 +291,11 @@ fn place_cached<'d>(
 /// Whether a cache entry's record of a member agrees with the wheel's RECORD hash for it (a
 /// manifest that belongs to another wheel, or was edited, does not). Members whose RECORD hash
 /// is not sha256, or that have none (`--no-verify-record`), are taken on the manifest's word.
-fn matches_record(stored: &Stored, source: &Source) -> bool {
-    match source {
-        Source::Member {
-            expected: Some(expected),
-            ..
-        } if expected.algorithm == Algorithm::Sha256 => expected.digest[..] == stored.sha256[..],
+fn matches_record(stored: &Stored, expected: Option<&RecordHash>) -> bool {
+    match expected {
+        Some(expected) if expected.algorithm == Algorithm::Sha256 => {
+            expected.digest[..] == stored.sha256[..]
+        }
         _ => true,
     }
 }

@@ -139,12 +139,13 @@ mod tests {
     fn file(rel: &str, size: usize) -> FileOp {
         FileOp {
             wheel: 0,
-            source: Source::Generated(Arc::from(vec![0u8; size])),
+            source: Source::Generated {
+                bytes: Arc::from(vec![0u8; size]),
+                origin: rel.into(),
+            },
             root: RootId::default(),
             rel: rel.to_string(),
             executable: false,
-            origin: rel.to_string(),
-            record_path: rel.to_string(),
             shadowed: false,
         }
     }

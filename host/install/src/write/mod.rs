@@ -60,11 +60,22 @@ impl Written {
 /// commit (`None` when shadowed: another wheel writes the same bytes there), and what was
 /// written (for RECORD). A view into [`Staged`], which keeps the three in parallel vectors (the
 /// plan's files are not copied).
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct StagedFile<'a> {
     pub op: &'a FileOp,
     pub temp: Option<&'a str>,
     pub written: &'a Written,
+    wheel: &'a WheelPlan,
+    roots: &'a Roots,
+}
+
+impl<'a> StagedFile<'a> {
+    /// The path the installed RECORD of its wheel lists for this file (see
+    /// [`WheelPlan::record_path`]).
+    pub fn record_path(&self) -> std::borrow::Cow<'a, str> {
+        self.wheel
+            .record_path(self.roots, self.op.root, &self.op.rel)
+    }
 }
 
 /// Every planned file after the write stage, in plan order (see [`Staged::files`]).
@@ -73,15 +84,20 @@ pub struct StagedFiles<'a> {
     ops: &'a [FileOp],
     temps: &'a [Option<String>],
     written: &'a [Written],
+    wheels: &'a [WheelPlan],
+    roots: &'a Roots,
 }
 
 impl<'a> StagedFiles<'a> {
     /// File `i` of the plan.
     pub fn get(&self, i: usize) -> StagedFile<'a> {
+        let op = &self.ops[i];
         StagedFile {
-            op: &self.ops[i],
+            op,
             temp: self.temps[i].as_deref(),
             written: &self.written[i],
+            wheel: &self.wheels[op.wheel],
+            roots: self.roots,
         }
     }
 
@@ -122,11 +138,16 @@ pub struct Staged {
 /// worker holds whatever the archive declares: at most two buffers of this size.
 const WHOLE_MAX: u64 = 8 << 20;
 
+/// How many wheels' archive readers a write worker keeps open (see [`Worker::reader`]).
+const READERS: usize = 4;
+
 /// Per-worker state: one archive reader per wheel, a streaming buffer, and the inflater and
 /// buffers of whole-member inflate (compressed in, inflated out; each grown to the largest
 /// member seen, never past [`WHOLE_MAX`]).
 struct Worker {
-    readers: Vec<Option<ZipArchive<PosReader>>>,
+    /// The archives of the last few wheels read, with their wheel index, oldest first: each
+    /// holds a read-ahead buffer, so a worker keeps a few, not one per wheel of the install.
+    readers: Vec<(usize, ZipArchive<PosReader>)>,
     buf: Vec<u8>,
     inflater: Option<libdeflater::Decompressor>,
     whole_in: Vec<u8>,
@@ -134,15 +155,35 @@ struct Worker {
 }
 
 impl Worker {
-    /// A worker for an install of `wheels` wheels: no reader opened, no buffer yet.
-    fn new(wheels: usize) -> Worker {
+    /// A worker: no reader opened, no buffer yet.
+    fn new() -> Worker {
         Worker {
-            readers: (0..wheels).map(|_| None).collect(),
+            readers: Vec::new(),
             buf: Vec::new(),
             inflater: None,
             whole_in: Vec::new(),
             whole_out: Vec::new(),
         }
+    }
+
+    /// The archive reader of `m`'s wheel, opened (from the wheel's parsed archive) if it is not
+    /// among the last [`READERS`] opened.
+    fn reader<'r>(
+        readers: &'r mut Vec<(usize, ZipArchive<PosReader>)>,
+        m: &MemberRef,
+    ) -> Result<&'r mut ZipArchive<PosReader>, String> {
+        let w = m.op.wheel;
+        let i = match readers.iter().position(|(r, _)| *r == w) {
+            Some(i) => i,
+            None => {
+                if readers.len() == READERS {
+                    readers.remove(0);
+                }
+                readers.push((w, m.wheel.archive.reader()?));
+                readers.len() - 1
+            }
+        };
+        Ok(&mut readers[i].1)
     }
 
     /// Allocates the read buffer on first use (a worker that only links files has none).
@@ -316,9 +357,9 @@ pub fn write(
     // of jobs that it works through alone; sorted largest first, the last run is thousands of
     // small files on one core while the other idles (measured: 3 of 4.5 s on one core).
     // One worker state per pool thread, made once: built per job (as `map_init` does with one
-    // job per split), its per-wheel reader slots and buffer cost a memset per job.
+    // job per split), its readers and buffers cost an allocation and a memset per job.
     let workers: Vec<Mutex<Worker>> = (0..rayon::current_num_threads().max(1))
-        .map(|_| Mutex::new(Worker::new(wheels.len())))
+        .map(|_| Mutex::new(Worker::new()))
         .collect();
     let outs: Vec<Vec<Out>> = jobs
         .par_iter()
@@ -497,16 +538,16 @@ fn write_one(
     let op = dest.op;
     let mut sink = Sink::create(&dest)?;
     let (expected, verifier) = match &op.source {
-        Source::Generated(bytes) => {
+        Source::Generated { bytes, .. } => {
             sink.emit(bytes)?;
             (None, None)
         }
         Source::Member {
             index,
             size,
-            expected,
             fix_shebang,
         } => {
+            let expected = op.expected(wheel);
             let member = MemberRef {
                 wheel,
                 op,
@@ -515,17 +556,12 @@ fn write_one(
             };
             // The bytes written are the member's, unless a shebang is rewritten: then the
             // written file's sha256 is the member's, and one hash pass does both.
-            let shared = !*fix_shebang
-                && expected
-                    .as_ref()
-                    .is_some_and(|e| e.algorithm == Algorithm::Sha256);
-            let verifier = expected
-                .as_ref()
-                .filter(|_| !shared)
-                .map(RecordHash::hasher);
+            let shared =
+                !*fix_shebang && expected.is_some_and(|e| e.algorithm == Algorithm::Sha256);
+            let verifier = expected.filter(|_| !shared).map(RecordHash::hasher);
             let fix = fix_shebang.then_some(python);
             (
-                expected.as_ref(),
+                expected,
                 copy_member(worker, member, fix, verifier, &mut sink)?,
             )
         }
@@ -540,7 +576,7 @@ fn write_one(
             let actual_hex = hex::encode(&actual);
             return Err(WheelError::member(
                 &wheel.file_name,
-                &op.origin,
+                op.origin(&wheel.archive.members),
                 format!(
                     "its contents do not match the hash in RECORD (content sha256 is {actual_hex}); the wheel is corrupt or was modified"
                 ),
@@ -563,7 +599,8 @@ struct MemberRef<'a> {
 impl MemberRef<'_> {
     /// An error about this member, naming the wheel and the member.
     fn error(&self, rule: String) -> anyhow::Error {
-        WheelError::member(&self.wheel.file_name, &self.op.origin, rule).into()
+        let origin = self.op.origin(&self.wheel.archive.members);
+        WheelError::member(&self.wheel.file_name, origin, rule).into()
     }
 }
 
@@ -581,11 +618,7 @@ fn copy_member(
     sink: &mut Sink,
 ) -> Result<Option<Hasher>> {
     let corrupt = |e: &dyn std::fmt::Display| m.error(format!("cannot be read: {e}"));
-    let reader = &mut worker.readers[m.op.wheel];
-    let zip = match reader {
-        Some(zip) => zip,
-        None => reader.insert(m.wheel.archive.reader().map_err(|e| corrupt(&e))?),
-    };
+    let zip = Worker::reader(&mut worker.readers, &m).map_err(|e| corrupt(&e))?;
     let raw = zip.by_index_raw(m.index).map_err(|e| corrupt(&e))?;
     let whole = raw.compression() == zip::CompressionMethod::Deflated
         && m.size <= WHOLE_MAX
@@ -720,6 +753,8 @@ impl Staged {
             ops: &self.ops,
             temps: &self.temps,
             written: &self.written,
+            wheels: &self.wheels,
+            roots: &self.txn.roots,
         }
     }
 
