@@ -236,3 +236,69 @@ fn a_file_deleted_anywhere_in_a_project_is_seen() {
         assert!(victim.symlink_metadata().is_ok(), "{victim:?} put back");
     }
 }
+
+/// What stands where a file should: its name, and how to make it at a path.
+type Damage = (&'static str, fn(&Path));
+
+/// A file of the project replaced by a directory of its name (with something in it), by a
+/// dangling symbolic link or by a link to the right file is not that file: the audit sees it
+/// (whether the file's directory is listed or the file looked up alone), the project is
+/// installed again, and the file is a regular file with the wheel's bytes afterwards, with
+/// nothing left of what stood there.
+#[test]
+fn a_file_replaced_by_a_directory_or_a_link_is_seen() {
+    let dir = wheel_dir();
+    let mut builder = WheelBuilder::new("delta", "1.0")
+        .file("delta_top.py", "TOP = 1\n")
+        .file("delta/data.txt", "data\n")
+        .file("delta/__init__.py", "\n");
+    for i in 0..4 {
+        builder = builder.file(&format!("delta/m{i}.py"), "\n");
+    }
+    let wheel = builder.build(dir.path());
+    let cache = Cache::new();
+    let c = cache.args();
+    let venv = Venv::new();
+    install(&venv, &[&c[0], &c[1], &wheel]);
+    let site = venv.site_packages();
+    let clean = venv.snapshot();
+    let damage: [Damage; 3] = [
+        ("a directory", |p| {
+            std::fs::create_dir(p).unwrap();
+            std::fs::write(p.join("inside"), "x").unwrap();
+        }),
+        ("a dangling link", |p| {
+            std::os::unix::fs::symlink("nowhere", p).unwrap()
+        }),
+        // To a copy of the very file, kept beside it.
+        ("a link to a file", |p| {
+            std::os::unix::fs::symlink(p.with_extension("bak"), p).unwrap()
+        }),
+    ];
+    for (victim, want) in [("delta/data.txt", "data\n"), ("delta_top.py", "TOP = 1\n")] {
+        for (what, make) in &damage {
+            let path = site.join(victim);
+            std::fs::copy(&path, path.with_extension("bak")).unwrap();
+            std::fs::remove_file(&path).unwrap();
+            make(&path);
+            let (report, _) = install(&venv, &[&c[0], &c[1], &wheel]);
+            assert_eq!(
+                names(&report["wheels"], "name"),
+                ["delta"],
+                "{victim}: {what}"
+            );
+            assert_eq!(report["audited"], serde_json::json!([]), "{victim}: {what}");
+            let meta = path.symlink_metadata().unwrap();
+            assert!(meta.is_file(), "{victim}: {what}: {meta:?}");
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), want);
+            std::fs::remove_file(path.with_extension("bak")).unwrap();
+            assert_same_tree(&clean, &venv.snapshot());
+            let (report, _) = install(&venv, &[&c[0], &c[1], &wheel]);
+            assert_eq!(
+                names(&report["audited"], "name"),
+                ["delta"],
+                "{victim}: {what}"
+            );
+        }
+    }
+}

@@ -3,12 +3,17 @@
 //!
 //! A wheel is *audited* (skipped) when the environment holds its project at the version its file
 //! name says, that project's `direct_url.json` (PEP 610) records this wheel file's sha256 (winst
-//! and pip both write it for a local wheel), and every file its `RECORD` lists still exists. With
-//! `--compile`, its `RECORD` must also list `.pyc` files (it was installed with bytecode).
-//! Anything else is installed as usual: another build of the same version (` ~ ` in the
-//! summary), a project with a file deleted, one without `RECORD` or `direct_url.json`, an
-//! editable install. What this does not look at: the contents of installed files (a file edited
-//! in place stays edited; `--reinstall` installs again whatever the state).
+//! and pip both write it for a local wheel), and every path its `RECORD` lists is still a regular
+//! file. With `--compile`, its `RECORD` must also list `.pyc` files (it was installed with
+//! bytecode). Anything else is installed as usual: another build of the same version (` ~ ` in
+//! the summary), a project with a file deleted or replaced by a directory or a symbolic link,
+//! one without `RECORD` or `direct_url.json`, an editable install. What this does not look at:
+//! the contents of installed files (a file edited in place stays edited; `--reinstall` installs
+//! again whatever the state).
+//!
+//! A symbolic link at a path `RECORD` lists counts as damage even when it leads to the right
+//! file: installing a wheel (winst, pip, uv) writes regular files only, so a link there was put
+//! by someone else, and installing again (which replaces it by the file) is cheap and safe.
 //!
 //! The wheel's sha256 comes from the wheel cache's stat index when the file has not changed
 //! since it was last hashed (untrusted installs always hash), so a repeated install reads no
@@ -21,7 +26,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use rustix::fs::{AtFlags, Mode, OFlags};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use winst_python::installed::{self, DistInfoDir};
 use winst_wheel::WheelFilename;
 use winst_wheel::name::{normalize, same_version};
@@ -133,7 +138,7 @@ fn audit_one(
         return None;
     }
     let site = env.sites.get(dist.site.as_path())?;
-    if !all_exist(site, &dist.site, &rows) {
+    if !all_files(site, &dist.site, &rows) {
         return None;
     }
     Some(Audited {
@@ -150,15 +155,17 @@ const LIST_FROM: usize = 4;
 /// A project with more directories than this checks them in parallel.
 const PARALLEL_DIRS: usize = 16;
 
-/// Whether every file of `rows` (RECORD paths: relative to the site directory `site`, whose
-/// handle is `site_fd`, or absolute) exists, as a file, a directory or a link. Paths are
-/// resolved lexically (`..` pops a component, as the installed-projects scan reads them). A
-/// directory holding several of them is listed once (`getdents`, no allocation per entry, the
-/// listing stopped once all are seen) instead of each being looked up by its path; the site
-/// directory itself, shared by every project, and directories with few of them get a lookup
-/// per file, relative to the site directory's handle. The audit of a thousand installed
-/// projects checks a hundred thousand files.
-fn all_exist(site_fd: &OwnedFd, site: &Path, rows: &[Cow<str>]) -> bool {
+/// Whether every path of `rows` (RECORD paths: relative to the site directory `site`, whose
+/// handle is `site_fd`, or absolute) is a regular file: not missing, not a directory, not a
+/// symbolic link (not even to a file: see the module doc). Paths are resolved lexically (`..`
+/// pops a component, as the installed-projects scan reads them); links among the directories
+/// above a file are followed. A directory holding several of them is listed once (`getdents`,
+/// no allocation per entry, each entry's type read from the listing, the listing stopped once
+/// all are seen) instead of each being looked up by its path; the site directory itself, shared
+/// by every project, and directories with few of them get a `statat` per file, relative to the
+/// site directory's handle. The audit of a thousand installed projects checks a hundred
+/// thousand files.
+fn all_files(site_fd: &OwnedFd, site: &Path, rows: &[Cow<str>]) -> bool {
     let Some(mut files) = by_directory(site, rows) else {
         return false;
     };
@@ -168,9 +175,9 @@ fn all_exist(site_fd: &OwnedFd, site: &Path, rows: &[Cow<str>]) -> bool {
     let check = |group: &&[(Cow<OsStr>, Cow<OsStr>)]| {
         let dir = Path::new(&group[0].0);
         if dir.as_os_str().is_empty() || group.len() < LIST_FROM {
-            group.iter().all(|(_, name)| {
-                rustix::fs::statat(site_fd, &*dir.join(name), AtFlags::SYMLINK_NOFOLLOW).is_ok()
-            })
+            group
+                .iter()
+                .all(|(_, name)| is_regular_at(site_fd, &*dir.join(name)))
         } else {
             let names: Vec<&[u8]> = group.iter().map(|f| f.1.as_encoded_bytes()).collect();
             open_dir_at(site_fd, dir).is_ok_and(|fd| all_listed(fd.as_fd(), &names))
@@ -186,7 +193,7 @@ fn all_exist(site_fd: &OwnedFd, site: &Path, rows: &[Cow<str>]) -> bool {
 /// Each row as (directory, file name): a plain relative row (no `.`, `..` or empty component)
 /// borrowed as it is, relative to `site`; any other lexically normalized against `site` into an
 /// absolute path (a row that climbs above `/` is left out, as the installed-projects scan
-/// leaves it out). `None` when a row names `/` itself and it does not exist.
+/// leaves it out). `None` when a row names `/` itself, which is no file.
 fn by_directory<'a>(
     site: &Path,
     rows: &'a [Cow<'a, str>],
@@ -213,7 +220,7 @@ fn by_directory<'a>(
                 Cow::Owned(dir.as_os_str().to_os_string()),
                 Cow::Owned(name.to_os_string()),
             )),
-            _ => abs.symlink_metadata().ok().map(drop)?,
+            _ => return None,
         }
     }
     Some(out)
@@ -225,17 +232,41 @@ fn open_dir_at(base: &OwnedFd, dir: &Path) -> rustix::io::Result<OwnedFd> {
     rustix::fs::openat(base, dir, flags, Mode::empty())
 }
 
-/// Whether the directory `dir` holds every one of `names` (sorted, distinct), listing it until
-/// all are seen.
+/// Whether the directory `dir` holds every one of `names` (sorted, distinct) as a regular file,
+/// listing it until all are seen or one is something else. The type comes from the listing;
+/// only an entry the filesystem gives no type for (`DT_UNKNOWN`) costs a `statat`.
 fn all_listed(dir: impl AsFd, names: &[&[u8]]) -> bool {
+    let dir = dir.as_fd();
     let mut seen = 0;
-    let listed = winst_platform::for_each_name(dir, |entry| {
+    let mut other = false;
+    let listed = winst_platform::for_each_entry(dir, |entry, kind| {
         if names.binary_search(&entry).is_ok() {
-            seen += 1;
+            if is_regular(kind, || is_regular_at(dir, entry)) {
+                seen += 1;
+            } else {
+                other = true;
+            }
         }
-        seen < names.len()
+        !other && seen < names.len()
     });
-    listed.is_ok() && seen == names.len()
+    listed.is_ok() && !other && seen == names.len()
+}
+
+/// Whether a listed entry of type `kind` is a regular file; `stat` answers for an entry the
+/// listing gives no type for.
+fn is_regular(kind: FileType, stat: impl FnOnce() -> bool) -> bool {
+    match kind {
+        FileType::RegularFile => true,
+        FileType::Unknown => stat(),
+        _ => false,
+    }
+}
+
+/// Whether `path` (relative to `dir`, or absolute) is a regular file itself (`statat` with
+/// `AT_SYMLINK_NOFOLLOW`: a link to a file is not one).
+fn is_regular_at(dir: impl AsFd, path: impl rustix::path::Arg) -> bool {
+    rustix::fs::statat(dir, path, AtFlags::SYMLINK_NOFOLLOW)
+        .is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::RegularFile)
 }
 
 /// The sha256 that a project's `direct_url.json` records for the archive it came from.
@@ -262,15 +293,15 @@ fn hash_file(path: &Path) -> Option<[u8; 32]> {
 mod tests {
     use super::*;
 
-    /// `all_exist` of RECORD-style rows relative to `site`.
+    /// `all_files` of RECORD-style rows relative to `site`.
     fn exist(site: &Path, rows: &[&str]) -> bool {
         let fd = open_dir(site).unwrap();
         let rows: Vec<Cow<str>> = rows.iter().map(|r| Cow::Borrowed(*r)).collect();
-        all_exist(&fd, site, &rows)
+        all_files(&fd, site, &rows)
     }
 
     #[test]
-    fn all_exist_sees_a_missing_file_in_a_listed_directory() {
+    fn all_files_sees_a_missing_file_in_a_listed_directory() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         std::fs::create_dir_all(d.join("pkg/sub")).unwrap();
@@ -309,6 +340,71 @@ mod tests {
         assert!(exist(d, &[abs.to_str().unwrap()]));
         assert!(!exist(d, &["pkg/../gone.py"]));
         assert!(!exist(d, &[d.join("pkg/gone.py").to_str().unwrap()]));
+    }
+
+    /// What stands where a file should: its name, and how to make it at a path.
+    type Damage = (&'static str, fn(&Path));
+
+    /// A directory or a symbolic link (dangling, or to the very file) where RECORD lists a file
+    /// is not that file, whether its directory is listed or it is looked up alone.
+    #[test]
+    fn all_files_wants_regular_files_not_directories_or_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("pkg")).unwrap();
+        let listed = ["pkg/a.py", "pkg/b.py", "pkg/c.py", "pkg/d.py", "pkg/e.py"];
+        for f in listed.iter().chain(&["top.py", "real.txt"]) {
+            std::fs::write(d.join(f), "").unwrap();
+        }
+        let lone = ["top.py", "pkg/a.py"];
+        assert!(exist(d, &listed) && exist(d, &lone));
+        let damage: [Damage; 3] = [
+            ("a directory", |p| std::fs::create_dir(p).unwrap()),
+            ("a dangling link", |p| {
+                std::os::unix::fs::symlink("nowhere", p).unwrap()
+            }),
+            ("a link to a file", |p| {
+                std::os::unix::fs::symlink("/dev/null", p).unwrap()
+            }),
+        ];
+        for (what, make) in damage {
+            for victim in ["pkg/c.py", "top.py"] {
+                let path = d.join(victim);
+                std::fs::remove_file(&path).unwrap();
+                make(&path);
+                assert_eq!(
+                    exist(d, &listed),
+                    victim == "top.py",
+                    "{what} listed: {victim}"
+                );
+                assert!(!exist(d, &[victim, "real.txt"]), "{what} alone: {victim}");
+                let _ = std::fs::remove_dir(&path);
+                let _ = std::fs::remove_file(&path);
+                std::fs::write(&path, "").unwrap();
+                assert!(exist(d, &listed) && exist(d, &lone));
+            }
+        }
+        // A row naming `/` itself is no file.
+        assert!(!exist(d, &["/"]));
+    }
+
+    /// An entry the listing gives no type for (`DT_UNKNOWN`, on some filesystems) is looked
+    /// at with `statat`; one with a type is not.
+    #[test]
+    fn an_entry_without_a_type_is_looked_at() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("file"), "").unwrap();
+        std::fs::create_dir(d.join("dir")).unwrap();
+        let fd = open_dir(d).unwrap();
+        assert!(is_regular(FileType::Unknown, || is_regular_at(&fd, "file")));
+        assert!(!is_regular(FileType::Unknown, || is_regular_at(&fd, "dir")));
+        assert!(!is_regular(FileType::Unknown, || is_regular_at(
+            &fd, "gone"
+        )));
+        assert!(is_regular(FileType::RegularFile, || unreachable!()));
+        assert!(!is_regular(FileType::Directory, || unreachable!()));
+        assert!(!is_regular(FileType::Symlink, || unreachable!()));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! | `--link-mode clone` ([`clone_file`]) | `ioctl(FICLONE)` (btrfs, XFS) | `fclonefileat(2)` (APFS) |
 //! | the environment lock ([`try_lock_exclusive`]) | `flock(2)` | `flock(2)` |
 //! | when to fall back from links ([`is_unsupported`]) | `EXDEV`, `EPERM`, `EOPNOTSUPP`, `EMLINK` | the same names (other numbers) |
-//! | listing a directory's names ([`for_each_name`]) | `getdents64(2)` into one stack buffer, no allocation per entry | `readdir(3)` (through rustix's `Dir`) |
+//! | listing a directory's names and entry types ([`for_each_entry`]) | `getdents64(2)` (`d_type`) into one stack buffer, no allocation per entry | `readdir(3)` (`d_type`, through rustix's `Dir`) |
 //! | open-file limit ([`raise_open_file_limit`]) | soft limit up to the hard limit | the same, at most `OPEN_MAX` (10,240) |
 //! | platform tags ([`platform_tags`]) | `manylinux_2_N`, `musllinux_1_N`, `linux_<arch>` | `macosx_X_Y_<arch>`, `universal2`, `intel`, ... |
 //!
@@ -34,6 +34,8 @@ compile_error!("winst-platform has implementations for Linux and macOS only");
 use std::fs::File;
 use std::io;
 use std::os::fd::AsFd;
+
+pub use rustix::fs::FileType;
 
 /// Raises this process's soft limit on open files to the hard limit (as uv and cargo do), and
 /// returns the limit now in force. An install holds a few directory handles per worker, but
@@ -90,13 +92,23 @@ pub fn try_lock_exclusive(file: &File) -> io::Result<bool> {
     }
 }
 
-/// Calls `f` with the name of each entry of the directory `dir` (an open directory handle; `.`
-/// and `..` left out), in the directory's order, until `f` returns `false` or the entries end.
-/// Reads from the handle's current position: give a freshly opened handle.
+/// Calls `f` with the name and type of each entry of the directory `dir` (an open directory
+/// handle; `.` and `..` left out), in the directory's order, until `f` returns `false` or the
+/// entries end. Reads from the handle's current position: give a freshly opened handle.
+///
+/// The type is the listing's own (`d_type`), the entry itself, not what a symbolic link leads
+/// to: no system call per entry. Some filesystems do not fill it in (`DT_UNKNOWN`, given as
+/// [`FileType::Unknown`]): a caller that needs the type of such an entry asks `statat(2)` for
+/// it (`AT_SYMLINK_NOFOLLOW`, relative to `dir`).
 ///
 /// Errors: the listing's own (`EIO`, `ENOTDIR`, ...).
-pub fn for_each_name(dir: impl AsFd, mut f: impl FnMut(&[u8]) -> bool) -> io::Result<()> {
-    sys::for_each_name(dir.as_fd(), |name| name == b"." || name == b".." || f(name))
+pub fn for_each_entry(
+    dir: impl AsFd,
+    mut f: impl FnMut(&[u8], FileType) -> bool,
+) -> io::Result<()> {
+    sys::for_each_entry(dir.as_fd(), |name, kind| {
+        name == b"." || name == b".." || f(name, kind)
+    })
 }
 
 /// Whether a hard link (or clone) failed because this filesystem or pair of directories cannot
@@ -146,29 +158,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn for_each_name_lists_every_name_but_dots_and_stops_when_asked() {
+    fn for_each_entry_lists_every_entry_but_dots_with_its_type_and_stops_when_asked() {
         let dir = tempfile::tempdir().unwrap();
-        let mut want: Vec<String> = (0..600)
-            .map(|i| format!("a_rather_long_name_{i}"))
+        let mut want: Vec<(String, FileType)> = (0..600)
+            .map(|i| (format!("a_rather_long_name_{i}"), FileType::RegularFile))
             .collect();
-        for n in &want {
+        for (n, _) in &want {
             std::fs::write(dir.path().join(n), "").unwrap();
         }
         std::fs::create_dir(dir.path().join("sub")).unwrap();
-        want.push("sub".to_string());
-        want.sort();
+        std::os::unix::fs::symlink("nowhere", dir.path().join("link")).unwrap();
+        want.push(("sub".to_string(), FileType::Directory));
+        want.push(("link".to_string(), FileType::Symlink));
+        want.sort_by(|a, b| a.0.cmp(&b.0));
         let mut got = Vec::new();
         let handle = File::open(dir.path()).unwrap();
-        for_each_name(&handle, |n| {
-            got.push(String::from_utf8(n.to_vec()).unwrap());
+        for_each_entry(&handle, |n, kind| {
+            got.push((String::from_utf8(n.to_vec()).unwrap(), kind));
             true
         })
         .unwrap();
-        got.sort();
-        assert_eq!(got, want);
+        got.sort_by(|a, b| a.0.cmp(&b.0));
+        // A filesystem may leave the type out (`DT_UNKNOWN`); the names are always there.
+        let names = |v: &[(String, FileType)]| v.iter().map(|e| e.0.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&got), names(&want));
+        for ((name, kind), (_, want)) in got.iter().zip(&want) {
+            assert!(
+                *kind == *want || *kind == FileType::Unknown,
+                "{name}: {kind:?}"
+            );
+        }
         let mut seen = 0;
         let handle = File::open(dir.path()).unwrap();
-        for_each_name(&handle, |_| {
+        for_each_entry(&handle, |_, _| {
             seen += 1;
             seen < 3
         })

@@ -10,16 +10,18 @@ pub(crate) fn max_open_files(hard: Option<u64>) -> Option<u64> {
 }
 
 /// Lists `dir` with `getdents64(2)` into an 8 KiB stack buffer (rustix's `RawDir`): names are
-/// borrowed from the buffer, nothing is allocated per entry.
+/// borrowed from the buffer, nothing is allocated per entry; each entry's type is its `d_type`
+/// (`Unknown` where the filesystem does not fill it in).
 #[cfg(target_os = "linux")]
-pub(crate) fn for_each_name(
+pub(crate) fn for_each_entry(
     dir: std::os::fd::BorrowedFd<'_>,
-    mut f: impl FnMut(&[u8]) -> bool,
+    mut f: impl FnMut(&[u8], rustix::fs::FileType) -> bool,
 ) -> std::io::Result<()> {
     let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 8 << 10];
     let mut entries = rustix::fs::RawDir::new(dir, &mut buf);
     while let Some(entry) = entries.next() {
-        if !f(entry?.file_name().to_bytes()) {
+        let entry = entry?;
+        if !f(entry.file_name().to_bytes(), entry.file_type()) {
             break;
         }
     }

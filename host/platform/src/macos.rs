@@ -21,14 +21,15 @@ pub(crate) fn sync_filesystem(dir: &std::fs::File) -> std::io::Result<()> {
 }
 
 /// Lists `dir` with `readdir(3)` through rustix's `Dir` (on a duplicate of the handle, which
-/// shares its position).
+/// shares its position); each entry's type is its `d_type`.
 #[cfg(target_os = "macos")]
-pub(crate) fn for_each_name(
+pub(crate) fn for_each_entry(
     dir: std::os::fd::BorrowedFd<'_>,
-    mut f: impl FnMut(&[u8]) -> bool,
+    mut f: impl FnMut(&[u8], rustix::fs::FileType) -> bool,
 ) -> std::io::Result<()> {
     for entry in rustix::fs::Dir::read_from(dir)? {
-        if !f(entry?.file_name().to_bytes()) {
+        let entry = entry?;
+        if !f(entry.file_name().to_bytes(), entry.file_type()) {
             break;
         }
     }

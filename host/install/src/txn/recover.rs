@@ -63,8 +63,9 @@ pub(super) fn undo(roots: &Roots, state: &State) {
     }
 }
 
-/// Rolls forward after the commit point: deletes what was moved aside, then the bytecode of
-/// removed files and the directories they leave empty. Returns the count removed and warnings.
+/// Rolls forward after the commit point: deletes what was moved aside (a directory found where
+/// a file was replaced or removed, whole), then the bytecode of removed files and the
+/// directories they leave empty. Returns the count removed and warnings.
 pub(super) fn finish(roots: &Roots, state: &State) -> (usize, Vec<String>) {
     let mut warnings = Vec::new();
     let mut removed_files = Vec::new();
@@ -74,9 +75,16 @@ pub(super) fn finish(roots: &Roots, state: &State) -> (usize, Vec<String>) {
         let Ok(dir) = roots.dir(s.root) else {
             continue;
         };
+        // Where a file belongs, someone may have left a directory (a damaged installation
+        // being repaired): it was moved aside like a file, and goes whole.
         let result = match s.kind {
             StashKind::Dir => dir.remove_dir_all(&s.stash),
-            _ => dir.remove_file(&s.stash),
+            _ => dir
+                .remove_file(&s.stash)
+                .or_else(|e| match dir.symlink_metadata(&s.stash) {
+                    Ok(m) if m.is_dir() => dir.remove_dir_all(&s.stash),
+                    _ => Err(e),
+                }),
         };
         match result {
             Ok(()) => removed += 1,
