@@ -423,7 +423,7 @@ fn record_size_differs() {
     refuse_with_good(
         &bad,
         Some("rec/a.py"),
-        &["RECORD says 999 bytes but the archive holds 6 bytes"],
+        &["RECORD says 999 bytes but its zip entry declares 6 bytes"],
     );
 }
 

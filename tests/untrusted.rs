@@ -258,10 +258,15 @@ fn zeros_digests(n: u64) -> (u32, String) {
 /// `demo` plus `demo/zeros.bin`: `n` zeros, listed in RECORD with their true hash, declaring
 /// `declared` bytes.
 fn zero_bomb(dir: &Path, n: u64, declared: u64) -> PathBuf {
+    zero_bomb_recorded(dir, n, declared, declared)
+}
+
+/// [`zero_bomb`] whose RECORD row gives the size `recorded`.
+fn zero_bomb_recorded(dir: &Path, n: u64, declared: u64, recorded: u64) -> PathBuf {
     let (crc, hash) = zeros_digests(n);
     let whl = WheelBuilder::new("demo", "1.0")
         .file("demo/__init__.py", "VALUE = 1\n")
-        .record_row(&format!("demo/zeros.bin,{hash},{declared}"))
+        .record_row(&format!("demo/zeros.bin,{hash},{recorded}"))
         .build(dir);
     let mut raw = RawZip::from_wheel(&whl);
     std::fs::remove_file(&whl).unwrap();
@@ -317,6 +322,23 @@ fn a_member_that_inflates_past_its_declared_size_is_cut_off() {
     let dir = wheel_dir();
     let whl = zero_bomb(dir.path(), 64 << 20, 4096);
     refused(&whl, &[], Some("demo/zeros.bin"), "declared");
+}
+
+/// RECORD gives the real size and the zip entry a smaller one: refused before anything is
+/// written, and the message says which two sizes disagree (not that the archive holds the
+/// zip entry's claim).
+#[test]
+fn a_zip_entry_understating_the_size_record_gives_is_refused_naming_both() {
+    let dir = wheel_dir();
+    let whl = zero_bomb_recorded(dir.path(), 1 << 20, 4096, 1 << 20);
+    let stderr = refused(
+        &whl,
+        &[],
+        Some("demo/zeros.bin"),
+        "RECORD says 1048576 bytes but its zip entry declares 4096 bytes (uncompressed, in the \
+         central directory)",
+    );
+    assert!(!stderr.contains("archive holds"), "{stderr}");
 }
 
 #[test]

@@ -479,7 +479,8 @@ fn check_record(
             return Err(wheel.member_err(
                 &m.name,
                 format!(
-                    "RECORD says {size} bytes but the archive holds {} bytes",
+                    "RECORD says {size} bytes but its zip entry declares {} bytes (uncompressed, in \
+                     the central directory): one of the two is wrong",
                     m.size
                 ),
             ));
