@@ -418,3 +418,104 @@ fn an_upgrade_in_a_target_directory_leaves_what_pip_installs() {
 fn an_upgrade_under_a_prefix_leaves_what_pip_installs() {
     upgrade_matches_pip(Layout::Prefix);
 }
+
+/// An install into a `--target` or `--prefix` directory that does not exist yet, failing late
+/// (a file whose bytes do not match RECORD, found while writing), leaves nothing: not the
+/// directory, not the parents winst made for it. The same install of a good wheel creates them.
+fn a_failed_install_into_a_new_directory_leaves_nothing(layout: Layout) {
+    let venv = Venv::new();
+    let wheels = wheel_dir();
+    let bad = WheelBuilder::new("latebad", "1.0")
+        .file("latebad/__init__.py", "\n")
+        .file("latebad/good.py", "GOOD = 1\n")
+        .unrecorded("latebad/a.py", "A = 1\n")
+        .record_row(&format!("latebad/a.py,{},6", record_hash(b"B = 2\n")))
+        .build(wheels.path());
+    let good = gui_wheel(wheels.path(), "1.0", false);
+    let base = tempfile::tempdir().unwrap();
+    let dest = base.path().join("new/deeper/dir");
+    let cache = Cache::new();
+    let cache_args = cache.args();
+    let cached: Vec<&str> = cache_args.iter().map(|a| a.to_str().unwrap()).collect();
+    // Cold, then filling a cache.
+    for args in [&[][..], &cached] {
+        let mut all = args.to_vec();
+        all.push(bad.to_str().unwrap());
+        let out = winst_in(&venv, layout, &dest, "install", &all);
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{layout:?} {args:?}: {stderr}");
+        assert!(
+            stderr.contains("latebad/a.py") && stderr.contains("RECORD"),
+            "{stderr}"
+        );
+        assert_eq!(
+            snapshot(base.path()),
+            Snapshot::new(),
+            "{layout:?} {args:?}: nothing left"
+        );
+    }
+    winst_ok(&venv, layout, &dest, "install", &[good.to_str().unwrap()]);
+    assert!(layout.site(&dest).join("layoutgui/__init__.py").is_file());
+}
+
+#[test]
+fn a_failed_install_into_a_new_target_directory_leaves_nothing() {
+    a_failed_install_into_a_new_directory_leaves_nothing(Layout::Target);
+}
+
+#[test]
+fn a_failed_install_under_a_new_prefix_leaves_nothing() {
+    a_failed_install_into_a_new_directory_leaves_nothing(Layout::Prefix);
+}
+
+/// An install into a new `--target` or `--prefix` directory killed before its commit leaves the
+/// directory (its journal is there); the command that recovers it (`winst repair`, or another
+/// install that fails too) removes what the killed one made, parents included.
+fn a_crashed_install_into_a_new_directory_is_recovered_to_nothing(layout: Layout) {
+    let venv = Venv::new();
+    let wheels = wheel_dir();
+    let good = gui_wheel(wheels.path(), "1.0", false);
+    let bad = WheelBuilder::new("latebad", "1.0")
+        .unrecorded("latebad/a.py", "A = 1\n")
+        .record_row(&format!("latebad/a.py,{},6", record_hash(b"B = 2\n")))
+        .build(wheels.path());
+    let base = tempfile::tempdir().unwrap();
+    let dest = base.path().join("new/deeper/dir");
+    let crash = |point: &str| {
+        let mut cmd = winst();
+        cmd.args(["install", "--python"]).arg(venv.python());
+        cmd.arg(layout.flag()).arg(&dest).arg(&good);
+        let out = cmd.env("WINST_CRASH_AT", point).output().unwrap();
+        assert!(!out.status.success(), "{layout:?}: crashed at {point}");
+        assert!(dest.join(".winst-journal").is_file(), "{layout:?}: {point}");
+    };
+    crash("written");
+    let out = winst_in(&venv, layout, &dest, "install", &[bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
+    assert!(text(&out).1.contains("rolled it back"), "{:?}", text(&out));
+    assert_eq!(
+        snapshot(base.path()),
+        Snapshot::new(),
+        "{layout:?}: by a failed install"
+    );
+    // The second crash recovers the first, then is killed itself: its journal names the
+    // directories the first one made.
+    crash("written");
+    crash("written");
+    winst_ok(&venv, layout, &dest, "repair", &[]);
+    assert_eq!(
+        snapshot(base.path()),
+        Snapshot::new(),
+        "{layout:?}: by repair"
+    );
+}
+
+#[test]
+fn a_crashed_install_into_a_new_target_directory_is_recovered_to_nothing() {
+    a_crashed_install_into_a_new_directory_is_recovered_to_nothing(Layout::Target);
+}
+
+#[test]
+fn a_crashed_install_under_a_new_prefix_is_recovered_to_nothing() {
+    a_crashed_install_into_a_new_directory_is_recovered_to_nothing(Layout::Prefix);
+}

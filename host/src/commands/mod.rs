@@ -90,9 +90,10 @@ fn run(cli: Cli) -> Result<()> {
 /// Locks the environment, then finishes or undoes a transaction a killed winst left there.
 /// Returns the lock and what recovery did.
 pub(crate) fn open_env(target: &Target) -> Result<(EnvLock, Option<Recovery>)> {
-    let lock = EnvLock::acquire(target.state_dir())?;
+    let mut lock = EnvLock::acquire(target.state_dir())?;
     let recovery = txn::recover(target.state_dir())?;
     if let Some(r) = &recovery {
+        lock.adopt(&r.made);
         log::info!("{r}");
         for w in &r.warnings {
             ui::warn(w);

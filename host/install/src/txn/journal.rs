@@ -17,6 +17,10 @@ pub(super) enum Entry {
         command: String,
         started: u64,
         roots: Vec<PathBuf>,
+        /// The environment's directory and parents made for the lock (outermost first), which
+        /// the command that recovers takes over ([`crate::lock::EnvLock::adopt`]).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        made: Vec<PathBuf>,
     },
     CreateRoots {
         paths: Vec<PathBuf>,

@@ -117,6 +117,7 @@ impl Transaction {
                 command: command.to_string(),
                 started,
                 roots: roots.paths().to_vec(),
+                made: crate::lock::made_for(state_dir),
             }])
             .and_then(|()| journal.sync())
             .and_then(|()| {

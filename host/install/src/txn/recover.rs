@@ -174,6 +174,10 @@ pub struct Recovery {
     pub pid: u32,
     pub command: String,
     pub warnings: Vec<String>,
+    /// The environment's directory and parents the interrupted command made for its lock
+    /// (outermost first): for [`crate::lock::EnvLock::adopt`], so that they go again if they
+    /// end up empty.
+    pub made: Vec<PathBuf>,
 }
 
 impl std::fmt::Display for Recovery {
@@ -229,8 +233,9 @@ pub fn recover(state_dir: &Path) -> Result<Option<Recovery>> {
                 pid,
                 command,
                 roots,
+                made,
                 ..
-            } => begin = Some((pid, command, roots)),
+            } => begin = Some((pid, command, roots, made)),
             Entry::CreateRoots { paths } => state.created_roots.extend(paths),
             Entry::CreateDirs { dirs } => state.created_dirs.extend(dirs),
             Entry::Temps { temps } => state.temps.extend(temps),
@@ -240,7 +245,7 @@ pub fn recover(state_dir: &Path) -> Result<Option<Recovery>> {
             Entry::Committed => state.committed = true,
         }
     }
-    let Some((pid, command, root_paths)) = begin else {
+    let Some((pid, command, root_paths, made)) = begin else {
         // Created but never written: nothing was done.
         std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
         return Ok(None);
@@ -285,5 +290,6 @@ pub fn recover(state_dir: &Path) -> Result<Option<Recovery>> {
         pid,
         command,
         warnings,
+        made,
     }))
 }
