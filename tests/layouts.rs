@@ -519,3 +519,42 @@ fn a_crashed_install_into_a_new_target_directory_is_recovered_to_nothing() {
 fn a_crashed_install_under_a_new_prefix_is_recovered_to_nothing() {
     a_crashed_install_into_a_new_directory_is_recovered_to_nothing(Layout::Prefix);
 }
+
+/// Two failing installs at once into the same new `--target` directory: each one waits for the
+/// other's lock, and the one that made the directories removes them when it fails, possibly
+/// while the other waits on them. Both fail for the wheel (never for a directory gone under
+/// them), and nothing is left.
+#[test]
+fn two_failing_installs_at_once_into_a_new_directory_leave_nothing() {
+    let venv = Venv::new();
+    let wheels = wheel_dir();
+    let bad = WheelBuilder::new("latebad", "1.0")
+        .file("latebad/__init__.py", "\n")
+        .unrecorded("latebad/a.py", "A = 1\n")
+        .record_row(&format!("latebad/a.py,{},6", record_hash(b"B = 2\n")))
+        .build(wheels.path());
+    let base = tempfile::tempdir().unwrap();
+    let dest = base.path().join("new/deeper/dir");
+    for round in 0..8 {
+        let spawn = || {
+            let mut cmd = winst();
+            cmd.args(["install", "--python"]).arg(venv.python());
+            cmd.arg("--target").arg(&dest).arg(&bad);
+            cmd.stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (spawn(), spawn());
+        for child in [a, b] {
+            let out = child.wait_with_output().unwrap();
+            let (_, stderr) = text(&out);
+            assert_eq!(out.status.code(), Some(1), "round {round}: {stderr}");
+            assert!(
+                stderr.contains("latebad/a.py") && stderr.contains("hash in RECORD"),
+                "round {round}: {stderr}"
+            );
+        }
+        assert_eq!(snapshot(base.path()), Snapshot::new(), "round {round}");
+    }
+}

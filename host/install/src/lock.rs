@@ -122,22 +122,31 @@ impl EnvLock {
     /// Creates `dir` and its missing parents one by one, outermost first, noting each one made
     /// here (one another process made meanwhile is not this process's to remove).
     fn create(&mut self, dir: &Path) -> Result<()> {
-        let mut missing = Vec::new();
-        let mut p = Some(dir);
-        while let Some(path) = p.filter(|p| !p.as_os_str().is_empty() && !p.exists()) {
-            missing.push(path);
-            p = path.parent();
-        }
-        for path in missing.into_iter().rev() {
-            match std::fs::create_dir(path) {
-                Ok(()) => self.created.push(path.to_path_buf()),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => {
-                    return Err(e).with_context(|| format!("cannot create {}", path.display()));
+        // Another winst that made the same parents for the same directory removes them when
+        // its command fails: a parent gone under this one's feet means starting over.
+        let mut attempts = 0;
+        'again: loop {
+            let mut missing = Vec::new();
+            let mut p = Some(dir);
+            while let Some(path) = p.filter(|p| !p.as_os_str().is_empty() && !p.exists()) {
+                missing.push(path);
+                p = path.parent();
+            }
+            for path in missing.into_iter().rev() {
+                match std::fs::create_dir(path) {
+                    Ok(()) => self.created.push(path.to_path_buf()),
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound && attempts < 8 => {
+                        attempts += 1;
+                        continue 'again;
+                    }
+                    Err(e) => {
+                        return Err(e).with_context(|| format!("cannot create {}", path.display()));
+                    }
                 }
             }
+            return Ok(());
         }
-        Ok(())
     }
 
     /// The directories this process created for the lock, outermost first.
