@@ -134,7 +134,10 @@ impl EnvLock {
             }
             for path in missing.into_iter().rev() {
                 match std::fs::create_dir(path) {
-                    Ok(()) => self.created.push(path.to_path_buf()),
+                    Ok(()) if !self.created.iter().any(|c| c == path) => {
+                        self.created.push(path.to_path_buf());
+                    }
+                    Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound && attempts < 8 => {
                         attempts += 1;
