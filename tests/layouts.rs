@@ -274,7 +274,24 @@ fn layout_matches_pip(layout: Layout) {
         .unwrap();
     let (pip_dir, winst_dir) = (dirs.path().join("pip"), dirs.path().join("winst"));
     pip_install(&venv, layout, &pip_dir, &wheels);
-    let args: Vec<&str> = wheels.iter().map(|w| w.to_str().unwrap()).collect();
+    let mut args: Vec<&str> = wheels.iter().map(|w| w.to_str().unwrap()).collect();
+    // A dry run names the directory the install would go to (not the venv), and makes nothing.
+    args.push("--dry-run");
+    let dry = winst_ok(&venv, layout, &winst_dir, "install", &args);
+    let would = format!("Would install {} packages", wheels.len());
+    assert!(dry.contains(&would), "{dry}");
+    assert!(
+        dry.lines()
+            .next()
+            .is_some_and(|l| l.ends_with(&format!("into {}", winst_dir.display()))),
+        "{dry}"
+    );
+    assert!(
+        !winst_dir.exists(),
+        "a dry run made {}",
+        winst_dir.display()
+    );
+    args.pop();
     winst_ok(&venv, layout, &winst_dir, "install", &args);
     compare(&venv, layout, &pip_dir, &winst_dir, &wheels);
     assert_scripts_run_alike(layout, &pip_dir, &winst_dir);

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use winst_install::plan::PlanView;
-use winst_python::target::{Scheme, Target};
+use winst_python::target::{Layout, Scheme, Target};
 use winst_wheel::OpenedWheel;
 
 /// Milliseconds per stage.
@@ -63,7 +63,10 @@ pub struct TargetReport {
     /// `venv-template` (another venv of the same base interpreter, rebased).
     pub interpreter_answer: &'static str,
     pub version: String,
+    /// The interpreter's `sys.prefix`.
     pub prefix: PathBuf,
+    /// Where the install goes: the environment's prefix, or the `--target`/`--prefix` directory.
+    pub destination: PathBuf,
     pub scheme: Scheme,
 }
 
@@ -197,6 +200,10 @@ impl Report {
                 interpreter_answer: winst_python::interpreter::last_source(),
                 version: target.interpreter.describe(),
                 prefix: target.interpreter.prefix.clone(),
+                destination: match &target.layout {
+                    Layout::Target(dir) | Layout::Prefix(dir) => dir.clone(),
+                    Layout::Environment => target.interpreter.prefix.clone(),
+                },
                 scheme: target.scheme.clone(),
             },
             files: wheel_reports.iter().map(|w| w.files).sum(),

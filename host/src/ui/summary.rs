@@ -125,7 +125,7 @@ pub fn install(report: &Report, paint: Paint) -> String {
             "Would install {} {} into {}\n",
             paint.bold(&packages(report.wheels.len())),
             counts,
-            report.target.prefix.display()
+            report.target.destination.display()
         )
     } else {
         format!(
