@@ -232,6 +232,14 @@ fn an_upgrade_that_turns_files_into_directories_and_back_matches_pip() {
     }
     let sp = b.site_packages();
     assert!(sp.join("kinds/sub/__pycache__").is_dir());
+    // A dry run says what goes, and changes nothing.
+    let before = b.snapshot();
+    let (stdout, _) = ok(&b.install(&[&"--dry-run", &v2]));
+    for gone in ["kinds/data", "kinds/sub/__init__.py", "kinds/sub/mod.py"] {
+        let line = format!("remove {}\n", sp.join(gone).display());
+        assert!(stdout.contains(&line), "{gone}:\n{stdout}");
+    }
+    assert_same_tree(&before, &b.snapshot());
     let all = [v1.clone(), v2.clone()];
     // Up (file to directory, directory to file), then down again: each as pip's.
     for (whl, version) in [(&v2, "2.0"), (&v1, "1.0")] {

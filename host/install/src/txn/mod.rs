@@ -7,10 +7,11 @@
 //! the temporaries are renamed into place (a file of a replaced version where a new directory
 //! goes is moved aside earlier, before the directory is made; a directory where a new file goes
 //! is moved aside whole). A journal in the environment (`.winst-journal` in its data directory,
-//! i.e. the venv's root) says, before each step touches the disk, what that step will do. After a crash the next winst command reads it and either **rolls back** (the journal
-//! has no `committed` entry: new files removed, moved-aside files renamed back, created
-//! directories removed with everything in them) or **rolls forward** (it has one: the
-//! moved-aside files are deleted).
+//! i.e. the venv's root) says, before each step touches the disk, what that step will do. After
+//! a crash the next winst command reads it and either **rolls back** (the journal has no
+//! `committed` entry: new files removed, moved-aside files renamed back, created directories
+//! removed with everything in them) or **rolls forward** (it has one: the moved-aside files are
+//! deleted).
 //!
 //! Durability policy: the journal is fsynced when it is created, before the first rename and at
 //! the commit point; just before the commit point every filesystem the transaction wrote to is
