@@ -1,5 +1,6 @@
 //! Kills at the moments `tests/transactions.rs` does not reach: during recovery itself, part-way
-//! through moving files aside, during the cleanup after the commit, during the cache fill after
+//! through moving files aside, while an upgrade turns a file into a directory and a directory
+//! into a file, during the cleanup after the commit, during the cache fill after
 //! the commit, during `winst uninstall`, during `--compile`, SIGTERM/SIGINT mid-install, and
 //! during `winst sync` (upgrades, an addition and a removal in one transaction).
 //!
@@ -672,6 +673,62 @@ fn a_kill_while_writing_new_trees_removes_them_whole() {
         results.iter().any(|(state, _)| *state == State::Old),
         "no kill landed before the commit: {results:?}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2c. An upgrade that turns a file into a directory and a directory into a file
+
+#[test]
+fn a_crash_while_a_file_and_a_directory_change_places_recovers() {
+    let work = workdir();
+    // 1.0: a data file `kinds/data` and a subpackage `kinds/sub/`; 2.0: a directory
+    // `kinds/data/` and a data file `kinds/sub`. Compiled, so `kinds/sub` holds bytecode too.
+    let v1 = WheelBuilder::new("kinds", "1.0")
+        .file("kinds/__init__.py", "VERSION = '1.0'\n")
+        .file("kinds/data", "data 1.0\n")
+        .file("kinds/sub/__init__.py", "SUB = 1\n")
+        .file("kinds/sub/mod.py", "MOD = 1\n")
+        .build(work.path());
+    let v2_dir = work.path().join("v2");
+    std::fs::create_dir(&v2_dir).unwrap();
+    let v2 = WheelBuilder::new("kinds", "2.0")
+        .file("kinds/__init__.py", "VERSION = '2.0'\n")
+        .file("kinds/data/x.txt", "x 2.0\n")
+        .file("kinds/data/deeper/y.txt", "y 2.0\n")
+        .file("kinds/sub", "sub is a data file now\n")
+        .build(&v2_dir);
+    let scene = Scene::new(
+        work,
+        &[os(&[&"install", &"--compile", &v1])],
+        os(&[&"install", &"--compile", &v2]),
+        &["kinds"],
+    );
+    for (point, expect) in [
+        // The old file moved aside, the directory not made yet.
+        ("made-way", State::Old),
+        // Both new trees written; the old directory not moved aside yet.
+        ("written", State::Old),
+        // The old directory moved aside, the new file not renamed into place yet.
+        ("moved-aside", State::Old),
+        ("half-renamed", State::Old),
+        ("committed", State::New),
+        ("cleanup", State::New),
+    ] {
+        for by_repair in [true, false] {
+            scene.crash_and_recover(point, by_repair, expect);
+        }
+    }
+    // A rollback that crashes part-way is finished by the next command.
+    scene.reset();
+    scene.crash_at("moved-aside");
+    let out = (scene.winst(&["repair"]))
+        .env("WINST_CRASH_AT", "rollback-restoring")
+        .output()
+        .unwrap();
+    assert!(out.status.code().is_none(), "recovery did not crash");
+    let said = scene.recover(false);
+    assert!(said.contains("rolled it back"), "{said}");
+    assert_eq!(scene.settled("a crashed rollback", &said), State::Old);
 }
 
 // ---------------------------------------------------------------------------------------------

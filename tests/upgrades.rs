@@ -2,6 +2,9 @@
 //!
 //! - an old version installed by pip, then the new one by pip in one venv and by winst in
 //!   another: the same final tree (see `tests/pipcompare` for the differences allowed);
+//! - an upgrade that turns a file into a directory and a directory into a file, and the
+//!   downgrade back, against pip's; a failed batch and a file no project lists leave both as
+//!   they were;
 //! - venvs whose path has a space, or is long enough that a shebang line would pass 127 bytes:
 //!   launchers (console and GUI) use the `/bin/sh` prelude as pip's do, name their own venv's
 //!   interpreter, and run with the same output as pip's;
@@ -184,6 +187,194 @@ fn an_upgrade_over_a_pip_install_leaves_what_pips_upgrade_leaves() {
     assert!(!b.bin("upapp-old").exists() && !b.bin("six-legacy").exists());
     let check = b.pip(&["check"]);
     assert!(check.status.success(), "{:?}", text(&check));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Upgrades that change a path's kind
+
+/// A project whose 1.0 has a data file `kinds/data` and a subpackage `kinds/sub/`, and whose 2.0
+/// has a directory `kinds/data/` (two levels) and a data file `kinds/sub`, and a new directory
+/// `kinds/extra/`.
+fn kinds(dir: &Path, version: &str) -> PathBuf {
+    let b = WheelBuilder::new("kinds", version)
+        .file("kinds/__init__.py", format!("VERSION = {version:?}\n"));
+    let b = if version == "1.0" {
+        b.file("kinds/data", "data 1.0\n")
+            .file("kinds/sub/__init__.py", "SUB = 1\n")
+            .file("kinds/sub/mod.py", "MOD = 1\n")
+    } else {
+        b.file("kinds/data/x.txt", "x 2.0\n")
+            .file("kinds/data/deeper/y.txt", "y 2.0\n")
+            .file("kinds/sub", "sub is a data file now\n")
+            .file("kinds/extra/z.txt", "z\n")
+    };
+    b.build(dir)
+}
+
+/// What `kinds` looks like from Python: its version and its data, read through
+/// `importlib.resources`.
+const KINDS_PROBE: &str = "import importlib.resources as r, kinds\n\
+    f = r.files('kinds')\n\
+    print(kinds.VERSION)\n\
+    for p in ('data', 'data/x.txt', 'data/deeper/y.txt', 'sub', 'sub/mod.py'):\n\
+    \x20   q = f.joinpath(p)\n\
+    \x20   print(p, 'dir' if q.is_dir() else repr(q.read_text()) if q.is_file() else '-')\n";
+
+#[test]
+fn an_upgrade_that_turns_files_into_directories_and_back_matches_pip() {
+    let (d1, d2) = (wheel_dir(), wheel_dir());
+    let (v1, v2) = (kinds(d1.path(), "1.0"), kinds(d2.path(), "2.0"));
+    let (a, b) = (Venv::new(), Venv::new());
+    let (a_base, b_base) = (tree(&a.root()), tree(&b.root()));
+    // The old version by pip, compiled as pip does by default: `kinds/sub` holds bytecode.
+    for venv in [&a, &b] {
+        pip_ok(venv, &["install", "--no-deps", v1.to_str().unwrap()]);
+    }
+    let sp = b.site_packages();
+    assert!(sp.join("kinds/sub/__pycache__").is_dir());
+    // A dry run says what goes, and changes nothing.
+    let before = b.snapshot();
+    let (stdout, _) = ok(&b.install(&[&"--dry-run", &v2]));
+    for gone in ["kinds/data", "kinds/sub/__init__.py", "kinds/sub/mod.py"] {
+        let line = format!("remove {}\n", sp.join(gone).display());
+        assert!(stdout.contains(&line), "{gone}:\n{stdout}");
+    }
+    assert_same_tree(&before, &b.snapshot());
+    let all = [v1.clone(), v2.clone()];
+    // Up (file to directory, directory to file), then down again: each as pip's.
+    for (whl, version) in [(&v2, "2.0"), (&v1, "1.0")] {
+        let whl_str = whl.to_str().unwrap();
+        pip_ok(&a, &["install", "--no-deps", "--no-compile", whl_str]);
+        let (_, stderr) = ok(&b.install(&[whl]));
+        assert!(stderr.contains(&format!("+ kinds=={version}")), "{stderr}");
+        compare_venvs(&a, &a_base, &b, &b_base, &all);
+        assert_eq!(b.python_out(KINDS_PROBE), a.python_out(KINDS_PROBE));
+        let show = text(&b.pip(&["show", "kinds"])).0;
+        assert!(show.contains(&format!("Version: {version}")), "{show}");
+        let check = b.pip(&["check"]);
+        assert!(check.status.success(), "{:?}", text(&check));
+    }
+    assert!(sp.join("kinds/sub/mod.py").is_file() && sp.join("kinds/data").is_file());
+    assert_eq!(
+        b.python_out(KINDS_PROBE),
+        "1.0\ndata 'data 1.0\\n'\ndata/x.txt -\ndata/deeper/y.txt -\nsub dir\n\
+         sub/mod.py 'MOD = 1\\n'"
+    );
+
+    // Installed by winst, then imported: the bytecode Python wrote in `kinds/sub` is in no
+    // RECORD, and goes with the directory (pip removes it too).
+    let c = Venv::new();
+    ok(&c.install(&[&v1]));
+    let imported = Command::new(c.python())
+        .env_remove("PYTHONDONTWRITEBYTECODE")
+        .args(["-c", "import kinds.sub.mod"])
+        .output()
+        .unwrap();
+    assert!(imported.status.success(), "{:?}", text(&imported));
+    assert!(c.site_packages().join("kinds/sub/__pycache__").is_dir());
+    ok(&c.install(&[&v2]));
+    let csp = c.site_packages();
+    assert_eq!(
+        std::fs::read(csp.join("kinds/sub")).unwrap(),
+        b"sub is a data file now\n"
+    );
+    assert_eq!(
+        std::fs::read(csp.join("kinds/data/deeper/y.txt")).unwrap(),
+        b"y 2.0\n"
+    );
+    let names: Vec<String> = tree(&c.root()).into_keys().collect();
+    assert!(
+        !names.iter().any(|n| n.contains(".winst-")),
+        "leftovers: {names:?}"
+    );
+}
+
+#[test]
+fn a_failed_batch_puts_back_the_file_and_the_directory_exactly() {
+    let (d1, d2) = (wheel_dir(), wheel_dir());
+    let (v1, v2) = (kinds(d1.path(), "1.0"), kinds(d2.path(), "2.0"));
+    let bad = WheelBuilder::new("zbad", "1.0")
+        .unrecorded("zbad/__init__.py", "X = 1\n")
+        .record_row(&format!("zbad/__init__.py,{},6", record_hash(b"X = 2\n")))
+        .build(d2.path());
+    let venv = Venv::new();
+    ok(&venv.install(&[&"--compile", &v1]));
+    let before = venv.snapshot();
+    // With --compile, bytecode is written for the new version too before the commit.
+    for extra in [&[][..], &["--compile"][..]] {
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = Vec::new();
+        for e in extra {
+            args.push(e);
+        }
+        args.push(&v2);
+        args.push(&bad);
+        let out = venv.install(&args);
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("zbad-1.0-py3-none-any.whl") && stderr.contains("zbad/__init__.py"),
+            "{stderr}"
+        );
+        assert_same_tree(&before, &venv.snapshot());
+    }
+    // And the same batch without the bad wheel goes through.
+    ok(&venv.install(&[&v2]));
+    assert!(venv.site_packages().join("kinds/sub").is_file());
+}
+
+#[test]
+fn files_no_project_lists_block_a_change_of_kind_and_change_nothing() {
+    let (d1, d2) = (wheel_dir(), wheel_dir());
+    let (v1, v2) = (kinds(d1.path(), "1.0"), kinds(d2.path(), "2.0"));
+    let venv = Venv::new();
+    ok(&venv.install(&[&v1]));
+    let sp = venv.site_packages();
+    // A file of the user's in the directory that would become a file.
+    let notes = sp.join("kinds/sub/notes.txt");
+    std::fs::write(&notes, "mine\n").unwrap();
+    let before = venv.snapshot();
+    let out = venv.install(&[&v2]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    for said in [
+        "kinds-2.0-py3-none-any.whl".to_string(),
+        format!("installs a file at {}", sp.join("kinds/sub").display()),
+        format!("{} in it belongs to no installed project", notes.display()),
+        "cannot give way to the file".to_string(),
+    ] {
+        assert!(stderr.contains(&said), "{said}:\n{stderr}");
+    }
+    assert!(!stderr.contains("No such file"), "{stderr}");
+    assert_same_tree(&before, &venv.snapshot());
+    // pip refuses it too (and rolls its uninstall back).
+    let pip_venv = Venv::new();
+    pip_ok(&pip_venv, &["install", "--no-deps", v1.to_str().unwrap()]);
+    std::fs::write(
+        pip_venv.site_packages().join("kinds/sub/notes.txt"),
+        "mine\n",
+    )
+    .unwrap();
+    let pip = pip_venv.pip(&["install", "--no-deps", v2.to_str().unwrap()]);
+    assert!(!pip.status.success(), "{:?}", text(&pip));
+    std::fs::remove_file(&notes).unwrap();
+
+    // A file no project lists where the new version needs a directory.
+    let extra = sp.join("kinds/extra");
+    std::fs::write(&extra, "mine\n").unwrap();
+    let before = venv.snapshot();
+    let out = venv.install(&[&v2]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{} exists and is not a directory, and this install needs a directory there",
+            extra.display()
+        )),
+        "{stderr}"
+    );
+    assert_same_tree(&before, &venv.snapshot());
+    std::fs::remove_file(&extra).unwrap();
+    ok(&venv.install(&[&v2]));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -174,7 +174,12 @@ impl Roots {
     pub fn not_a_directory(&self, id: RootId, rel: &str) -> String {
         let abs = self.absolute(id, rel);
         let Ok(link) = std::fs::read_link(&abs) else {
-            return format!("{} exists and is not a directory", abs.display());
+            return format!(
+                "{} exists and is not a directory, and this install needs a directory there; a \
+                 file is replaced by a directory only when it belongs to a version the install \
+                 replaces, and no installed project lists this one (move it away)",
+                abs.display()
+            );
         };
         let resolved = std::fs::canonicalize(&abs).ok().filter(|p| p.is_dir());
         let Some(resolved) = resolved else {

@@ -361,6 +361,94 @@ pub(crate) fn unowned_existing(
         .collect()
 }
 
+/// Pass 4c: new files whose destination is a directory on disk (an upgrade that turns a
+/// directory into a file), by index; `unowned` are the files [`unowned_existing`] found (a
+/// directory is in no RECORD, so it is among them). pip uninstalls the replaced version first,
+/// which removes a directory when every file below it goes (its RECORD's files and the bytecode
+/// of its `.py` files), and then installs the file. The rule is the same here: the directory
+/// gives way when a replaced version had files in it and every file below it is a file of a
+/// replaced version that no remaining project lists, or bytecode of such a `.py` file
+/// (`__pycache__/NAME.*.pyc`; winst removes all of them, pip its own interpreter's); empty
+/// directories below do not count. Anything else below (a file no project lists, another
+/// project's file), or a directory no replaced version had files in, is an error naming it:
+/// pip fails there too.
+pub(crate) fn directories_in_the_way(
+    files: &[FileOp],
+    abs_paths: &[PathBuf],
+    unowned: &[usize],
+    owners: &Owners,
+    names: &Names,
+    env: &dyn EnvView,
+) -> Result<Vec<usize>, WheelError> {
+    let mut giving_way = Vec::new();
+    for &i in unowned {
+        let (f, abs) = (&files[i], &abs_paths[i]);
+        let Some(below) = env.tree(abs) else {
+            continue;
+        };
+        let refuse = |why: String| {
+            WheelError::member(
+                names.wheel(f),
+                names.origin(f),
+                format!(
+                    "installs a file at {}, where there is a directory; {why}, so the directory \
+                     cannot give way to the file (a directory is replaced by a file only when it \
+                     holds nothing but files of the replaced version and their bytecode)",
+                    abs.display()
+                ),
+            )
+        };
+        let mut replaced = false;
+        for (path, _) in below.iter().filter(|(_, is_dir)| !is_dir) {
+            if let Some(dist) = owners.owner.get(path.as_path()) {
+                return Err(refuse(format!(
+                    "{} in it belongs to the installed project {}",
+                    path.display(),
+                    dist.spec()
+                )));
+            }
+            if owners.replaced_files.contains(path.as_path()) {
+                replaced = true;
+            } else if !bytecode_of_removed(path, owners) {
+                return Err(refuse(format!(
+                    "{} in it belongs to no installed project",
+                    path.display()
+                )));
+            }
+        }
+        if !replaced {
+            return Err(refuse(
+                "no replaced version of a project installed files in it".to_string(),
+            ));
+        }
+        giving_way.push(i);
+    }
+    Ok(giving_way)
+}
+
+/// Whether `path` is `DIR/__pycache__/NAME.TAG.pyc` where `DIR/NAME.py` is a file of a replaced
+/// version that no remaining project lists (it goes, and its bytecode with it).
+fn bytecode_of_removed(path: &Path, owners: &Owners) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let Some(dir) = path
+        .parent()
+        .filter(|p| p.file_name().is_some_and(|n| n == "__pycache__"))
+        .and_then(Path::parent)
+    else {
+        return false;
+    };
+    let Some(stem) = name.strip_suffix(".pyc") else {
+        return false;
+    };
+    stem.match_indices('.').any(|(dot, _)| {
+        let source = dir.join(format!("{}.py", &stem[..dot]));
+        owners.replaced_files.contains(source.as_path())
+            && !owners.owner.contains_key(source.as_path())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::{MemView, contents, installed, op, wheel_plan};
@@ -565,6 +653,65 @@ mod tests {
         ];
         files[2].shadowed = true;
         assert_eq!(unowned_existing(&files, &abs(&files), &owners, &env), [0]);
+    }
+
+    #[test]
+    fn a_directory_gives_way_to_a_file_only_when_all_it_holds_goes() {
+        let old = installed("a", "1.0", "/site", &["/site/pkg/sub/__init__.py"]);
+        let other = installed("other", "1.0", "/site", &["/site/pkg/sub/plugin.py"]);
+        let plans = [wheel_plan("a-2.0.dist-info", vec![old.clone()])];
+        let all = [old, other];
+        let owners = Owners::new(&all, &plans);
+        let files = [
+            op(0, 0, "pkg/sub", b"now a file"),
+            op(0, 0, "pkg/new.py", b""),
+        ];
+        let run = |paths: &[&str]| {
+            let env = MemView {
+                files: paths
+                    .iter()
+                    .map(|p| (PathBuf::from(p), Vec::new()))
+                    .collect(),
+                ..MemView::default()
+            };
+            let unowned = unowned_existing(&files, &abs(&files), &owners, &env);
+            directories_in_the_way(
+                &files,
+                &abs(&files),
+                &unowned,
+                &owners,
+                &wheel_names(),
+                &env,
+            )
+            .map_err(rule)
+        };
+        // The replaced version's file and its bytecode (listed in RECORD or not) go.
+        let gone = [
+            "/site/pkg/sub/__init__.py",
+            "/site/pkg/sub/__pycache__/__init__.cpython-311.pyc",
+            "/site/pkg/sub/__pycache__/__init__.cpython-311.opt-1.pyc",
+        ];
+        assert_eq!(run(&gone).unwrap(), [0]);
+        let mut with = gone.to_vec();
+        with.push("/site/pkg/sub/user.txt");
+        let e = run(&with).unwrap_err();
+        assert!(
+            e.contains("installs a file at /site/pkg/sub, where there is a directory")
+                && e.contains("/site/pkg/sub/user.txt in it belongs to no installed project"),
+            "{e}"
+        );
+        let e = run(&["/site/pkg/sub/__init__.py", "/site/pkg/sub/plugin.py"]).unwrap_err();
+        assert!(
+            e.contains("plugin.py in it belongs to the installed project other==1.0"),
+            "{e}"
+        );
+        // Bytecode of a file no replaced version lists is not the upgrade's to remove.
+        let e = run(&["/site/pkg/sub/__pycache__/x.cpython-311.pyc"]).unwrap_err();
+        assert!(e.contains("x.cpython-311.pyc in it belongs to no installed project"));
+        let e = run(&["/site/pkg/sub/__pycache__/__init__.cpython-311.pyc"]).unwrap_err();
+        assert!(e.contains("no replaced version of a project installed files in it"));
+        // A plain file in the way is the warning's business, not this pass's.
+        assert!(run(&["/site/pkg/sub"]).unwrap().is_empty());
     }
 
     #[test]

@@ -18,6 +18,11 @@ pub trait EnvView {
     fn exists(&self, abs: &Path) -> bool;
     /// The sha256 and size of the file at `abs`, if it is one that can be read.
     fn file_identity(&self, abs: &Path) -> Option<(Vec<u8>, u64)>;
+    /// When `abs` is a directory (not a symbolic link to one): everything below it, at any
+    /// depth, as (absolute path, whether it is a directory), symbolic links not followed. A
+    /// directory that cannot be read is listed once more, as a non-directory (nothing is known
+    /// of what it holds). `None` when `abs` is not a directory.
+    fn tree(&self, abs: &Path) -> Option<Vec<(PathBuf, bool)>>;
 }
 
 /// [`EnvView`] from the disk under the target's site-packages.
@@ -69,6 +74,32 @@ impl EnvView for DiskView {
         let bytes = std::fs::read(abs).ok()?;
         Some((sha2::Sha256::digest(&bytes).to_vec(), bytes.len() as u64))
     }
+
+    fn tree(&self, abs: &Path) -> Option<Vec<(PathBuf, bool)>> {
+        if !std::fs::symlink_metadata(abs).ok()?.is_dir() {
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut stack = vec![abs.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                out.push((dir, false));
+                continue;
+            };
+            for entry in entries {
+                let Ok(entry) = entry else {
+                    out.push((dir.clone(), false));
+                    continue;
+                };
+                let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+                if is_dir {
+                    stack.push(entry.path());
+                }
+                out.push((entry.path(), is_dir));
+            }
+        }
+        Some(out)
+    }
 }
 
 /// Whether `dir` is a directory, remembered in `known`. A directory whose parent is not one is
@@ -109,5 +140,32 @@ mod tests {
         std::fs::write(site.join("new/deep/m.py"), "").unwrap();
         assert!(!view.exists(&site.join("new/deep/m.py")));
         assert!(DiskView::new(&site).exists(&site.join("new/deep/m.py")));
+    }
+
+    #[test]
+    fn a_tree_lists_everything_below_a_directory_without_following_links() {
+        let tmp = tempfile::tempdir().unwrap();
+        let site = tmp.path().join("site");
+        std::fs::create_dir_all(site.join("pkg/sub/empty")).unwrap();
+        std::fs::write(site.join("pkg/sub/m.py"), "").unwrap();
+        std::fs::create_dir_all(tmp.path().join("elsewhere")).unwrap();
+        std::fs::write(tmp.path().join("elsewhere/x"), "").unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("elsewhere"), site.join("pkg/link")).unwrap();
+        let view = DiskView::new(&site);
+        let mut tree = view.tree(&site.join("pkg")).unwrap();
+        tree.sort();
+        let rel: Vec<(String, bool)> = (tree.into_iter())
+            .map(|(p, d)| (p.strip_prefix(&site).unwrap().display().to_string(), d))
+            .collect();
+        let expected = [
+            ("pkg/link", false),
+            ("pkg/sub", true),
+            ("pkg/sub/empty", true),
+            ("pkg/sub/m.py", false),
+        ];
+        assert_eq!(rel, expected.map(|(p, d)| (p.to_string(), d)));
+        assert!(view.tree(&site.join("pkg/sub/m.py")).is_none());
+        assert!(view.tree(&site.join("pkg/link")).is_none());
+        assert!(view.tree(&site.join("missing")).is_none());
     }
 }

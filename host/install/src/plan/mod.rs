@@ -14,10 +14,11 @@
 //! 3. `checks::inside`: conflicts inside the install (one wheel writing a path twice, two
 //!    wheels writing different bytes to one path, paths differing only in case on a filesystem
 //!    that ignores case) and a file where another file needs a directory;
-//! 4. `checks::ownership`: files of other installed projects, and existing files no project
-//!    owns;
+//! 4. `checks::ownership`: files of other installed projects, existing files no project
+//!    owns, and directories where a new file goes (`checks::directories_in_the_way`);
 //! 5. `removals`: files of replaced versions that the new ones do not have, stale dist-info
-//!    directories, and the directories to create.
+//!    directories, the directories to create, and the paths whose kind an upgrade changes
+//!    (`removals::kind_changes`: a file that gives way to a directory, a directory to a file).
 //!
 //! The planner reads nothing from the environment itself: what it needs to know of the disk
 //! (whether a path exists, an owned file's contents, whether the filesystem ignores case) comes
@@ -193,7 +194,17 @@ pub struct Plan {
     /// Dist-info directories of replaced versions (named differently from the new ones), removed
     /// whole at commit even if their RECORD missed a file, so one dist-info remains per project.
     pub stale_dist_infos: Vec<Removal>,
-    /// Absolute paths of the removals, in the same order.
+    /// Files of replaced versions where this install makes a directory (an upgrade that turns
+    /// a file into a directory), as the directory's root and path: moved aside before the
+    /// directories are made, deleted at commit. Not in `removals`.
+    pub files_to_dirs: Vec<Removal>,
+    /// Directories where a new file goes (an upgrade that turns a directory into a file), each
+    /// holding nothing but files of replaced versions and their bytecode: moved aside whole at
+    /// commit, before the new file is renamed into place. The files inside are not in
+    /// `removals`.
+    pub dirs_to_files: Vec<Removal>,
+    /// Absolute paths of every file of a replaced version that goes away (the removals and the
+    /// files of `files_to_dirs` and `dirs_to_files`), for reports.
     pub removal_paths: Vec<PathBuf>,
     /// Directories the writes need, parents before children.
     pub dirs: Vec<(RootId, String)>,
@@ -330,7 +341,10 @@ pub fn plan(
     if !options.allow_overwrite {
         checks::ownership(&files, &abs_paths, &owners, &names, env, &contents)?;
     }
-    let unowned = checks::unowned_existing(&files, &abs_paths, &owners, env);
+    let mut unowned = checks::unowned_existing(&files, &abs_paths, &owners, env);
+    let giving_way =
+        checks::directories_in_the_way(&files, &abs_paths, &unowned, &owners, &names, env)?;
+    unowned.retain(|i| !giving_way.contains(i));
     for i in unowned {
         let (f, abs) = (&files[i], &abs_paths[i]);
         if options.untrusted.is_some() && !options.allow_overwrite {
@@ -353,7 +367,7 @@ pub fn plan(
     }
 
     let removals::Removals {
-        removals,
+        mut removals,
         stale_dist_infos,
     } = removals::removals(
         &wheel_plans,
@@ -364,11 +378,27 @@ pub fn plan(
         &names.wheels,
         &mut warnings,
     )?;
-    let removal_paths = removals
+    let removal_paths: Vec<PathBuf> = removals
         .iter()
         .map(|r| roots.absolute(r.root, &r.rel))
         .collect();
     let dirs = removals::directories(&files, &wheel_plans);
+    let removals::KindChanges {
+        files_to_dirs,
+        dirs_to_files,
+    } = removals::kind_changes(
+        &removals::NewFiles {
+            files: &files,
+            abs_paths: &abs_paths,
+            names: &names,
+        },
+        &giving_way,
+        &dirs,
+        &mut removals,
+        &removal_paths,
+        &roots,
+        &owners,
+    )?;
 
     Ok(Plan {
         roots,
@@ -376,6 +406,8 @@ pub fn plan(
         wheels: wheel_plans,
         removals,
         stale_dist_infos,
+        files_to_dirs,
+        dirs_to_files,
         removal_paths,
         dirs,
         warnings,
@@ -453,11 +485,28 @@ pub(crate) mod testing {
             self.case_insensitive
         }
         fn exists(&self, abs: &Path) -> bool {
-            self.files.contains_key(abs)
+            self.files.contains_key(abs) || self.tree(abs).is_some()
         }
         fn file_identity(&self, abs: &Path) -> Option<(Vec<u8>, u64)> {
             let b = self.files.get(abs)?;
             Some((sha2::Sha256::digest(b).to_vec(), b.len() as u64))
+        }
+        /// The directories are those the files' paths imply.
+        fn tree(&self, abs: &Path) -> Option<Vec<(PathBuf, bool)>> {
+            let mut below: std::collections::BTreeMap<PathBuf, bool> = Default::default();
+            for f in self
+                .files
+                .keys()
+                .filter(|f| f.starts_with(abs) && *f != abs)
+            {
+                below.insert(f.clone(), false);
+                let mut up = f.parent();
+                while let Some(d) = up.filter(|d| *d != abs) {
+                    below.insert(d.to_path_buf(), true);
+                    up = d.parent();
+                }
+            }
+            (!below.is_empty()).then(|| below.into_iter().collect())
         }
     }
 

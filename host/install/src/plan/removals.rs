@@ -4,17 +4,19 @@
 //! project lists, are removed at commit; so is its dist-info directory when the new one is named
 //! differently. The dist-info files the installer writes replace their old copies and are never
 //! in the list. Files a RECORD lists outside the environment's directories are never removed
-//! (a warning says so). Not here: checks on the new files ([`super::checks`]).
+//! (a warning says so). A path whose kind an upgrade changes (a file where a directory goes, a
+//! directory where a file goes) leaves the removals for lists of its own ([`kind_changes`]).
+//! Not here: checks on the new files ([`super::checks`]).
 
-use std::collections::HashSet;
-use std::path::PathBuf;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
 use winst_python::installed::InstalledDist;
 use winst_wheel::dist_info;
 use winst_wheel::error::WheelError;
 
 use super::checks::{Owners, PathKeys};
-use super::{FileOp, Removal, WheelPlan};
+use super::{FileOp, Names, Removal, WheelPlan};
 use crate::roots::{RootId, Roots};
 
 /// Files and dist-info directories of replaced versions to remove at commit.
@@ -109,6 +111,105 @@ fn no_record(dist: &InstalledDist, wheel: Option<&str>) -> WheelError {
             format!("cannot replace the installed {}: {why}", dist.spec()),
         ),
         None => WheelError::new(dist.spec(), format!("cannot remove it: {why}")),
+    }
+}
+
+/// The files of an install as [`kind_changes`] reads them: the planned files, their absolute
+/// destinations (in the same order) and what messages call them.
+pub(crate) struct NewFiles<'a> {
+    pub files: &'a [FileOp],
+    pub abs_paths: &'a [PathBuf],
+    pub names: &'a Names<'a>,
+}
+
+/// What changes kind in an upgrade (see [`kind_changes`]).
+pub(crate) struct KindChanges {
+    pub files_to_dirs: Vec<Removal>,
+    pub dirs_to_files: Vec<Removal>,
+}
+
+/// Takes out of `removals` (whose absolute paths are `removal_paths`, in order) what goes
+/// another way because an upgrade changes a path's kind, as pip's uninstall-then-install
+/// allows:
+/// - a file of a replaced version where this install needs a directory (one of `dirs`): moved
+///   aside before the directories are made, listed by the directory's root and path;
+/// - the files below a directory where a new file goes (`giving_way`: indices of the new files,
+///   whose
+///   directories [`super::checks::directories_in_the_way`] checked): they go with their
+///   directory, moved aside whole at commit.
+///
+/// A directory needed where another installed project has a file is an error naming the file
+/// of this install that needs it and the project.
+pub(crate) fn kind_changes(
+    new: &NewFiles,
+    giving_way: &[usize],
+    dirs: &[(RootId, String)],
+    removals: &mut Vec<Removal>,
+    removal_paths: &[PathBuf],
+    roots: &Roots,
+    owners: &Owners,
+) -> Result<KindChanges, WheelError> {
+    let (files, abs_paths) = (new.files, new.abs_paths);
+    let mut gone = vec![false; removals.len()];
+    let dirs_to_files: Vec<Removal> = (giving_way.iter())
+        .map(|&i| Removal {
+            root: files[i].root,
+            rel: files[i].rel.clone(),
+            wheel: Some(files[i].wheel),
+        })
+        .collect();
+    for &i in giving_way {
+        for (k, path) in removal_paths.iter().enumerate() {
+            gone[k] |= path.starts_with(&abs_paths[i]);
+        }
+    }
+    let mut files_to_dirs = Vec::new();
+    if !removals.is_empty() || !owners.owner.is_empty() {
+        let removed: HashMap<&Path, usize> = (removal_paths.iter())
+            .enumerate()
+            .map(|(k, p)| (p.as_path(), k))
+            .collect();
+        for (root, rel) in dirs {
+            let abs = roots.absolute(*root, rel);
+            if let Some(&k) = removed.get(abs.as_path()) {
+                gone[k] = true;
+                files_to_dirs.push(Removal {
+                    root: *root,
+                    rel: rel.clone(),
+                    wheel: removals[k].wheel,
+                });
+            } else if let Some(dist) = owners.owner.get(abs.as_path()) {
+                return Err(needs_directory(new, &abs, dist));
+            }
+        }
+    }
+    let mut k = 0;
+    removals.retain(|_| {
+        k += 1;
+        !gone[k - 1]
+    });
+    Ok(KindChanges {
+        files_to_dirs,
+        dirs_to_files,
+    })
+}
+
+/// A file of this install needs a directory at `dir`, where `dist` has a file.
+fn needs_directory(new: &NewFiles, dir: &Path, dist: &InstalledDist) -> WheelError {
+    let rule = format!(
+        "needs a directory at {}, where the installed project {} has a file; another \
+         project's file is never replaced by a directory, even with --allow-overwrite \
+         (uninstall {} first)",
+        dir.display(),
+        dist.spec(),
+        dist.name
+    );
+    match new.abs_paths.iter().position(|p| p.starts_with(dir)) {
+        Some(i) => {
+            let f = &new.files[i];
+            WheelError::member(new.names.wheel(f), new.names.origin(f), rule)
+        }
+        None => WheelError::new(dir.display().to_string(), rule),
     }
 }
 
@@ -261,6 +362,79 @@ mod tests {
         let wheels = [wheel_plan("a-2.0.dist-info", vec![old.clone()])];
         let e = run(&[], &wheels, &[old]).0.err().unwrap().to_string();
         assert!(e.contains("it has no RECORD"), "{e}");
+    }
+
+    #[test]
+    fn a_path_that_changes_kind_leaves_the_removals() {
+        let old = installed(
+            "a",
+            "1.0",
+            "/site",
+            &[
+                "/site/pkg/data",
+                "/site/pkg/sub/__init__.py",
+                "/site/pkg/sub/deep/m.py",
+                "/site/pkg/gone.py",
+            ],
+        );
+        let wheels = [wheel_plan("a-2.0.dist-info", vec![old.clone()])];
+        let files = [op(0, 0, "pkg/data/x.txt", b"1"), op(0, 0, "pkg/sub", b"2")];
+        let all = [old];
+        let (r, _) = run(&files, &wheels, &all);
+        let mut removals = r.unwrap().removals;
+        let roots = roots();
+        let abs: Vec<PathBuf> = files.iter().map(|f| roots.absolute(0, &f.rel)).collect();
+        let paths: Vec<PathBuf> = (removals.iter())
+            .map(|r| roots.absolute(r.root, &r.rel))
+            .collect();
+        let dirs = directories(&files, &wheels);
+        let owners = Owners::new(&all, &wheels);
+        let new = NewFiles {
+            files: &files,
+            abs_paths: &abs,
+            names: &Names::plain(NAMES),
+        };
+        let changes =
+            kind_changes(&new, &[1], &dirs, &mut removals, &paths, &roots, &owners).unwrap();
+        assert_eq!(rels(&changes.files_to_dirs), ["pkg/data"]);
+        assert_eq!(rels(&changes.dirs_to_files), ["pkg/sub"]);
+        assert_eq!(
+            rels(&removals),
+            ["pkg/gone.py"],
+            "the rest go their own way"
+        );
+
+        // Another project's file where a directory is needed stays, and stops the install.
+        let other = installed("other", "1.0", "/site", &["/site/pkg/data"]);
+        let all = [other];
+        let wheels = [wheel_plan("a-2.0.dist-info", Vec::new())];
+        let owners = Owners::new(&all, &wheels);
+        let files = &files[..1];
+        let new = NewFiles {
+            files,
+            abs_paths: &abs[..1],
+            names: &Names::plain(NAMES),
+        };
+        let e = kind_changes(
+            &new,
+            &[],
+            &directories(files, &wheels),
+            &mut Vec::new(),
+            &[],
+            &roots,
+            &owners,
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            e.contains("pkg/data/x.txt")
+                && e.contains(
+                    "needs a directory at /site/pkg/data, where the installed project \
+                     other==1.0 has a file"
+                ),
+            "{e}"
+        );
     }
 
     #[test]

@@ -4,12 +4,14 @@
 //! New files are written under temporary names next to their destination (or, inside a directory
 //! the transaction itself created, straight under their own name); files that will be
 //! replaced or removed are *moved aside* (renamed to a hidden sibling, never copied) just before
-//! the temporaries are renamed into place. A journal in the environment (`.winst-journal` in its
-//! data directory, i.e. the venv's root) says, before each step touches the disk, what that step
-//! will do. After a crash the next winst command reads it and either **rolls back** (the journal
-//! has no `committed` entry: new files removed, moved-aside files renamed back, created
-//! directories removed with everything in them) or **rolls forward** (it has one: the
-//! moved-aside files are deleted).
+//! the temporaries are renamed into place (a file of a replaced version where a new directory
+//! goes is moved aside earlier, before the directory is made; a directory where a new file goes
+//! is moved aside whole). A journal in the environment (`.winst-journal` in its data directory,
+//! i.e. the venv's root) says, before each step touches the disk, what that step will do. After
+//! a crash the next winst command reads it and either **rolls back** (the journal has no
+//! `committed` entry: new files removed, moved-aside files renamed back, created directories
+//! removed with everything in them) or **rolls forward** (it has one: the moved-aside files are
+//! deleted).
 //!
 //! Durability policy: the journal is fsynced when it is created, before the first rename and at
 //! the commit point; just before the commit point every filesystem the transaction wrote to is
@@ -49,8 +51,12 @@ pub(crate) enum StashKind {
     Replaced,
     /// A file of a replaced or uninstalled version that goes away.
     Removed,
-    /// A whole directory that goes away (a stale `.dist-info`).
+    /// A whole directory that goes away (a stale `.dist-info`, or a directory where a new
+    /// file goes).
     Dir,
+    /// A file of a replaced version where a new directory goes, moved aside before the
+    /// directory is made ([`Transaction::make_way`]).
+    ForDir,
 }
 
 /// A path moved aside to `stash` (a sibling name) until the transaction ends.
@@ -156,6 +162,47 @@ impl Transaction {
             self.new_dirs.entry(id).or_default().insert(String::new());
         }
         self.roots.open(id, true)
+    }
+
+    /// Moves aside files of replaced versions where this transaction makes directories (an
+    /// upgrade that turns a file into a directory): journaled and flushed first, before any
+    /// directory is made, so that [`Transaction::create_dirs`] finds the place free. A rollback
+    /// removes the new directory and puts the file back; the commit deletes it. `files` are the
+    /// directories' roots and paths; one that is not there, or is a directory already, stays.
+    pub(crate) fn make_way(&mut self, files: &[(RootId, String)]) -> Result<()> {
+        let pid = std::process::id();
+        let mut moves = Vec::new();
+        for (root, rel) in files {
+            let meta = self.roots.dir(*root)?.symlink_metadata(rel);
+            if meta.is_ok_and(|m| !m.is_dir()) {
+                self.counter += 1;
+                moves.push(Stash {
+                    root: *root,
+                    rel: rel.clone(),
+                    stash: sibling(rel, &format!(".winst-{pid}-way-{}", self.counter)),
+                    kind: StashKind::ForDir,
+                });
+            }
+        }
+        if moves.is_empty() {
+            return Ok(());
+        }
+        self.journal.log(&[Entry::Stash {
+            moves: moves.clone(),
+        }])?;
+        self.journal.sync()?;
+        for s in moves {
+            let dir = self.roots.dir(s.root)?;
+            dir.rename(&s.rel, dir, &s.stash).with_context(|| {
+                format!(
+                    "cannot move {} aside to make a directory there",
+                    self.roots.absolute(s.root, &s.rel).display()
+                )
+            })?;
+            self.state.stash.push(s);
+        }
+        crash_point("made-way");
+        Ok(())
     }
 
     /// Creates directories (parents before children) that do not exist yet, journaled first.
@@ -314,7 +361,8 @@ impl Transaction {
 
     /// The commit: moves aside what is replaced or removed, renames every temporary into
     /// place, flushes, marks the journal committed, then deletes what was moved aside.
-    /// `removals` are files that go away; `dirs` are directories that go away whole.
+    /// `removals` are files that go away; `dirs` are directories that go away whole (before a
+    /// new file takes the place of one).
     pub fn commit(
         mut self,
         removals: &[(RootId, String)],
@@ -334,9 +382,14 @@ impl Transaction {
             });
         };
         // A temporary whose directory this transaction created cannot replace anything: only the
-        // others need a look at the disk.
+        // others need a look at the disk. A destination that is a directory going away whole
+        // (an upgrade that turns a directory into a file) is moved aside with `dirs` below.
+        let whole: HashSet<(RootId, &str)> = dirs.iter().map(|(r, d)| (*r, d.as_str())).collect();
         for t in &self.state.temps {
-            if !self.in_new_dir(t.root, &t.dest) && self.exists(t.root, &t.dest) {
+            if !self.in_new_dir(t.root, &t.dest)
+                && !whole.contains(&(t.root, t.dest.as_str()))
+                && self.exists(t.root, &t.dest)
+            {
                 stash(t.root, &t.dest, StashKind::Replaced, &mut moves);
             }
         }
@@ -390,11 +443,14 @@ impl Transaction {
             Entry::Renaming,
         ])?;
         self.journal.sync()?;
-        self.state.stash = moves;
+        // After those [`Transaction::make_way`] moved aside already.
+        let earlier = self.state.stash.len();
+        self.state.stash.extend(moves);
         self.state.renaming = true;
 
-        for (i, s) in self.state.stash.iter().enumerate() {
-            crash_half_way("moving-aside", i, self.state.stash.len());
+        let count = self.state.stash.len() - earlier;
+        for (i, s) in self.state.stash[earlier..].iter().enumerate() {
+            crash_half_way("moving-aside", i, count);
             let dir = self.roots.dir(s.root)?;
             dir.rename(&s.rel, dir, &s.stash).with_context(|| {
                 format!(

@@ -7,7 +7,8 @@
 use super::*;
 
 /// Rolls back: new files removed, moved-aside paths renamed back, created directories removed
-/// with everything in them.
+/// with everything in them (one made where a file was moved aside before that file is put
+/// back).
 pub(super) fn undo(roots: &Roots, state: &State) {
     // A destination whose moved-aside file is no longer beside it holds the old file again: it
     // was never moved aside, or an interrupted earlier rollback already put it back. Its
@@ -42,11 +43,18 @@ pub(super) fn undo(roots: &Roots, state: &State) {
             Err(_) => {}
         }
     }
+    let created: HashSet<(RootId, &str)> = (state.created_dirs.iter())
+        .map(|(root, rel)| (*root, rel.as_str()))
+        .collect();
     for (i, s) in state.stash.iter().rev().enumerate() {
         crash_half_way("rollback-restoring", i, state.stash.len());
         if let Ok(dir) = roots.dir(s.root)
             && dir.symlink_metadata(&s.stash).is_ok()
         {
+            // The directory made in the file's place (with what was written in it) goes first.
+            if s.kind == StashKind::ForDir && created.contains(&(s.root, s.rel.as_str())) {
+                let _ = dir.remove_dir_all(&s.rel);
+            }
             let _ = dir.rename(&s.stash, dir, &s.rel);
         }
     }

@@ -123,6 +123,8 @@ pub struct Staged {
     pub removal_paths: Vec<std::path::PathBuf>,
     /// Dist-info directories of replaced versions, removed whole at commit.
     stale_dist_infos: Vec<Removal>,
+    /// Directories where a new file goes, removed whole at commit (see `Plan::dirs_to_files`).
+    dirs_to_files: Vec<Removal>,
     /// sha256 of each wheel file, for `direct_url.json`.
     pub wheel_hashes: Vec<[u8; 32]>,
     /// Cache entries to complete once the install is committed.
@@ -291,9 +293,17 @@ fn begin(plan: &mut Plan, state_dir: &Path) -> Result<(Transaction, Vec<Option<S
     for &root in &used {
         txn.open_root(root, true)?;
     }
-    for r in plan.removals.iter().chain(&plan.stale_dist_infos) {
+    let kind_changes = plan.files_to_dirs.iter().chain(&plan.dirs_to_files);
+    for r in plan
+        .removals
+        .iter()
+        .chain(&plan.stale_dist_infos)
+        .chain(kind_changes)
+    {
         txn.open_root(r.root, false)?;
     }
+    // Files of replaced versions where directories go are moved aside before those are made.
+    txn.make_way(&removal_places(&plan.files_to_dirs))?;
     txn.create_dirs(&plan.dirs)?;
 
     let files = &plan.files;
@@ -454,6 +464,7 @@ pub fn write(
         removals: plan.removals,
         removal_paths: plan.removal_paths,
         stale_dist_infos: plan.stale_dist_infos,
+        dirs_to_files: plan.dirs_to_files,
         wheel_hashes,
         cache_fill,
         cache_evict,
@@ -843,13 +854,17 @@ impl Staged {
     /// not: see `Transaction::commit`.
     /// The plan's files are released on another thread (see [`release_in_background`]).
     pub fn commit(self) -> Result<CommitStats> {
-        let paths = |rs: &[Removal]| -> Vec<(RootId, String)> {
-            rs.iter().map(|r| (r.root, r.rel.clone())).collect()
-        };
-        let (removals, dirs) = (paths(&self.removals), paths(&self.stale_dist_infos));
+        let removals = removal_places(&self.removals);
+        let mut dirs = removal_places(&self.stale_dist_infos);
+        dirs.extend(removal_places(&self.dirs_to_files));
         release_in_background((self.ops, self.temps, self.written));
         self.txn.commit(&removals, &dirs)
     }
+}
+
+/// Each removal's root and path, as the transaction takes them.
+fn removal_places(removals: &[Removal]) -> Vec<(RootId, String)> {
+    removals.iter().map(|r| (r.root, r.rel.clone())).collect()
 }
 
 /// Drops `value` on a thread of its own: freeing the hundreds of thousands of small allocations
