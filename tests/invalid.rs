@@ -427,6 +427,20 @@ fn record_size_differs() {
     );
 }
 
+/// pip and uv install a RECORD that lists a file twice (the last row wins); winst refuses it: two
+/// rows may give two hashes, and which one the file is checked against would be a guess.
+#[test]
+fn record_lists_a_file_twice() {
+    let a = "A = 1\n";
+    let bad = with_record_row(&format!("rec/a.py,{},6", record_hash(a.as_bytes())))
+        .record_row(&format!("rec/a.py,{},6", record_hash(b"B = 2\n")));
+    refuse_with_good(
+        &bad,
+        Some("rec-1.0.dist-info/RECORD"),
+        &["lists `rec/a.py` twice", "--no-verify-record"],
+    );
+}
+
 #[test]
 fn record_row_without_hash() {
     let bad = with_record_row("rec/a.py,,6");
@@ -684,6 +698,23 @@ fn member_with_dotdot_component() {
         &member,
         "a `..` path component is not allowed",
     );
+}
+
+/// pip installs `pkg/./y.py` and `pkg//z.py` (its path joins normalize them); winst refuses names
+/// that are not in their one normal form: two spellings of one path are how a zip hides a member
+/// from a check that compares names.
+#[test]
+fn member_with_dot_or_empty_component() {
+    let venv = Venv::new();
+    for (member, rule) in [
+        ("evil/./y.py", "a `.` path component is not allowed"),
+        (
+            "evil//z.py",
+            "an empty path component (`//`) is not allowed",
+        ),
+    ] {
+        refuse_member(&venv, &with_member(member), member, rule);
+    }
 }
 
 #[test]

@@ -263,9 +263,9 @@ fn a_file_replaced_by_a_directory_or_a_link_is_seen() {
     let site = venv.site_packages();
     let clean = venv.snapshot();
     let damage: [Damage; 3] = [
-        ("a directory", |p| {
-            std::fs::create_dir(p).unwrap();
-            std::fs::write(p.join("inside"), "x").unwrap();
+        // Empty, or holding only empty directories (a tool's leftovers): it gives way.
+        ("an empty directory", |p| {
+            std::fs::create_dir_all(p.join("__pycache__")).unwrap();
         }),
         ("a dangling link", |p| {
             std::os::unix::fs::symlink("nowhere", p).unwrap()
@@ -301,4 +301,45 @@ fn a_file_replaced_by_a_directory_or_a_link_is_seen() {
             );
         }
     }
+}
+
+/// A file of an installed project that someone replaced by a directory holding files of their
+/// own: installing the same wheel again wants the file back, but does not delete what no project
+/// lists. The install stops naming it and changes nothing; once it is moved away, the file is put
+/// back.
+#[test]
+fn a_directory_of_someone_elses_files_where_a_file_belongs_is_not_deleted() {
+    let dir = wheel_dir();
+    let v1 = WheelBuilder::new("epsilon", "1.0")
+        .file("epsilon/__init__.py", "\n")
+        .file("epsilon/data.txt", "data\n")
+        .build(dir.path());
+    let v2_dir = wheel_dir();
+    let v2 = WheelBuilder::new("epsilon", "2.0")
+        .file("epsilon/__init__.py", "\n")
+        .file("epsilon/data.txt", "data 2\n")
+        .build(v2_dir.path());
+    let venv = Venv::new();
+    install(&venv, &[&v1]);
+    let path = venv.site_packages().join("epsilon/data.txt");
+    std::fs::remove_file(&path).unwrap();
+    std::fs::create_dir_all(path.join("deep")).unwrap();
+    std::fs::write(path.join("deep/mine.txt"), "precious").unwrap();
+    let damaged = venv.snapshot();
+    // The same wheel again (a repair), and an upgrade.
+    for wheel in [&v1, &v2] {
+        let out = venv.install(&[wheel]);
+        let (_, stderr) = text(&out);
+        assert!(!out.status.success(), "{stderr}");
+        assert!(
+            stderr.contains("epsilon/data.txt is a directory where this install puts a file")
+                && stderr.contains("deep/mine.txt")
+                && stderr.contains("move the directory away"),
+            "{stderr}"
+        );
+        assert_same_tree(&damaged, &venv.snapshot());
+    }
+    std::fs::remove_dir_all(&path).unwrap();
+    install(&venv, &[&v2]);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "data 2\n");
 }

@@ -450,7 +450,14 @@ fn check_record(
     let mut by_path: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
         if by_path.insert(&row.path, i).is_some() {
-            return Err(wheel.member_err(&record_member, format!("lists `{}` twice", row.path)));
+            return Err(wheel.member_err(
+                &record_member,
+                format!(
+                    "lists `{}` twice (which row's hash applies would be a guess; \
+                     --no-verify-record skips this check)",
+                    row.path
+                ),
+            ));
         }
     }
     let mut listed = vec![false; rows.len()];

@@ -353,6 +353,38 @@ impl Transaction {
         self.journal.log(&[Entry::Withdrawn { tmps }])
     }
 
+    /// Whether `rel` is a directory (not following a link); `None` when nothing is there.
+    fn is_dir(&self, root: RootId, rel: &str) -> Option<bool> {
+        let dir = self.roots.dir(root).ok()?;
+        dir.symlink_metadata(rel).ok().map(|m| m.is_dir())
+    }
+
+    /// A new file goes where the disk has a directory that the plan did not see give way (a
+    /// file of the replaced version that someone replaced by a directory): the directory is
+    /// replaced only if it holds no files (empty directories, as a tool may leave). Otherwise the
+    /// install stops, naming what it holds, and nothing is lost.
+    fn refuse_unless_empty(&self, root: RootId, rel: &str) -> Result<()> {
+        let dir = self.roots.dir(root)?;
+        let path = || self.roots.absolute(root, rel);
+        match first_non_directory(dir, Path::new(rel)) {
+            Ok(None) => Ok(()),
+            Ok(Some(found)) => bail!(
+                "{} is a directory where this install puts a file, and it holds {}, which no \
+                 installed project lists: winst does not delete it; move the directory away and \
+                 run the install again",
+                path().display(),
+                self.roots
+                    .absolute(root, &found.to_string_lossy())
+                    .display()
+            ),
+            Err(e) => bail!(
+                "{} is a directory where this install puts a file, and it cannot be read to see \
+                 that it is empty: {e}",
+                path().display()
+            ),
+        }
+    }
+
     fn exists(&self, root: RootId, rel: &str) -> bool {
         self.roots
             .dir(root)
@@ -386,12 +418,15 @@ impl Transaction {
         // (an upgrade that turns a directory into a file) is moved aside with `dirs` below.
         let whole: HashSet<(RootId, &str)> = dirs.iter().map(|(r, d)| (*r, d.as_str())).collect();
         for t in &self.state.temps {
-            if !self.in_new_dir(t.root, &t.dest)
-                && !whole.contains(&(t.root, t.dest.as_str()))
-                && self.exists(t.root, &t.dest)
-            {
-                stash(t.root, &t.dest, StashKind::Replaced, &mut moves);
+            if self.in_new_dir(t.root, &t.dest) || whole.contains(&(t.root, t.dest.as_str())) {
+                continue;
             }
+            match self.is_dir(t.root, &t.dest) {
+                None => continue,
+                Some(true) => self.refuse_unless_empty(t.root, &t.dest)?,
+                Some(false) => {}
+            }
+            stash(t.root, &t.dest, StashKind::Replaced, &mut moves);
         }
         // A removal that is also a new file's destination (an old version's `.pyc` that
         // `--compile` writes again) is a replacement, already moved aside above.
@@ -538,4 +573,22 @@ impl Drop for Transaction {
     fn drop(&mut self) {
         self.rollback();
     }
+}
+
+/// The first entry below directory `rel` of `dir` that is not a directory (links are not
+/// followed), depth first; `None` when the tree holds only directories.
+fn first_non_directory(dir: &cap_std::fs::Dir, rel: &Path) -> io::Result<Option<PathBuf>> {
+    let mut stack = vec![rel.to_path_buf()];
+    while let Some(below) = stack.pop() {
+        for entry in dir.read_dir(&below)? {
+            let entry = entry?;
+            let path = below.join(entry.file_name());
+            if entry.file_type()?.is_dir() {
+                stack.push(path);
+            } else {
+                return Ok(Some(path));
+            }
+        }
+    }
+    Ok(None)
 }
