@@ -94,14 +94,6 @@ impl OpenedWheel {
         self.record.get(index)?.as_ref()
     }
 
-    /// The name of member `index`, for messages (`?` for an index that is not a member's).
-    pub fn member_name(&self, index: usize) -> &str {
-        self.archive
-            .members
-            .get(index)
-            .map_or("?", |m| m.name.as_str())
-    }
-
     fn member_err(&self, member: &str, rule: impl Into<String>) -> WheelError {
         WheelError::member(&self.file_name, member, rule)
     }

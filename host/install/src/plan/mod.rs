@@ -53,7 +53,7 @@ use winst_wheel::{Member, OpenedWheel};
 #[derive(Debug, Clone)]
 pub enum Source {
     /// An archive member, streamed and verified while written. Its name and RECORD hash are the
-    /// wheel's ([`OpenedWheel::member_name`], [`OpenedWheel::record_hash`]), not copied here.
+    /// wheel's ([`FileOp::origin`], [`OpenedWheel::record_hash`]), not copied here.
     Member {
         index: usize,
         size: u64,
