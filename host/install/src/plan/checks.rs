@@ -6,7 +6,7 @@
 //! Not here: where files go (pass 1, [`super::mapping`]) or what to remove (pass 5,
 //! [`super::removals`]).
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
 
@@ -257,12 +257,36 @@ pub(crate) fn file_where_directory(
 
 /// Who owns each file the installed projects list: the projects this install does not replace
 /// own theirs; the files of replaced projects are known apart.
+///
+/// Paths are keyed by their bytes: the installed RECORDs' paths and the plan's destinations are
+/// both normalized absolute paths ([`crate::roots::normalize`]), so equal bytes are equal paths,
+/// and hashing bytes is several times cheaper than hashing a `Path` component by component
+/// (every planned file is looked up here).
 pub(crate) struct Owners<'a> {
-    pub(crate) owner: HashMap<&'a Path, &'a InstalledDist>,
-    pub(crate) replaced_files: HashSet<&'a Path>,
+    owner: HashMap<&'a [u8], &'a InstalledDist>,
+    replaced_files: HashSet<&'a [u8]>,
+}
+
+fn key(path: &Path) -> &[u8] {
+    path.as_os_str().as_bytes()
 }
 
 impl<'a> Owners<'a> {
+    /// The project that owns `path` (a project this install does not replace), if any.
+    pub(crate) fn owner_of(&self, path: &Path) -> Option<&'a InstalledDist> {
+        self.owner.get(key(path)).copied()
+    }
+
+    /// Whether a project this install replaces or removes lists `path`.
+    pub(crate) fn is_replaced(&self, path: &Path) -> bool {
+        self.replaced_files.contains(key(path))
+    }
+
+    /// Whether any project that stays owns a file.
+    pub(crate) fn owns_any(&self) -> bool {
+        !self.owner.is_empty()
+    }
+
     #[cfg(test)]
     pub(crate) fn new(installed: &'a [InstalledDist], wheels: &'a [WheelPlan]) -> Owners<'a> {
         Owners::with_removed(installed, wheels, &[])
@@ -287,7 +311,7 @@ impl<'a> Owners<'a> {
                 continue;
             }
             for file in dist.files.iter().flatten() {
-                owner.insert(file.as_path(), dist);
+                owner.insert(key(file), dist);
             }
         }
         let replaced_files = wheels
@@ -295,7 +319,7 @@ impl<'a> Owners<'a> {
             .flat_map(|p| p.replaces.iter())
             .chain(removed)
             .flat_map(|d| d.files.iter().flatten())
-            .map(PathBuf::as_path)
+            .map(|f| key(f))
             .collect();
         Owners {
             owner,
@@ -314,11 +338,11 @@ pub(crate) fn ownership(
     env: &dyn EnvView,
     contents: &Contents,
 ) -> Result<(), WheelError> {
-    if owners.owner.is_empty() {
+    if !owners.owns_any() {
         return Ok(());
     }
     for (f, abs) in files.iter().zip(abs_paths).filter(|(f, _)| !f.shadowed) {
-        let Some(dist) = owners.owner.get(abs.as_path()) else {
+        let Some(dist) = owners.owner_of(abs) else {
             continue;
         };
         let same = contents(f)
@@ -354,9 +378,7 @@ pub(crate) fn unowned_existing(
         .filter(|&i| !files[i].shadowed)
         .filter(|&i| {
             let abs = abs_paths[i].as_path();
-            !owners.owner.contains_key(abs)
-                && !owners.replaced_files.contains(abs)
-                && env.exists(abs)
+            owners.owner_of(abs).is_none() && !owners.is_replaced(abs) && env.exists(abs)
         })
         .collect()
 }
@@ -400,14 +422,14 @@ pub(crate) fn directories_in_the_way(
         };
         let mut replaced = false;
         for (path, _) in below.iter().filter(|(_, is_dir)| !is_dir) {
-            if let Some(dist) = owners.owner.get(path.as_path()) {
+            if let Some(dist) = owners.owner_of(path) {
                 return Err(refuse(format!(
                     "{} in it belongs to the installed project {}",
                     path.display(),
                     dist.spec()
                 )));
             }
-            if owners.replaced_files.contains(path.as_path()) {
+            if owners.is_replaced(path) {
                 replaced = true;
             } else if !bytecode_of_removed(path, owners) {
                 return Err(refuse(format!(
@@ -444,8 +466,7 @@ fn bytecode_of_removed(path: &Path, owners: &Owners) -> bool {
     };
     stem.match_indices('.').any(|(dot, _)| {
         let source = dir.join(format!("{}.py", &stem[..dot]));
-        owners.replaced_files.contains(source.as_path())
-            && !owners.owner.contains_key(source.as_path())
+        owners.is_replaced(&source) && owners.owner_of(&source).is_none()
     })
 }
 
@@ -629,7 +650,7 @@ mod tests {
         let plans = [wheel_plan("a-1.0.dist-info", vec![old.clone()])];
         let all = [old];
         let owners = Owners::new(&all, &plans);
-        assert!(owners.owner.is_empty());
+        assert!(!owners.owns_any());
         let env = MemView {
             files: [(PathBuf::from("/site/a.py"), b"old".to_vec())].into(),
             ..MemView::default()

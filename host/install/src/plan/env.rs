@@ -4,7 +4,8 @@
 //! (lazily, for the few paths the passes ask about, so a fresh environment costs one `stat` per
 //! new directory), and the unit tests answer from memory. Not here: deciding anything.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
+use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -57,7 +58,7 @@ impl EnvView for DiskView {
     }
 
     fn exists(&self, abs: &Path) -> bool {
-        let parent = abs.parent().unwrap_or(Path::new(""));
+        let parent = parent_of(abs).unwrap_or(Path::new(""));
         let mut parents = self.parents.lock().unwrap_or_else(|e| e.into_inner());
         let parent_is_dir = match &parents.last {
             Some((last, is_dir)) if last == parent => *is_dir,
@@ -109,17 +110,39 @@ fn is_dir(known: &mut HashMap<PathBuf, bool>, dir: &Path) -> bool {
     if let Some(&known) = known.get(dir) {
         return known;
     }
-    let is_dir = match dir.parent() {
-        Some(up) if !up.as_os_str().is_empty() && !is_dir(known, up) => false,
+    let is_dir = match parent_of(dir) {
+        Some(up) if !is_dir(known, up) => false,
         _ => dir.is_dir(),
     };
     known.insert(dir.to_path_buf(), is_dir);
     is_dir
 }
 
+/// The parent of a normalized absolute path (`Path::parent` without parsing components: it is
+/// asked for every planned file); `None` for `/` and for a path without a `/`.
+fn parent_of(path: &Path) -> Option<&Path> {
+    let bytes = path.as_os_str().as_bytes();
+    match bytes.iter().rposition(|&b| b == b'/')? {
+        0 if bytes.len() == 1 => None,
+        0 => Some(Path::new("/")),
+        slash => Some(Path::new(std::ffi::OsStr::from_bytes(&bytes[..slash]))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parents_are_those_of_path() {
+        for p in ["/", "/a", "/a/b", "/a/b/c.py", "rel"] {
+            let p = Path::new(p);
+            assert_eq!(
+                parent_of(p),
+                p.parent().filter(|q| !q.as_os_str().is_empty())
+            );
+        }
+    }
 
     #[test]
     fn paths_below_missing_directories_do_not_exist() {

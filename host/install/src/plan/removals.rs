@@ -8,7 +8,7 @@
 //! directory where a file goes) leaves the removals for lists of its own ([`kind_changes`]).
 //! Not here: checks on the new files ([`super::checks`]).
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet, HashSetExt as _};
 use std::path::{Path, PathBuf};
 
 use winst_python::installed::InstalledDist;
@@ -49,7 +49,7 @@ pub(crate) fn removals(
             return Err(no_record(dist, w.map(|w| wheel_names[w])));
         };
         for old in old_files {
-            if keys.planned(old) || owners.owner.contains_key(old.as_path()) {
+            if keys.planned(old) || owners.owner_of(old).is_some() {
                 continue;
             }
             match roots.locate(old) {
@@ -164,7 +164,7 @@ pub(crate) fn kind_changes(
         }
     }
     let mut files_to_dirs = Vec::new();
-    if !removals.is_empty() || !owners.owner.is_empty() {
+    if !removals.is_empty() || owners.owns_any() {
         let removed: HashMap<&Path, usize> = (removal_paths.iter())
             .enumerate()
             .map(|(k, p)| (p.as_path(), k))
@@ -178,7 +178,7 @@ pub(crate) fn kind_changes(
                     rel: rel.clone(),
                     wheel: removals[k].wheel,
                 });
-            } else if let Some(dist) = owners.owner.get(abs.as_path()) {
+            } else if let Some(dist) = owners.owner_of(&abs) {
                 return Err(needs_directory(new, &abs, dist));
             }
         }

@@ -19,12 +19,15 @@
 //! loss. `WINST_NO_SYNC=1` skips all of that: still all-or-nothing against a killed process,
 //! not against a power loss. Not here: deciding what to write or remove ([`crate::plan`]).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
+
+use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 use std::io::{self, Write as _};
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 mod journal;
@@ -245,19 +248,48 @@ impl Transaction {
         self.journal.log(&[Entry::CreateDirs {
             dirs: missing.clone(),
         }])?;
-        let mut open: Vec<(RootId, String, cap_std::fs::Dir)> = Vec::new();
-        for (root, rel) in missing {
-            let made = self.make_dir(&mut open, root, &rel);
-            made.with_context(|| {
-                format!(
-                    "cannot create directory {}",
-                    self.roots.absolute(root, &rel).display()
-                )
-            })?;
-            self.new_dirs.entry(root).or_default().insert(rel.clone());
-            self.state.created_dirs.push((root, rel));
+        // Each new tree (a directory whose parent exists, with everything below it) is made by
+        // one task, with its own handles: trees are independent, and a fresh environment has
+        // thousands of directories in hundreds of trees.
+        let mut trees: Vec<&[(RootId, String)]> = Vec::new();
+        let mut start = 0;
+        for k in 1..=missing.len() {
+            let top = |(root, rel): &(RootId, String)| {
+                !missing_set.contains(&(*root, split_parent(rel).0))
+            };
+            if k == missing.len() || top(&missing[k]) {
+                trees.push(&missing[start..k]);
+                start = k;
+            }
         }
-        Ok(())
+        let made: Vec<(usize, Option<anyhow::Error>)> =
+            trees.par_iter().map(|tree| self.make_tree(tree)).collect();
+        // What was made is recorded (parents before children) even when a tree failed half
+        // way, so that a rollback removes it.
+        let mut failed = None;
+        for (tree, (n, error)) in trees.iter().zip(made) {
+            for (root, rel) in &tree[..n] {
+                self.new_dirs.entry(*root).or_default().insert(rel.clone());
+                self.state.created_dirs.push((*root, rel.clone()));
+            }
+            failed = failed.or(error);
+        }
+        failed.map_or(Ok(()), Err)
+    }
+
+    /// Makes the directories of one new tree (parents before children); returns how many were
+    /// made, and why the next one could not be.
+    fn make_tree(&self, tree: &[(RootId, String)]) -> (usize, Option<anyhow::Error>) {
+        let mut open: Vec<(RootId, String, cap_std::fs::Dir)> = Vec::new();
+        for (k, (root, rel)) in tree.iter().enumerate() {
+            if let Err(e) = self.make_dir(&mut open, *root, rel) {
+                let what = self.roots.absolute(*root, rel);
+                let e = anyhow::Error::new(e)
+                    .context(format!("cannot create directory {}", what.display()));
+                return (k, Some(e));
+            }
+        }
+        (tree.len(), None)
     }
 
     /// Makes directory `rel` of `root` from its parent's handle in `open` (the handles along

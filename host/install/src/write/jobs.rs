@@ -13,6 +13,7 @@
 use std::io;
 
 use cap_std::fs::Dir;
+use rayon::prelude::*;
 
 use crate::plan::FileOp;
 use crate::roots::{RootId, Roots, split_parent};
@@ -40,11 +41,11 @@ pub(super) fn schedule(
 ) -> (Vec<usize>, Vec<Job>) {
     let mut order: Vec<usize> = (0..files.len()).collect();
     // Each file's directory, found once (not once per comparison).
-    let dirs: Vec<(RootId, &str)> = (files.iter())
+    let dirs: Vec<(RootId, &str)> = (files.par_iter())
         .map(|f| (f.root, split_parent(&f.rel).0))
         .collect();
     let dir_of = |i: usize| dirs[i];
-    order.sort_unstable_by(|&a, &b| dir_of(a).cmp(&dir_of(b)).then(a.cmp(&b)));
+    order.par_sort_unstable_by(|&a, &b| dir_of(a).cmp(&dir_of(b)).then(a.cmp(&b)));
 
     let mut runs: Vec<(u64, usize, usize)> = Vec::new();
     let mut start = 0;
