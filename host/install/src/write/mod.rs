@@ -412,7 +412,15 @@ pub fn write(
         .map(|w| known(w).unwrap_or([0u8; 32]))
         .collect();
     let mut errors: Vec<(usize, anyhow::Error)> = Vec::new();
-    let mut linked: Vec<Vec<(usize, Stored)>> = vec![Vec::new(); wheels.len()];
+    // Sized first: grown by doubling, a 100k-file install's vectors wasted megabytes.
+    let mut per_wheel = vec![0; wheels.len()];
+    for out in outs.iter().flatten() {
+        if let Out::File(i, Ok((_, Some(_)))) = out {
+            per_wheel[files[*i].wheel] += 1;
+        }
+    }
+    let mut linked: Vec<Vec<(usize, Stored)>> =
+        (per_wheel.into_iter()).map(Vec::with_capacity).collect();
     for out in outs.into_iter().flatten() {
         match out {
             Out::File(i, Ok((w, stored))) => {
