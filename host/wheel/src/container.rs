@@ -6,7 +6,9 @@
 //! (name, flags, method, and CRC and sizes when they are in the local header, or in the data
 //! descriptor otherwise); and the members tile the file from offset 0 to the central directory
 //! with no gap and no overlap. This is what stops two parsers from seeing two different wheels
-//! (smuggled members, prepended or appended data) and overlapping-member zip bombs. Not here:
+//! (smuggled members, prepended or appended data) and overlapping-member zip bombs. What it finds
+//! of each member (where its data starts, CRC-32, sizes, method: [`Located`]) is how
+//! [`crate::archive`] reads members later, without keeping a zip parser's records. Not here:
 //! member names and contents (see [`crate::archive`]).
 
 use std::fs::File;
