@@ -231,7 +231,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
 
     let lap = Instant::now();
     if let Some(cache) = options.cache {
-        write::finish_cache(cache, cache_fill, &cache_evict);
+        write::finish_cache(cache, cache_fill, &cache_evict, &wheels);
     }
     timings.cache_fill_ms = ms(lap);
     timings.total_ms = ms(start);

@@ -29,7 +29,7 @@ use crate::cache::Stored;
 const MAGIC: &[u8; 8] = b"WINSTMF\0";
 
 /// The manifest format this build reads and writes.
-pub const FORMAT: u32 = 3;
+pub const FORMAT: u32 = 4;
 
 const HEADER: usize = 8 + 4 + 4 + 8;
 
@@ -96,6 +96,9 @@ mod tests {
             name: name.into(),
             size,
             compressed_size: size,
+            data_offset: 0,
+            crc32: 0,
+            deflated: false,
             executable: false,
             is_dir: false,
         };

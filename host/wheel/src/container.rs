@@ -6,7 +6,9 @@
 //! (name, flags, method, and CRC and sizes when they are in the local header, or in the data
 //! descriptor otherwise); and the members tile the file from offset 0 to the central directory
 //! with no gap and no overlap. This is what stops two parsers from seeing two different wheels
-//! (smuggled members, prepended or appended data) and overlapping-member zip bombs. Not here:
+//! (smuggled members, prepended or appended data) and overlapping-member zip bombs. What it finds
+//! of each member (where its data starts, CRC-32, sizes, method: [`Located`]) is how
+//! [`crate::archive`] reads members later, without keeping a zip parser's records. Not here:
 //! member names and contents (see [`crate::archive`]).
 
 use std::fs::File;
@@ -58,6 +60,12 @@ struct Window<'a> {
     buf: Vec<u8>,
 }
 
+impl Drop for Window<'_> {
+    fn drop(&mut self) {
+        crate::archive::give_back(std::mem::take(&mut self.buf));
+    }
+}
+
 impl Window<'_> {
     const SIZE: usize = 64 << 10;
 
@@ -70,7 +78,10 @@ impl Window<'_> {
             && end.is_some_and(|end| end <= self.start + self.buf.len() as u64);
         if !have {
             let want = (n.max(Self::SIZE) as u64).min(self.len - offset) as usize;
-            self.buf = read(self.file, self.len, offset, want)?;
+            self.buf.resize(want, 0);
+            self.file
+                .read_exact_at(&mut self.buf, offset)
+                .map_err(|e| (None, format!("cannot read: {e}")))?;
             self.start = offset;
         }
         let at = (offset - self.start) as usize;
@@ -131,9 +142,32 @@ fn zip64_extra(
     Ok(())
 }
 
+/// Where a member's data is and how to check it, from this reading of the container: what the
+/// write stage needs to read the member again without a zip parser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    /// Offset of the member's (compressed) data in the file, just past its local header.
+    pub data_start: u64,
+    /// The CRC-32 of the inflated bytes, as the central directory gives it.
+    pub crc32: u32,
+    /// The central directory's compression method (0 stored, 8 deflate).
+    pub method: u16,
+    /// Compressed and inflated sizes in bytes (ZIP64 fields applied).
+    pub compressed: u64,
+    pub size: u64,
+    /// The member's raw name, as the central directory has it.
+    pub name: Vec<u8>,
+}
+
 /// Checks the whole container. `comment_len` is the archive comment's length as the zip crate
-/// found it; `cd_start` where it found the central directory.
-pub fn check(file: &File, len: u64, comment_len: usize, cd_start: u64) -> Result<(), LayoutError> {
+/// found it; `cd_start` where it found the central directory. Returns every member's
+/// [`Located`], in central directory order.
+pub fn check(
+    file: &File,
+    len: u64,
+    comment_len: usize,
+    cd_start: u64,
+) -> Result<Vec<Located>, LayoutError> {
     let EndRecords {
         count,
         cd_size,
@@ -158,14 +192,28 @@ pub fn check(file: &File, len: u64, comment_len: usize, cd_start: u64) -> Result
         file,
         len,
         start: 0,
-        buf: Vec::new(),
+        buf: crate::archive::spare_buffer(),
     };
     let mut spans: Vec<(u64, u64, usize)> = Vec::with_capacity(entries.len());
+    let mut starts = Vec::with_capacity(entries.len());
     for (idx, e) in entries.iter().enumerate() {
-        let end = local_member(&mut window, e, cd_offset)?;
+        let (data_start, end) = local_member(&mut window, e, cd_offset)?;
         spans.push((e.local_offset, end, idx));
+        starts.push(data_start);
     }
-    tile(spans, &entries, cd_offset)
+    tile(spans, &entries, cd_offset)?;
+    Ok(entries
+        .into_iter()
+        .zip(starts)
+        .map(|(e, data_start)| Located {
+            data_start,
+            crc32: e.crc,
+            method: e.method,
+            compressed: e.compressed,
+            size: e.size,
+            name: e.name,
+        })
+        .collect())
 }
 
 /// What the end records say: the member count and the central directory's size, offset and end.
@@ -313,8 +361,12 @@ fn central_entries(
 }
 
 /// Checks a member's local header (and data descriptor) against its central entry; returns
-/// where the member ends.
-fn local_member(window: &mut Window, e: &Central, cd_offset: u64) -> Result<u64, LayoutError> {
+/// where the member's data starts and where the member ends.
+fn local_member(
+    window: &mut Window,
+    e: &Central,
+    cd_offset: u64,
+) -> Result<(u64, u64), LayoutError> {
     let len = window.len;
     let who = || Some(display(&e.name));
     let disagree = |field: &str| {
@@ -411,7 +463,7 @@ fn local_member(window: &mut Window, e: &Central, cd_offset: u64) -> Result<u64,
         }
         end = data_end + (sig + used) as u64;
     }
-    Ok(end)
+    Ok((data_start, end))
 }
 
 /// The members, as (start, end, entry) spans, must tile `[0, cd_offset)`: no overlap, no gap.

@@ -442,17 +442,26 @@ fn content_id(
             }
             let origin = op.origin(&wheel.archive.members);
             let member_err = |rule: String| WheelError::member(&wheel.file_name, origin, rule);
-            let mut zip = wheel.archive.reader().map_err(member_err)?;
-            let read = zip
-                .by_index(*index)
-                .and_then(|mut m| {
-                    let mut buf = Vec::new();
-                    m.read_to_end(&mut buf)?;
-                    Ok(buf)
-                })
-                .map_err(|e| {
-                    WheelError::member(&wheel.file_name, origin, format!("cannot read: {e}"))
-                })?;
+            let mut reader = wheel.archive.reader().map_err(member_err)?;
+            let mut read = Vec::new();
+            wheel
+                .archive
+                .inflate(&mut reader, *index)
+                .map_err(member_err)?
+                .take(size.saturating_add(1))
+                .read_to_end(&mut read)
+                .map_err(|e| member_err(format!("cannot read: {e}")))?;
+            if read.len() as u64 != *size {
+                return Err(member_err(format!(
+                    "cannot read: the archive says {size} bytes but it inflates to {}{}",
+                    read.len(),
+                    if read.len() as u64 > *size {
+                        " or more"
+                    } else {
+                        ""
+                    }
+                )));
+            }
             let bytes = if *fix_shebang {
                 winst_python::scripts::fix_shebang_bytes(&read, &target.interpreter.executable)
                     .unwrap_or(read)

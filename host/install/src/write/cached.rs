@@ -52,8 +52,10 @@ pub struct CacheFill {
     linked: Vec<(usize, Stored)>,
     /// Files to copy in: (installed path, member index, member path, stored).
     to_copy: Vec<(std::path::PathBuf, usize, String, Stored)>,
-    /// The wheel's listing, for the manifest (see [`crate::manifest`]); without it, no entry.
-    listing: Option<winst_wheel::Listing>,
+    /// The index of the wheel (among the install's) whose listing the manifest holds (see
+    /// [`crate::manifest`]). The listing is made when the entry is finished, one wheel at a
+    /// time, not held for every wheel across the commit.
+    wheel: usize,
 }
 
 impl CachePlan<'_> {
@@ -81,7 +83,7 @@ impl CachePlan<'_> {
                         staging,
                         linked: std::mem::take(&mut linked[w]),
                         to_copy: Vec::new(),
-                        listing: wheels[w].listing().ok(),
+                        wheel: w,
                     });
                 }
                 CacheUse::CopyAfter(staging) if ok => {
@@ -109,7 +111,7 @@ impl CachePlan<'_> {
                         staging,
                         linked: Vec::new(),
                         to_copy,
-                        listing: wheels[w].listing().ok(),
+                        wheel: w,
                     });
                 }
                 // Unfinished entries are removed when dropped.
@@ -121,15 +123,20 @@ impl CachePlan<'_> {
     }
 }
 
-/// Completes the cache entries of a committed install and removes those found damaged. Failures
-/// only leave entries out.
-pub fn finish_cache(cache: &WheelCache, fills: Vec<CacheFill>, evict: &[[u8; 32]]) {
+/// Completes the cache entries of a committed install (`wheels`: the install's, as the write
+/// stage had them) and removes those found damaged. Failures only leave entries out.
+pub fn finish_cache(
+    cache: &WheelCache,
+    fills: Vec<CacheFill>,
+    evict: &[[u8; 32]],
+    wheels: &[OpenedWheel],
+) {
     for key in evict {
         cache.evict(key);
     }
     for mut fill in fills {
         // Dropping the staging directory removes it.
-        let Some(listing) = fill.listing.take() else {
+        let Some(Ok(listing)) = wheels.get(fill.wheel).map(OpenedWheel::listing) else {
             continue;
         };
         let copied = cache.fill(&fill.staging, &fill.to_copy);

@@ -18,7 +18,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, anyhow};
 use rayon::prelude::*;
-use zip::ZipArchive;
 
 mod cached;
 mod jobs;
@@ -147,9 +146,9 @@ const READERS: usize = 4;
 /// buffers of whole-member inflate (compressed in, inflated out; each grown to the largest
 /// member seen, never past [`WHOLE_MAX`]).
 struct Worker {
-    /// The archives of the last few wheels read, with their wheel index, oldest first: each
-    /// holds a read-ahead buffer, so a worker keeps a few, not one per wheel of the install.
-    readers: Vec<(usize, ZipArchive<PosReader>)>,
+    /// Readers of the last few wheels read, with their wheel index, oldest first: each holds
+    /// a read-ahead buffer, so a worker keeps a few, not one per wheel of the install.
+    readers: Vec<(usize, PosReader)>,
     buf: Vec<u8>,
     inflater: Option<libdeflater::Decompressor>,
     whole_in: Vec<u8>,
@@ -168,12 +167,12 @@ impl Worker {
         }
     }
 
-    /// The archive reader of `m`'s wheel, opened (from the wheel's parsed archive) if it is not
-    /// among the last [`READERS`] opened.
+    /// The reader of `m`'s wheel, made (from the wheel's open archive) if it is not among the
+    /// last [`READERS`] made.
     fn reader<'r>(
-        readers: &'r mut Vec<(usize, ZipArchive<PosReader>)>,
+        readers: &'r mut Vec<(usize, PosReader)>,
         m: &MemberRef,
-    ) -> Result<&'r mut ZipArchive<PosReader>, String> {
+    ) -> Result<&'r mut PosReader, String> {
         let w = m.op.wheel;
         let i = match readers.iter().position(|(r, _)| *r == w) {
             Some(i) => i,
@@ -413,7 +412,15 @@ pub fn write(
         .map(|w| known(w).unwrap_or([0u8; 32]))
         .collect();
     let mut errors: Vec<(usize, anyhow::Error)> = Vec::new();
-    let mut linked: Vec<Vec<(usize, Stored)>> = vec![Vec::new(); wheels.len()];
+    // Sized first: grown by doubling, a 100k-file install's vectors wasted megabytes.
+    let mut per_wheel = vec![0; wheels.len()];
+    for out in outs.iter().flatten() {
+        if let Out::File(i, Ok((_, Some(_)))) = out {
+            per_wheel[files[*i].wheel] += 1;
+        }
+    }
+    let mut linked: Vec<Vec<(usize, Stored)>> =
+        (per_wheel.into_iter()).map(Vec::with_capacity).collect();
     for out in outs.into_iter().flatten() {
         match out {
             Out::File(i, Ok((w, stored))) => {
@@ -629,26 +636,31 @@ fn copy_member(
     sink: &mut Sink,
 ) -> Result<Option<Hasher>> {
     let corrupt = |e: &dyn std::fmt::Display| m.error(format!("cannot be read: {e}"));
-    let zip = Worker::reader(&mut worker.readers, &m).map_err(|e| corrupt(&e))?;
-    let raw = zip.by_index_raw(m.index).map_err(|e| corrupt(&e))?;
-    let whole = raw.compression() == zip::CompressionMethod::Deflated
-        && m.size <= WHOLE_MAX
-        && raw.compressed_size() <= WHOLE_MAX;
+    let archive = &m.wheel.archive;
+    let member = archive.members.get(m.index).ok_or_else(|| {
+        corrupt(&format_args!(
+            "the archive has no member number {}",
+            m.index
+        ))
+    })?;
+    let (compressed, crc) = (member.compressed_size, member.crc32);
+    let whole = member.deflated && m.size <= WHOLE_MAX && compressed <= WHOLE_MAX;
+    let reader = Worker::reader(&mut worker.readers, &m).map_err(|e| corrupt(&e))?;
     if !whole {
-        drop(raw);
         if worker.buf.is_empty() {
             worker.buf = vec![0; BUF_SIZE];
         }
-        let member = zip.by_index(m.index).map_err(|e| corrupt(&e))?;
+        let member = archive.inflate(reader, m.index).map_err(|e| corrupt(&e))?;
         stream_member(m, member, &mut worker.buf, fix_shebang, &mut verifier, sink)?;
         return Ok(verifier);
     }
-    let (compressed, crc) = (raw.compressed_size() as usize, raw.crc32());
+    let compressed = compressed as usize;
     if worker.whole_in.len() < compressed {
         worker.whole_in.resize(compressed, 0);
     }
     let input = &mut worker.whole_in[..compressed];
-    { raw }.read_exact(input).map_err(|e| corrupt(&e))?;
+    let mut raw = archive.raw(reader, m.index).map_err(|e| corrupt(&e))?;
+    raw.read_exact(input).map_err(|e| corrupt(&e))?;
     let inflater = (worker.inflater).get_or_insert_with(libdeflater::Decompressor::new);
     let bytes = inflate_whole(m, inflater, input, crc, &mut worker.whole_out)?;
     if let Some(v) = verifier.as_mut() {
