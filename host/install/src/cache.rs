@@ -244,8 +244,9 @@ impl WheelCache {
         let path_hash = sha2::Sha256::digest(path.as_os_str().as_encoded_bytes());
         let index = format!("index/{}.json", hex::encode(&path_hash[..16]));
         if trust_stat
-            && let Ok(bytes) = self.dir.read(&index)
-            && let Ok(known) = serde_json::from_slice::<IndexEntry>(&bytes)
+            && let Ok(Ok(known)) = read_reusing(&self.dir, &index, |bytes| {
+                serde_json::from_slice::<IndexEntry>(bytes)
+            })
             && known.stat == stat
         {
             return Ok((known.sha256, true));
@@ -283,8 +284,8 @@ impl WheelCache {
     /// index or manifest that does not belong to this wheel).
     pub(crate) fn lookup(&self, key: &[u8; 32], wheel: &str) -> Option<Entry> {
         let name = hex::encode(key);
-        let bytes = self.dir.read(format!("{name}/manifest.bin")).ok()?;
-        let Some(manifest) = manifest::decode(&bytes) else {
+        let decoded = read_reusing(&self.dir, &format!("{name}/manifest.bin"), manifest::decode);
+        let Some(manifest) = decoded.ok()? else {
             log::debug!("cache entry {name}: damaged manifest; not used");
             return None;
         };
@@ -583,6 +584,33 @@ pub(crate) fn sha256_of(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<[u
         }
         h.update(&buf[..n]);
     }
+}
+
+thread_local! {
+    /// The buffer [`read_reusing`] reads into, kept by each thread.
+    static READ_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Reads the file `path` below `dir` into this thread's buffer and returns what `parse` makes
+/// of its bytes. A warm install reads two small files per wheel (its stat index entry and its
+/// manifest): reading each into a fresh allocation page-faulted new memory, and with two threads
+/// those faults queued behind each other's heap growth (measured as the open stage's threads
+/// waiting half of the time). A buffer that grew past 8 MiB is not kept.
+fn read_reusing<T>(dir: &Dir, path: &str, parse: impl FnOnce(&[u8]) -> T) -> io::Result<T> {
+    let mut file = dir.open(path)?;
+    READ_BUFFER.with(|buffer| {
+        let Ok(mut buffer) = buffer.try_borrow_mut() else {
+            let mut own = Vec::new();
+            file.read_to_end(&mut own)?;
+            return Ok(parse(&own));
+        };
+        buffer.clear();
+        let read = file.read_to_end(&mut buffer).map(|_| parse(&buffer));
+        if buffer.capacity() > 8 << 20 {
+            *buffer = Vec::new();
+        }
+        read
+    })
 }
 
 /// Hard-links `src_name` in `src_dir` to `dest_name` in `dest_dir`. Either name may be a relative

@@ -282,7 +282,10 @@ impl Transaction {
     fn make_tree(&self, tree: &[(RootId, String)]) -> (usize, Option<anyhow::Error>) {
         let mut open: Vec<(RootId, String, cap_std::fs::Dir)> = Vec::new();
         for (k, (root, rel)) in tree.iter().enumerate() {
-            if let Err(e) = self.make_dir(&mut open, *root, rel) {
+            // Depth first: a directory's first child, if it has one, comes right after it.
+            let next = tree.get(k + 1).map(|(r, next)| (*r, split_parent(next).0));
+            let parent = next == Some((*root, rel.as_str()));
+            if let Err(e) = self.make_dir(&mut open, *root, rel, parent) {
                 let what = self.roots.absolute(*root, rel);
                 let e = anyhow::Error::new(e)
                     .context(format!("cannot create directory {}", what.display()));
@@ -294,12 +297,14 @@ impl Transaction {
 
     /// Makes directory `rel` of `root` from its parent's handle in `open` (the handles along
     /// the path made last; the parent is opened through the root when it is not among them),
-    /// and leaves the new directory's handle on top.
+    /// and, when it is the `parent` of the next directory to make, leaves its handle on top
+    /// (most new directories have none below them: they are not opened).
     fn make_dir(
         &self,
         open: &mut Vec<(RootId, String, cap_std::fs::Dir)>,
         root: RootId,
         rel: &str,
+        parent_of_next: bool,
     ) -> io::Result<()> {
         let (parent, name) = split_parent(rel);
         while open
@@ -321,8 +326,10 @@ impl Transaction {
             return Err(io::Error::other("no parent directory handle"));
         };
         rustix::fs::mkdirat(dir, name, rustix::fs::Mode::from_raw_mode(0o777))?;
-        let made = dir.open_dir(name)?;
-        open.push((root, rel.to_string(), made));
+        if parent_of_next {
+            let made = dir.open_dir(name)?;
+            open.push((root, rel.to_string(), made));
+        }
         Ok(())
     }
 
@@ -332,6 +339,12 @@ impl Transaction {
         self.new_dirs
             .get(&root)
             .is_some_and(|dirs| dirs.contains(split_parent(rel).0))
+    }
+
+    /// Whether a new file for `dest` is written under its own name (see
+    /// [`Transaction::temp_name`]).
+    pub(crate) fn writes_in_place(&self, root: RootId, dest: &str) -> bool {
+        self.in_new_dir(root, dest)
     }
 
     /// The name a new file for `dest` is written under until the commit: a fresh temporary
@@ -623,4 +636,90 @@ fn first_non_directory(dir: &cap_std::fs::Dir, rel: &Path) -> io::Result<Option<
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dirs(list: &[&str]) -> Vec<(RootId, String)> {
+        list.iter()
+            .map(|d| (RootId::default(), d.to_string()))
+            .collect()
+    }
+
+    /// Every file and directory below `root`, relative, sorted.
+    fn tree(root: &Path) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p.clone());
+                }
+                out.push(p.strip_prefix(root).unwrap().display().to_string());
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn begin(state: &Path, site: &Path) -> Transaction {
+        let mut roots = Roots::default();
+        let id = roots.add(site);
+        let mut txn = Transaction::begin(state, roots, "test").unwrap();
+        txn.open_root(id, false).unwrap();
+        txn
+    }
+
+    #[test]
+    fn new_trees_are_made_whole_and_a_rollback_removes_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let site = tmp.path().join("site");
+        std::fs::create_dir_all(site.join("old/kept")).unwrap();
+        let wanted = dirs(&[
+            "a",
+            "a/b",
+            "a/b/c",
+            "a/d",
+            "old",
+            "old/new",
+            "old/new/deep",
+            "z",
+            "z/y",
+        ]);
+        let mut txn = begin(tmp.path(), &site);
+        txn.create_dirs(&wanted).unwrap();
+        let made = tree(&site);
+        for d in ["a/b/c", "a/d", "old/kept", "old/new/deep", "z/y"] {
+            assert!(made.contains(&d.to_string()), "{d} in {made:?}");
+        }
+        // New files there go in place; elsewhere under a temporary name.
+        assert!(txn.writes_in_place(RootId::default(), "a/b/c/m.py"));
+        assert!(txn.writes_in_place(RootId::default(), "old/new/m.py"));
+        assert!(!txn.writes_in_place(RootId::default(), "old/kept/m.py"));
+        drop(txn);
+        assert_eq!(tree(&site), ["old", "old/kept"]);
+    }
+
+    #[test]
+    fn a_tree_that_cannot_be_made_fails_and_the_others_are_rolled_back() {
+        let tmp = tempfile::tempdir().unwrap();
+        let site = tmp.path().join("site");
+        std::fs::create_dir_all(&site).unwrap();
+        // Nothing is looked at below a new directory: the name too long for the filesystem
+        // fails when it is made, half way through its tree, while other trees are made.
+        let long = format!("m/{}", "x".repeat(300));
+        let wanted = dirs(&["a", "a/b", "m", &long, "z", "z/y"]);
+        let mut txn = begin(tmp.path(), &site);
+        let err = txn.create_dirs(&wanted).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("cannot create directory"),
+            "{err:#}"
+        );
+        assert!(tree(&site).contains(&"m".to_string()));
+        drop(txn);
+        assert!(tree(&site).is_empty(), "{:?}", tree(&site));
+    }
 }

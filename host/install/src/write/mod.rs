@@ -81,7 +81,7 @@ impl<'a> StagedFile<'a> {
 #[derive(Clone, Copy)]
 pub struct StagedFiles<'a> {
     ops: &'a [FileOp],
-    temps: &'a [Option<String>],
+    temps: &'a [TempName],
     written: &'a [Written],
     wheels: &'a [WheelPlan],
     roots: &'a Roots,
@@ -93,7 +93,7 @@ impl<'a> StagedFiles<'a> {
         let op = &self.ops[i];
         StagedFile {
             op,
-            temp: self.temps[i].as_deref(),
+            temp: self.temps[i].of(op),
             written: &self.written[i],
             wheel: &self.wheels[op.wheel],
             roots: self.roots,
@@ -113,7 +113,7 @@ pub struct Staged {
     txn: Transaction,
     /// Every planned file, in plan order; its temporary name and what was written, by index.
     ops: Vec<FileOp>,
-    temps: Vec<Option<String>>,
+    temps: Vec<TempName>,
     written: Vec<Written>,
     /// What happens to each wheel.
     pub wheels: Vec<WheelPlan>,
@@ -203,10 +203,33 @@ enum Out {
     Wheel(usize, Result<[u8; 32]>),
 }
 
+/// Where a planned file is written until the commit.
+#[derive(Debug, Clone)]
+enum TempName {
+    /// Not written: another wheel writes the same bytes there (see [`FileOp::shadowed`]).
+    Shadowed,
+    /// Under its own name: its directory is new (see [`Transaction::temp_name`]). Most files
+    /// of an install into a fresh environment; no copy of the name is made for them.
+    InPlace,
+    /// Under a temporary name next to its destination.
+    Named(Box<str>),
+}
+
+impl TempName {
+    /// The name `op` is written under, relative to its root.
+    fn of<'a>(&'a self, op: &'a FileOp) -> Option<&'a str> {
+        match self {
+            TempName::Shadowed => None,
+            TempName::InPlace => Some(&op.rel),
+            TempName::Named(name) => Some(name),
+        }
+    }
+}
+
 /// What every job of the write stage reads.
 struct Stage<'a> {
     files: &'a [FileOp],
-    temps: &'a [Option<String>],
+    temps: &'a [TempName],
     wheels: &'a [OpenedWheel],
     roots: &'a Roots,
     cache: Option<&'a CachePlan<'a>>,
@@ -223,7 +246,7 @@ impl Stage<'_> {
     ) -> Result<(Written, Option<Stored>)> {
         let op = &self.files[i];
         let wheel = &self.wheels[op.wheel];
-        let out = match self.temps[i].as_deref() {
+        let out = match self.temps[i].of(op) {
             Some(tmp) => {
                 let (parent, name) = split_parent(tmp);
                 let dir = dirs
@@ -279,7 +302,7 @@ impl Dest<'_> {
 
 /// Starts the transaction: the roots opened (created where needed), the planned directories
 /// made, and a journaled temporary name for every file that is written (`None` when shadowed).
-fn begin(plan: &mut Plan, state_dir: &Path) -> Result<(Transaction, Vec<Option<String>>)> {
+fn begin(plan: &mut Plan, state_dir: &Path) -> Result<(Transaction, Vec<TempName>)> {
     let roots = std::mem::take(&mut plan.roots);
     let mut txn = Transaction::begin(state_dir, roots, "winst install")?;
     let used: BTreeSet<RootId> = plan
@@ -306,23 +329,32 @@ fn begin(plan: &mut Plan, state_dir: &Path) -> Result<(Transaction, Vec<Option<S
     txn.create_dirs(&plan.dirs)?;
 
     let files = &plan.files;
-    let temps: Vec<Option<String>> = files
-        .iter()
-        .map(|f| (!f.shadowed).then(|| txn.temp_name(f.root, &f.rel, false)))
+    // Which files go in place is a set lookup per file, made in parallel; only the others get
+    // (sequentially numbered) temporary names.
+    let in_place: Vec<bool> = files
+        .par_iter()
+        .map(|f| !f.shadowed && txn.writes_in_place(f.root, &f.rel))
+        .collect();
+    let temps: Vec<TempName> = (files.iter().zip(in_place))
+        .map(|(f, in_place)| match (f.shadowed, in_place) {
+            (true, _) => TempName::Shadowed,
+            (false, true) => TempName::InPlace,
+            (false, false) => TempName::Named(txn.temp_name(f.root, &f.rel, false).into()),
+        })
         .collect();
     txn.add_temps(
         files
             .iter()
             .zip(&temps)
-            // Files written in place are covered by their new directory's journal entry.
-            .filter(|(f, t)| t.as_ref().is_some_and(|tmp| *tmp != f.rel))
-            .filter_map(|(f, t)| {
-                t.as_ref().map(|tmp| Temp {
+            .filter_map(|(f, t)| match t {
+                // Files written in place are covered by their new directory's journal entry.
+                TempName::Named(tmp) => Some(Temp {
                     root: f.root,
-                    tmp: tmp.clone(),
+                    tmp: tmp.to_string(),
                     dest: f.rel.clone(),
                     last: false,
-                })
+                }),
+                _ => None,
             })
             .collect(),
         true,
