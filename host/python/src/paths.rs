@@ -25,6 +25,16 @@ pub fn normalize(path: &Path) -> Option<PathBuf> {
     Some(out)
 }
 
+/// [`normalize`] of an owned path, without a copy when it is normalized already (the common
+/// case: the planner normalizes every file's destination); a path that cannot be normalized
+/// (`..` above `/`) is returned as it is.
+pub fn normalized(path: PathBuf) -> PathBuf {
+    if is_normal(&path) {
+        return path;
+    }
+    normalize(&path).unwrap_or(path)
+}
+
 /// Whether an absolute path is normalized already: on Unix, `/` then names that are neither
 /// empty, `.` nor `..` (the common case, checked without building components).
 fn is_normal(path: &Path) -> bool {
@@ -61,6 +71,8 @@ mod tests {
                 want.map(PathBuf::from),
                 "{path}"
             );
+            let owned = normalized(PathBuf::from(path));
+            assert_eq!(owned, PathBuf::from(want.unwrap_or(path)), "{path}");
         }
     }
 }

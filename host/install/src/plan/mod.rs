@@ -318,10 +318,7 @@ pub fn plan(
     // times. Normalized, so that two spellings of one path are one key.
     let abs_paths: Vec<PathBuf> = files
         .par_iter()
-        .map(|f| {
-            let p = roots.absolute(f.root, &f.rel);
-            crate::roots::normalize(&p).unwrap_or(p)
-        })
+        .map(|f| winst_python::paths::normalized(roots.absolute(f.root, &f.rel)))
         .collect();
     let lib_dirs = [scheme.purelib.as_path(), scheme.platlib.as_path()];
     checks::names(&files, &abs_paths, &names, &lib_dirs, options.untrusted)?;
