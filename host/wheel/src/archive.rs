@@ -165,9 +165,12 @@ pub struct Archive {
     pub file_size: u64,
 }
 
+/// Why a member whose inflated bytes fail the CRC-32 check cannot be read.
+pub const CRC_MISMATCH: &str = "its bytes do not match the CRC-32 the archive records for it (a damaged wheel, or one changed while it was read)";
+
 /// The inflated bytes of one member (see [`Archive::inflate`]): at the end of the data, the
-/// CRC-32 of what was read must be the archive's, or the read fails (`InvalidData`, "Invalid
-/// checksum"). The caller checks the size (a member must not inflate past its declared size).
+/// CRC-32 of what was read must be the archive's, or the read fails (`InvalidData`, with
+/// [`CRC_MISMATCH`]). The caller checks the size (a member must not inflate past its declared size).
 pub struct MemberReader<'r> {
     inner: Inflating<'r>,
     crc: crc32fast::Hasher,
@@ -188,10 +191,7 @@ impl Read for MemberReader<'_> {
         if n > 0 {
             self.crc.update(&buf[..n]);
         } else if !buf.is_empty() && self.crc.clone().finalize() != self.expected {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "Invalid checksum",
-            ));
+            return Err(io::Error::new(io::ErrorKind::InvalidData, CRC_MISMATCH));
         }
         Ok(n)
     }
@@ -431,7 +431,7 @@ impl Archive {
             ));
         }
         if crc32fast::hash(&out) != m.crc32 {
-            return Err("cannot read: Invalid checksum".to_string());
+            return Err(format!("cannot read: {CRC_MISMATCH}"));
         }
         Ok(out)
     }

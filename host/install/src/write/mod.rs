@@ -784,7 +784,10 @@ fn inflate_whole<'o>(
         )));
     }
     if crc32fast::hash(&out[..n]) != crc {
-        return Err(m.error("cannot be read: Invalid checksum".to_string()));
+        return Err(m.error(format!(
+            "cannot be read: {}",
+            winst_wheel::archive::CRC_MISMATCH
+        )));
     }
     Ok(&out[..n])
 }
