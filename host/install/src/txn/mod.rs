@@ -20,13 +20,12 @@
 //! not against a power loss. Not here: deciding what to write or remove ([`crate::plan`]).
 
 use std::collections::BTreeSet;
-
-use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 use std::io::{self, Write as _};
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -252,11 +251,10 @@ impl Transaction {
         // one task, with its own handles: trees are independent, and a fresh environment has
         // thousands of directories in hundreds of trees.
         let mut trees: Vec<&[(RootId, String)]> = Vec::new();
+        let top =
+            |(root, rel): &(RootId, String)| !missing_set.contains(&(*root, split_parent(rel).0));
         let mut start = 0;
         for k in 1..=missing.len() {
-            let top = |(root, rel): &(RootId, String)| {
-                !missing_set.contains(&(*root, split_parent(rel).0))
-            };
             if k == missing.len() || top(&missing[k]) {
                 trees.push(&missing[start..k]);
                 start = k;
@@ -284,8 +282,8 @@ impl Transaction {
         for (k, (root, rel)) in tree.iter().enumerate() {
             // Depth first: a directory's first child, if it has one, comes right after it.
             let next = tree.get(k + 1).map(|(r, next)| (*r, split_parent(next).0));
-            let parent = next == Some((*root, rel.as_str()));
-            if let Err(e) = self.make_dir(&mut open, *root, rel, parent) {
+            let child_next = next == Some((*root, rel.as_str()));
+            if let Err(e) = self.make_dir(&mut open, *root, rel, child_next) {
                 let what = self.roots.absolute(*root, rel);
                 let e = anyhow::Error::new(e)
                     .context(format!("cannot create directory {}", what.display()));
@@ -334,17 +332,12 @@ impl Transaction {
     }
 
     /// Whether `rel`'s directory was created by this transaction (a set lookup: installs create
-    /// thousands of directories for tens of thousands of files).
-    fn in_new_dir(&self, root: RootId, rel: &str) -> bool {
+    /// thousands of directories for tens of thousands of files); a new file there is written
+    /// under its own name (see [`Transaction::temp_name`]).
+    pub(crate) fn in_new_dir(&self, root: RootId, rel: &str) -> bool {
         self.new_dirs
             .get(&root)
             .is_some_and(|dirs| dirs.contains(split_parent(rel).0))
-    }
-
-    /// Whether a new file for `dest` is written under its own name (see
-    /// [`Transaction::temp_name`]).
-    pub(crate) fn writes_in_place(&self, root: RootId, dest: &str) -> bool {
-        self.in_new_dir(root, dest)
     }
 
     /// The name a new file for `dest` is written under until the commit: a fresh temporary
@@ -696,9 +689,9 @@ mod tests {
             assert!(made.contains(&d.to_string()), "{d} in {made:?}");
         }
         // New files there go in place; elsewhere under a temporary name.
-        assert!(txn.writes_in_place(RootId::default(), "a/b/c/m.py"));
-        assert!(txn.writes_in_place(RootId::default(), "old/new/m.py"));
-        assert!(!txn.writes_in_place(RootId::default(), "old/kept/m.py"));
+        assert!(txn.in_new_dir(RootId::default(), "a/b/c/m.py"));
+        assert!(txn.in_new_dir(RootId::default(), "old/new/m.py"));
+        assert!(!txn.in_new_dir(RootId::default(), "old/kept/m.py"));
         drop(txn);
         assert_eq!(tree(&site), ["old", "old/kept"]);
     }

@@ -333,7 +333,7 @@ fn begin(plan: &mut Plan, state_dir: &Path) -> Result<(Transaction, Vec<TempName
     // (sequentially numbered) temporary names.
     let in_place: Vec<bool> = files
         .par_iter()
-        .map(|f| !f.shadowed && txn.writes_in_place(f.root, &f.rel))
+        .map(|f| !f.shadowed && txn.in_new_dir(f.root, &f.rel))
         .collect();
     let temps: Vec<TempName> = (files.iter().zip(in_place))
         .map(|(f, in_place)| match (f.shadowed, in_place) {
