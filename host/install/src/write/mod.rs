@@ -703,8 +703,8 @@ fn copy_member(
     Ok(verifier)
 }
 
-/// Streams a member (`member`, the zip crate's inflating and CRC-checking reader) into `sink`
-/// through `buf`, as [`copy_member`] describes.
+/// Streams a member (`member`, the wheel crate's inflating and CRC-checking `MemberReader`)
+/// into `sink` through `buf`, as [`copy_member`] describes.
 fn stream_member(
     m: MemberRef,
     mut member: impl Read,
