@@ -16,7 +16,7 @@
 //! Not here: resolving, downloading or installing anything; `.egg-info` projects (winst and modern
 //! pip only make `.dist-info` ones) are not read.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -155,6 +155,25 @@ pub fn marker_environment(interpreter: &Interpreter) -> Result<MarkerEnvironment
 
 /// Reads every project installed in the site directories (duplicates ignored), in parallel.
 pub fn load(site_dirs: &[&Path], env: &MarkerEnvironment) -> Vec<Project> {
+    load_with(site_dirs, env, &[])
+}
+
+/// A project an install has just put in place, known from its wheel: the installed METADATA is
+/// the wheel's, byte for byte, so its fields need not be read back from the disk.
+pub struct Known<'a> {
+    /// Its dist-info directory (absolute).
+    pub dist_info: PathBuf,
+    /// `Name` and `Version` as METADATA has them.
+    pub name: &'a str,
+    pub version: &'a str,
+    /// METADATA's `Requires-Dist` fields, in file order.
+    pub requires_dist: &'a [String],
+}
+
+/// [`load`], taking the projects in `known` from memory instead of reading their METADATA (a
+/// `known` directory that is not in the site directories is left out, as [`load`] would).
+fn load_with(site_dirs: &[&Path], env: &MarkerEnvironment, known: &[Known]) -> Vec<Project> {
+    let by_dir: HashMap<&Path, &Known> = known.iter().map(|k| (k.dist_info.as_path(), k)).collect();
     let dirs: BTreeSet<&Path> = site_dirs.iter().copied().collect();
     let mut dist_infos = Vec::new();
     for dir in dirs {
@@ -172,10 +191,17 @@ pub fn load(site_dirs: &[&Path], env: &MarkerEnvironment) -> Vec<Project> {
             }
         }
     }
+    // The order decides which of two dist-infos of one project counts (see [`check`]).
     dist_infos.sort();
     dist_infos
         .into_par_iter()
-        .map(|d| read_project(d, env))
+        .map(|d| match by_dir.get(d.as_path()) {
+            Some(k) => {
+                let requires = k.requires_dist.iter().map(String::as_str);
+                project(d, k.name, k.version, Headers::default(), Ok(requires), env)
+            }
+            None => read_project(d, env),
+        })
         .collect()
 }
 
@@ -193,35 +219,64 @@ fn read_project(dist_info: PathBuf, env: &MarkerEnvironment) -> Project {
             Headers::parse(&String::from_utf8_lossy(&bytes))
                 .map_err(|e| format!("{}: {e}", metadata_path.display()))
         });
-    let (metadata, requires) = match parsed {
-        Ok(headers) => {
-            let requires = headers
-                .get_all("Requires-Dist")
-                .map(parse_requirement)
-                .collect::<Result<Vec<_>, _>>()
-                .map(|reqs| {
-                    reqs.into_iter()
-                        .filter(|(req, _)| req.marker.evaluate(env, &[]))
-                        .map(|(req, raw)| dependency(&req, raw))
-                        .collect()
-                });
-            (headers, requires)
+    let metadata = match parsed {
+        Ok(headers) => headers,
+        Err(e) => {
+            let (name, version) = (dir_project.to_string(), dir_version.to_string());
+            let none = std::iter::empty();
+            let mut p = project(
+                dist_info,
+                &name,
+                &version,
+                Headers::default(),
+                Ok(none),
+                env,
+            );
+            p.requires = Err(e);
+            return p;
         }
-        Err(e) => (Headers::default(), Err(e)),
     };
     let name = metadata
         .get("Name")
         .filter(|n| !n.is_empty())
         .unwrap_or(dir_project)
         .to_string();
-    let raw_version = metadata.get("Version").unwrap_or(dir_version).to_string();
-    let parsed_version = Version::from_str(&raw_version).ok();
+    let version = metadata.get("Version").unwrap_or(dir_version).to_string();
+    let requires: Vec<String> = metadata
+        .get_all("Requires-Dist")
+        .map(str::to_string)
+        .collect();
+    let requires = requires.iter().map(String::as_str);
+    project(dist_info, &name, &version, metadata, Ok(requires), env)
+}
+
+/// A project from its METADATA's name, version and requirements (those whose marker holds on
+/// `env`; an error when one does not parse).
+fn project<'r>(
+    dist_info: PathBuf,
+    name: &str,
+    raw_version: &str,
+    metadata: Headers,
+    requires: Result<impl Iterator<Item = &'r str>, String>,
+    env: &MarkerEnvironment,
+) -> Project {
+    let requires = requires.and_then(|reqs| {
+        reqs.map(parse_requirement)
+            .collect::<Result<Vec<_>, _>>()
+            .map(|reqs| {
+                reqs.into_iter()
+                    .filter(|(req, _)| req.marker.evaluate(env, &[]))
+                    .map(|(req, raw)| dependency(&req, raw))
+                    .collect()
+            })
+    });
+    let parsed_version = Version::from_str(raw_version).ok();
     Project {
-        normalized: name::normalize(&name),
-        name,
+        normalized: name::normalize(name),
+        name: name.to_string(),
         version: parsed_version
             .as_ref()
-            .map_or(raw_version, ToString::to_string),
+            .map_or(raw_version.to_string(), ToString::to_string),
         parsed_version,
         dist_info,
         metadata,
@@ -426,28 +481,39 @@ pub fn add_to_report(target: &winst_python::target::Target, report: &mut crate::
         .iter()
         .map(|w| name::normalize(&w.name))
         .collect();
+    let known: Vec<Known> = (report.wheels.iter())
+        .map(|w| Known {
+            dist_info: w.root.join(&w.dist_info),
+            name: &w.name,
+            version: &w.version,
+            requires_dist: &w.requires_dist,
+        })
+        .collect();
     let scheme = &target.scheme;
     let warnings = after_install(
         &target.interpreter,
         &[&scheme.purelib, &scheme.platlib],
         &names,
+        &known,
     );
     report.warnings.extend(warnings);
     report.timings.requirements_ms = start.elapsed().as_secs_f64() * 1000.0;
 }
 
 /// The post-install warnings: unmet requirements involving the projects an install added or
-/// changed. Never fails: a problem reading the environment becomes one warning.
+/// changed (`installed`, normalized names; `known`, those of them whose METADATA need not be
+/// read). Never fails: a problem reading the environment becomes one warning.
 pub fn after_install(
     interpreter: &Interpreter,
     site_dirs: &[&Path],
     installed: &BTreeSet<String>,
+    known: &[Known],
 ) -> Vec<String> {
     let env = match marker_environment(interpreter) {
         Ok(env) => env,
         Err(e) => return vec![format!("{e:#}")],
     };
-    let projects = load(site_dirs, &env);
+    let projects = load_with(site_dirs, &env, known);
     check(&projects, Some(installed))
         .iter()
         .map(ToString::to_string)

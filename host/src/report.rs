@@ -54,6 +54,12 @@ pub struct WheelReport {
     pub replaces: Vec<String>,
     /// Where the project's root files go (purelib or platlib).
     pub root: PathBuf,
+    /// Its dist-info directory's name, in `root`.
+    #[serde(skip)]
+    pub dist_info: String,
+    /// The wheel's `Requires-Dist` fields, as its METADATA (installed as it is) has them.
+    #[serde(skip)]
+    pub requires_dist: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -191,6 +197,8 @@ impl Report {
                     .map(|d| d.spec())
                     .collect(),
                 root: plan.wheel_plans()[w].lib_path.clone(),
+                dist_info: wheel.dist_info.clone(),
+                requires_dist: wheel.metadata.requires_dist.clone(),
             })
             .collect();
         Report {
