@@ -11,8 +11,9 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use crate::plan::WheelPlan;
-use crate::write::{GeneratedFile, Staged, StagedFile, Written, record_hash};
+use crate::write::{GeneratedFile, Staged, StagedFile, Written};
 pub use winst_wheel::record::{Hasher, RecordHash, format_row, format_sha256};
+use winst_wheel::record::{RowHash, push_row};
 use winst_wheel::{OpenedWheel, dist_info};
 
 /// What winst writes into `INSTALLER`.
@@ -40,7 +41,6 @@ pub struct StagedExtra {
     pub written: crate::write::Written,
 }
 
-/// The default `direct_url.json` of a wheel installed from a local file (PEP 610 archive_info).
 /// The PEP 610 `direct_url.json` of an editable install (PEP 660) of the project in `project`
 /// (an absolute directory): `{"dir_info": {"editable": true}, "url": "file:///…"}`, what pip
 /// writes for `pip install -e DIR` and what `pip list --editable` reads.
@@ -48,6 +48,7 @@ pub fn editable_direct_url(project: &std::path::Path) -> String {
     json!({"dir_info": {"editable": true}, "url": file_url(project)}).to_string()
 }
 
+/// The default `direct_url.json` of a wheel installed from a local file (PEP 610 archive_info).
 pub fn archive_direct_url(wheel_path: &std::path::Path, sha256: &[u8; 32]) -> String {
     let hex = hex::encode(sha256);
     json!({
@@ -100,13 +101,22 @@ fn wheel_files<'a>(
     extras: impl Iterator<Item = &'a StagedExtra>,
     direct_url: String,
 ) -> Vec<GeneratedFile> {
-    let row = |rel: &str, written: &Written| {
-        format_row(rel, Some(&record_hash(written)), Some(written.size))
+    // Every row goes into one buffer and is sorted as a range of it: one allocation per wheel,
+    // not several per file (a big install writes a row for each of its 100,000 files).
+    let mut text = String::new();
+    let mut rows: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut row = |rel: &str, written: &Written| {
+        let start = text.len();
+        let hash = RowHash::Sha256(&written.sha256);
+        push_row(&mut text, rel, Some(hash), Some(written.size));
+        rows.push(start..text.len());
     };
-    let mut rows: Vec<String> = files
-        .map(|f| row(&f.record_path(), f.written))
-        .chain(extras.map(|e| row(&e.rel, &e.written)))
-        .collect();
+    for f in files {
+        row(&f.record_path(), f.written);
+    }
+    for e in extras {
+        row(&e.rel, &e.written);
+    }
     let mut out = Vec::with_capacity(4);
     let mut add = |name: &str, bytes: Vec<u8>, last: bool| {
         let rel = format!("{}/{name}", wp.dist_info);
@@ -127,15 +137,19 @@ fn wheel_files<'a>(
     }
     add(dist_info::DIRECT_URL, direct_url.into_bytes(), false);
     for f in &out {
-        rows.push(row(&f.rel, &Written::of(&f.bytes)));
+        row(&f.rel, &Written::of(&f.bytes));
     }
-    rows.sort_unstable();
+    rows.sort_unstable_by(|a, b| text[a.clone()].cmp(&text[b.clone()]));
     let record_rel = format!("{}/RECORD", wp.dist_info);
-    rows.push(format_row(&record_rel, None, None));
+    let mut record = String::with_capacity(text.len() + record_rel.len() + 8);
+    for r in rows {
+        record.push_str(&text[r]);
+    }
+    push_row(&mut record, &record_rel, None, None);
     out.push(GeneratedFile {
         root: wp.lib_root,
         rel: record_rel,
-        bytes: rows.concat().into_bytes(),
+        bytes: record.into_bytes(),
         last: true,
     });
     out

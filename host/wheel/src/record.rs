@@ -227,16 +227,49 @@ pub fn split_csv(line: &str) -> Result<Vec<String>, String> {
 
 /// Formats one installed RECORD row, quoting the path when CSV needs it.
 pub fn format_row(path: &str, hash: Option<&str>, size: Option<u64>) -> String {
-    let path = if path.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", path.replace('"', "\"\""))
+    let mut out = String::new();
+    push_row(&mut out, path, hash.map(RowHash::Formatted), size);
+    out
+}
+
+/// The hash column of a row being written: as written already (`sha256=...`), or a SHA-256
+/// digest to write in RECORD's form.
+#[derive(Clone, Copy)]
+pub enum RowHash<'a> {
+    Formatted(&'a str),
+    Sha256(&'a [u8; 32]),
+}
+
+/// Appends one installed RECORD row (with its `\n`) to `out`, as [`format_row`] makes it, without
+/// allocating anything but `out`'s growth: an install writes one row per file.
+pub fn push_row(out: &mut String, path: &str, hash: Option<RowHash>, size: Option<u64>) {
+    if path.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        for (i, part) in path.split('"').enumerate() {
+            if i > 0 {
+                out.push_str("\"\"");
+            }
+            out.push_str(part);
+        }
+        out.push('"');
     } else {
-        path.to_string()
-    };
-    format!(
-        "{path},{},{}\n",
-        hash.unwrap_or(""),
-        size.map(|s| s.to_string()).unwrap_or_default()
-    )
+        out.push_str(path);
+    }
+    out.push(',');
+    match hash {
+        Some(RowHash::Formatted(h)) => out.push_str(h),
+        Some(RowHash::Sha256(digest)) => {
+            out.push_str("sha256=");
+            URL_SAFE_NO_PAD.encode_string(digest, out);
+        }
+        None => {}
+    }
+    out.push(',');
+    if let Some(size) = size {
+        use std::fmt::Write as _;
+        let _ = write!(out, "{size}");
+    }
+    out.push('\n');
 }
 
 #[cfg(test)]
@@ -257,6 +290,27 @@ mod tests {
             format_row("we,ird.py", None, None),
             "\"we,ird.py\",,\n".to_string()
         );
+    }
+
+    #[test]
+    fn rows_pushed_are_rows_formatted() {
+        let digest = [7u8; 32];
+        let hash = format_sha256(&digest);
+        for path in ["a/b.py", "we,ird.py", "q\"uo\"te.py", "new\nline", "", "\""] {
+            for size in [None, Some(0), Some(1234567)] {
+                let mut pushed = String::from("before\n");
+                push_row(&mut pushed, path, Some(RowHash::Sha256(&digest)), size);
+                let expected = format!("before\n{}", format_row(path, Some(&hash), size));
+                assert_eq!(pushed, expected);
+                // What was pushed reads back as the row it was made from (the reader takes
+                // one row per line, and refuses an empty path).
+                if !path.is_empty() && !path.contains('\n') {
+                    let row = &parse(&pushed["before\n".len()..]).unwrap()[0];
+                    assert_eq!((row.path.as_str(), row.size), (path, size));
+                }
+            }
+        }
+        assert_eq!(format_row("a\"b", None, None), "\"a\"\"b\",,\n");
     }
 
     #[test]
