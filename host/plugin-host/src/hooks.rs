@@ -212,11 +212,13 @@ pub struct EditableOverride {
 /// wheels are editable (`given` in [`editable`]).
 pub(crate) fn is_editable(w: &OpenedWheel) -> bool {
     let hatch = format!("_{}.pth", winst_wheel::name::escape(w.name()));
+    // Asked of every wheel of an install: the prefixes first, which fail at the first bytes of
+    // nearly every member name, and only then whether the member is at the root.
     w.archive.members.iter().any(|m| {
-        !m.name.contains('/')
-            && (m.name.starts_with("__editable__")
-                || m.name.starts_with("_editable_impl_")
-                || m.name == hatch)
+        (m.name.starts_with("__editable__")
+            || m.name.starts_with("_editable_impl_")
+            || m.name == hatch)
+            && !m.name.contains('/')
     })
 }
 

@@ -21,7 +21,7 @@ pub mod metadata;
 pub mod name;
 pub mod record;
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt as _};
 use std::path::{Path, PathBuf};
 
 use crate::error::WheelError;

@@ -153,32 +153,40 @@ pub fn parse(text: &str) -> Result<Vec<RecordRow>, String> {
         if line.trim().is_empty() {
             continue;
         }
-        let fields = split_csv(line).map_err(|e| format!("line {}: {e}", number + 1))?;
-        let [path, hash, size] = fields.as_slice() else {
-            return Err(format!(
-                "line {}: expected 3 fields (path,hash,size), found {}",
-                number + 1,
+        let at = |e: String| format!("line {}: {e}", number + 1);
+        // Nearly every row has no quotes: its fields are the text between commas, borrowed.
+        // A quoted row goes through the full CSV reader.
+        let quoted;
+        let fields: Vec<&str> = if line.contains('"') {
+            quoted = split_csv(line).map_err(at)?;
+            quoted.iter().map(String::as_str).collect()
+        } else {
+            line.split(',').collect()
+        };
+        let &[path, hash, size] = fields.as_slice() else {
+            return Err(at(format!(
+                "expected 3 fields (path,hash,size), found {}",
                 fields.len()
-            ));
+            )));
         };
         if path.is_empty() {
-            return Err(format!("line {}: empty path", number + 1));
+            return Err(at("empty path".to_string()));
         }
         let hash = if hash.is_empty() {
             None
         } else {
-            Some(RecordHash::parse(hash).map_err(|e| format!("line {}: {e}", number + 1))?)
+            Some(RecordHash::parse(hash).map_err(at)?)
         };
         let size = if size.is_empty() {
             None
         } else {
             Some(
                 size.parse::<u64>()
-                    .map_err(|_| format!("line {}: size `{size}` is not a number", number + 1))?,
+                    .map_err(|_| at(format!("size `{size}` is not a number")))?,
             )
         };
         rows.push(RecordRow {
-            path: path.clone(),
+            path: path.to_string(),
             hash,
             size,
         });
@@ -311,6 +319,32 @@ mod tests {
             }
         }
         assert_eq!(format_row("a\"b", None, None), "\"a\"\"b\",,\n");
+    }
+
+    #[test]
+    fn rows_without_quotes_read_as_the_csv_reader_reads_them() {
+        let hash = format_sha256(&[1u8; 32]);
+        for line in [
+            format!("a/b.py,{hash},12"),
+            "x.dist-info/RECORD,,".to_string(),
+            "a b/c d.py,,".to_string(),
+            format!("a/b.py,{hash},12,extra"),
+            "only,two".to_string(),
+            ",,".to_string(),
+        ] {
+            let fields = split_csv(&line).unwrap();
+            match parse(&line) {
+                Ok(rows) => {
+                    assert_eq!(fields.len(), 3, "{line}");
+                    assert_eq!(rows[0].path, fields[0]);
+                    assert_eq!(rows[0].size, fields[2].parse().ok());
+                }
+                Err(e) => assert!(
+                    e.contains(&format!("found {}", fields.len())) || e.contains("empty path"),
+                    "{line}: {e}"
+                ),
+            }
+        }
     }
 
     #[test]
