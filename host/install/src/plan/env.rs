@@ -11,8 +11,9 @@ use std::sync::Mutex;
 
 use sha2::Digest as _;
 
-/// The environment's disk as the planner sees it. Paths are absolute and normalized.
-pub trait EnvView {
+/// The environment's disk as the planner sees it. Paths are absolute and normalized. Shared by
+/// the planner's passes that run at once (hence `Sync`).
+pub trait EnvView: Sync {
     /// Whether the filesystem of the target's site-packages ignores case.
     fn case_insensitive(&self) -> bool;
     /// Whether something (a file, a directory or a symbolic link) is at `abs`.

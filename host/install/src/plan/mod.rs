@@ -332,15 +332,29 @@ pub fn plan(
     };
     let mut keys = checks::PathKeys::new(&abs_paths, &folded, fold);
     checks::inside(&mut files, &abs_paths, &mut keys, &names, &contents)?;
-    checks::file_where_directory(&files, &abs_paths, &names)?;
-
-    let owners = checks::Owners::with_removed(installed, &wheel_plans, options.remove);
-    if !options.allow_overwrite {
-        checks::ownership(&files, &abs_paths, &owners, &names, env, &contents)?;
-    }
-    let mut unowned = checks::unowned_existing(&files, &abs_paths, &owners, env);
-    let giving_way =
-        checks::directories_in_the_way(&files, &abs_paths, &unowned, &owners, &names, env)?;
+    // The passes from here on only read the files: the one over planned directories and the
+    // directories to make run beside those that look at installed projects and the disk. Their
+    // errors come out in the order of the passes, whichever finished first.
+    let against_installed = || -> Result<_, WheelError> {
+        let owners = checks::Owners::with_removed(installed, &wheel_plans, options.remove);
+        if !options.allow_overwrite {
+            checks::ownership(&files, &abs_paths, &owners, &names, env, &contents)?;
+        }
+        let unowned = checks::unowned_existing(&files, &abs_paths, &owners, env);
+        let giving_way =
+            checks::directories_in_the_way(&files, &abs_paths, &unowned, &owners, &names, env)?;
+        Ok((owners, unowned, giving_way))
+    };
+    let (planned_dirs, (checked, dirs)) = rayon::join(
+        || checks::file_where_directory(&files, &abs_paths, &names),
+        || {
+            rayon::join(against_installed, || {
+                removals::directories(&files, &wheel_plans)
+            })
+        },
+    );
+    planned_dirs?;
+    let (owners, mut unowned, giving_way) = checked?;
     unowned.retain(|i| !giving_way.contains(i));
     for i in unowned {
         let (f, abs) = (&files[i], &abs_paths[i]);
@@ -379,7 +393,6 @@ pub fn plan(
         .iter()
         .map(|r| roots.absolute(r.root, &r.rel))
         .collect();
-    let dirs = removals::directories(&files, &wheel_plans);
     let removals::KindChanges {
         files_to_dirs,
         dirs_to_files,
