@@ -435,13 +435,13 @@ pub fn is_record_or_signature(wheel: &OpenedWheel, member: &str) -> bool {
 /// RECORD and the archive must list the same files, each (but RECORD) with a hash and size.
 fn check_record(
     wheel: &OpenedWheel,
-    rows: Vec<RecordRow>,
+    rows: Vec<RecordRow<'_>>,
 ) -> Result<Vec<Option<RecordHash>>, WheelError> {
     let record_member = format!("{}/RECORD", wheel.dist_info);
     // Row number by path, borrowed from the rows for the checks only.
     let mut by_path: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
-        if by_path.insert(&row.path, i).is_some() {
+        if by_path.insert(&*row.path, i).is_some() {
             return Err(wheel.member_err(
                 &record_member,
                 format!(
@@ -487,7 +487,7 @@ fn check_record(
     }
     let mut missing: Vec<&str> = (rows.iter().zip(&listed))
         .filter(|(row, listed)| !**listed && !is_record_or_signature(wheel, &row.path))
-        .map(|(row, _)| row.path.as_str())
+        .map(|(row, _)| &*row.path)
         .collect();
     missing.sort_unstable();
     if let Some(first) = missing.first() {

@@ -4,6 +4,8 @@
 //! RECORD rows. The hashes are urlsafe base64 without padding. Which files must be listed, and
 //! checking them, is the job of `crate` and `winst_install::write`.
 
+use std::borrow::Cow;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::Digest as _;
@@ -20,7 +22,41 @@ pub enum Algorithm {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordHash {
     pub algorithm: Algorithm,
-    pub digest: Vec<u8>,
+    pub digest: Digest,
+}
+
+/// The bytes of a RECORD digest (32, 48 or 64), held inline: an install keeps one for each of
+/// its files, and one allocation each was a third of what opening a wheel allocated. Reads as a
+/// byte slice.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Digest {
+    len: u8,
+    bytes: [u8; 64],
+}
+
+impl Digest {
+    /// `None` when `bytes` is longer than the longest digest RECORD allows (64 bytes).
+    pub fn new(bytes: &[u8]) -> Option<Digest> {
+        let mut digest = Digest {
+            len: u8::try_from(bytes.len()).ok().filter(|&n| n <= 64)?,
+            bytes: [0; 64],
+        };
+        digest.bytes[..bytes.len()].copy_from_slice(bytes);
+        Some(digest)
+    }
+}
+
+impl std::ops::Deref for Digest {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
+impl std::fmt::Debug for Digest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&URL_SAFE_NO_PAD.encode(&**self))
+    }
 }
 
 impl RecordHash {
@@ -38,17 +74,29 @@ impl RecordHash {
                 ));
             }
         };
-        let digest = URL_SAFE_NO_PAD
-            .decode(value.trim_end_matches('='))
-            .map_err(|_| format!("hash `{s}` is not urlsafe base64"))?;
         let expected_len = match algorithm {
             Algorithm::Sha256 => 32,
             Algorithm::Sha384 => 48,
             Algorithm::Sha512 => 64,
         };
-        if digest.len() != expected_len {
+        // Decoded into a buffer with room for one byte more than the digest, so that a value
+        // too long is told from one of the right length.
+        let mut buf = [0u8; 65];
+        let n = URL_SAFE_NO_PAD
+            .decode_slice(value.trim_end_matches('='), &mut buf[..expected_len + 1])
+            .map_err(|e| match e {
+                base64::DecodeSliceError::OutputSliceTooSmall => {
+                    format!("hash `{s}` has the wrong length")
+                }
+                base64::DecodeSliceError::DecodeError(_) => {
+                    format!("hash `{s}` is not urlsafe base64")
+                }
+            })?;
+        if n != expected_len {
             return Err(format!("hash `{s}` has the wrong length"));
         }
+        let digest =
+            Digest::new(&buf[..n]).ok_or_else(|| format!("hash `{s}` has the wrong length"))?;
         Ok(RecordHash { algorithm, digest })
     }
 
@@ -130,7 +178,7 @@ pub fn format_hash(h: &RecordHash) -> String {
         Algorithm::Sha384 => "sha384",
         Algorithm::Sha512 => "sha512",
     };
-    format!("{alg}={}", URL_SAFE_NO_PAD.encode(&h.digest))
+    format!("{alg}={}", URL_SAFE_NO_PAD.encode(&*h.digest))
 }
 
 /// `sha256=<urlsafe base64>` of a sha256 digest.
@@ -138,16 +186,16 @@ pub fn format_sha256(digest: &[u8]) -> String {
     format!("sha256={}", URL_SAFE_NO_PAD.encode(digest))
 }
 
-/// One row of a RECORD.
+/// One row of a RECORD, its path borrowed from the RECORD text unless it was quoted.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordRow {
-    pub path: String,
+pub struct RecordRow<'a> {
+    pub path: Cow<'a, str>,
     pub hash: Option<RecordHash>,
     pub size: Option<u64>,
 }
 
 /// Parses a whole RECORD. Errors name the line.
-pub fn parse(text: &str) -> Result<Vec<RecordRow>, String> {
+pub fn parse(text: &str) -> Result<Vec<RecordRow<'_>>, String> {
     let mut rows = Vec::new();
     for (number, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -156,17 +204,20 @@ pub fn parse(text: &str) -> Result<Vec<RecordRow>, String> {
         let at = |e: String| format!("line {}: {e}", number + 1);
         // Nearly every row has no quotes: its fields are the text between commas, borrowed.
         // A quoted row goes through the full CSV reader.
-        let quoted;
-        let fields: Vec<&str> = if line.contains('"') {
-            quoted = split_csv(line).map_err(at)?;
-            quoted.iter().map(String::as_str).collect()
+        let fields: Vec<Cow<str>> = if line.contains('"') {
+            let quoted = split_csv(line).map_err(at)?;
+            quoted.into_iter().map(Cow::Owned).collect()
         } else {
-            line.split(',').collect()
+            line.split(',').map(Cow::Borrowed).collect()
         };
-        let &[path, hash, size] = fields.as_slice() else {
+        let Ok([path, hash, size]) = <[Cow<str>; 3]>::try_from(fields) else {
+            let found = if line.contains('"') {
+                split_csv(line).map_or(0, |f| f.len())
+            } else {
+                line.split(',').count()
+            };
             return Err(at(format!(
-                "expected 3 fields (path,hash,size), found {}",
-                fields.len()
+                "expected 3 fields (path,hash,size), found {found}"
             )));
         };
         if path.is_empty() {
@@ -175,7 +226,7 @@ pub fn parse(text: &str) -> Result<Vec<RecordRow>, String> {
         let hash = if hash.is_empty() {
             None
         } else {
-            Some(RecordHash::parse(hash).map_err(at)?)
+            Some(RecordHash::parse(&hash).map_err(at)?)
         };
         let size = if size.is_empty() {
             None
@@ -185,11 +236,7 @@ pub fn parse(text: &str) -> Result<Vec<RecordRow>, String> {
                     .map_err(|_| at(format!("size `{size}` is not a number")))?,
             )
         };
-        rows.push(RecordRow {
-            path: path.to_string(),
-            hash,
-            size,
-        });
+        rows.push(RecordRow { path, hash, size });
     }
     Ok(rows)
 }
@@ -314,7 +361,7 @@ mod tests {
                 // one row per line, and refuses an empty path).
                 if !path.is_empty() && !path.contains('\n') {
                     let row = &parse(&pushed["before\n".len()..]).unwrap()[0];
-                    assert_eq!((row.path.as_str(), row.size), (path, size));
+                    assert_eq!((&*row.path, row.size), (path, size));
                 }
             }
         }
@@ -345,6 +392,27 @@ mod tests {
                 ),
             }
         }
+    }
+
+    #[test]
+    fn digests_are_read_at_their_exact_length() {
+        let sha512 = [9u8; 64];
+        let text = format!("sha512={}", URL_SAFE_NO_PAD.encode(sha512));
+        let h = RecordHash::parse(&text).unwrap();
+        assert_eq!((h.algorithm, &*h.digest), (Algorithm::Sha512, &sha512[..]));
+        assert_eq!(format_hash(&h), text);
+        // One byte too many or too few, or what is not base64, is refused.
+        for (digest, rule) in [
+            (URL_SAFE_NO_PAD.encode([1u8; 33]), "wrong length"),
+            (URL_SAFE_NO_PAD.encode([1u8; 31]), "wrong length"),
+            (URL_SAFE_NO_PAD.encode([1u8; 65]), "wrong length"),
+            ("not*base64".to_string(), "not urlsafe base64"),
+        ] {
+            let e = RecordHash::parse(&format!("sha256={digest}")).unwrap_err();
+            assert!(e.contains(rule), "{digest}: {e}");
+        }
+        assert!(Digest::new(&[0u8; 65]).is_none());
+        assert_eq!(&*Digest::new(&[1, 2, 3]).unwrap(), &[1, 2, 3]);
     }
 
     #[test]

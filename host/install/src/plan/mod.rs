@@ -448,7 +448,7 @@ fn content_id(
                 }) = op.expected(wheel)
             {
                 // The write stage verifies the member against this hash.
-                return Ok((digest.clone(), *size));
+                return Ok((digest.to_vec(), *size));
             }
             let origin = op.origin(&wheel.archive.members);
             let member_err = |rule: String| WheelError::member(&wheel.file_name, origin, rule);

@@ -622,7 +622,7 @@ fn write_one(
             Some(v) => v.finish(),
             None => written.sha256.to_vec(),
         };
-        if actual != expected.digest {
+        if actual[..] != expected.digest[..] {
             let actual_hex = hex::encode(&actual);
             return Err(WheelError::member(
                 &wheel.file_name,
