@@ -373,6 +373,9 @@ fn wrong_sha256_is_refused_while_writing_and_rolled_back() {
         .build(wheels.path());
     let bad = wrong_hash_wheel().build(wheels.path());
     let actual_hex = sha256_hex(b"X = 1\n");
+    // Both hashes in RECORD's own form, to compare by eye.
+    let says = format!("RECORD says {}", record_hash(b"X = 2\n"));
+    let got = format!("the contents hash to {}", record_hash(b"X = 1\n"));
 
     // Opening and planning accept it (same size, listed with a sha256): the check is the write
     // stage's, and a dry run, which does not write, does not see it.
@@ -400,7 +403,7 @@ fn wrong_sha256_is_refused_while_writing_and_rolled_back() {
             &args,
             &file_name(&bad),
             Some("rec/bad.py"),
-            &["do not match the hash in RECORD", &actual_hex],
+            &["do not match the hash in RECORD", &actual_hex, &says, &got],
         );
         assert!(!good_installed(&venv), "jobs {jobs:?}:\n{stderr}");
         assert!(
@@ -484,7 +487,7 @@ fn record_row_with_bad_size() {
     refuse_with_good(
         &bad,
         Some("rec-1.0.dist-info/RECORD"),
-        &["size `six` is not a number"],
+        &["rec/a.py: size `six` is not a number"],
     );
 }
 
@@ -494,7 +497,7 @@ fn record_row_with_bad_base64() {
     refuse_with_good(
         &bad,
         Some("rec-1.0.dist-info/RECORD"),
-        &["is not urlsafe base64"],
+        &["rec/a.py: hash `sha256=not*base64!` is not urlsafe base64"],
     );
 }
 

@@ -81,22 +81,21 @@ impl RecordHash {
         };
         // Decoded into a buffer with room for one byte more than the digest, so that a value
         // too long is told from one of the right length.
+        let wrong_length =
+            || format!("hash `{s}` has the wrong length ({alg} digests are {expected_len} bytes)");
         let mut buf = [0u8; 65];
         let n = URL_SAFE_NO_PAD
             .decode_slice(value.trim_end_matches('='), &mut buf[..expected_len + 1])
             .map_err(|e| match e {
-                base64::DecodeSliceError::OutputSliceTooSmall => {
-                    format!("hash `{s}` has the wrong length")
-                }
+                base64::DecodeSliceError::OutputSliceTooSmall => wrong_length(),
                 base64::DecodeSliceError::DecodeError(_) => {
                     format!("hash `{s}` is not urlsafe base64")
                 }
             })?;
         if n != expected_len {
-            return Err(format!("hash `{s}` has the wrong length"));
+            return Err(wrong_length());
         }
-        let digest =
-            Digest::new(&buf[..n]).ok_or_else(|| format!("hash `{s}` has the wrong length"))?;
+        let digest = Digest::new(&buf[..n]).ok_or_else(wrong_length)?;
         Ok(RecordHash { algorithm, digest })
     }
 
@@ -226,14 +225,14 @@ pub fn parse(text: &str) -> Result<Vec<RecordRow<'_>>, String> {
         let hash = if hash.is_empty() {
             None
         } else {
-            Some(RecordHash::parse(&hash).map_err(at)?)
+            Some(RecordHash::parse(&hash).map_err(|e| at(format!("{path}: {e}")))?)
         };
         let size = if size.is_empty() {
             None
         } else {
             Some(
                 size.parse::<u64>()
-                    .map_err(|_| at(format!("size `{size}` is not a number")))?,
+                    .map_err(|_| at(format!("{path}: size `{size}` is not a number")))?,
             )
         };
         rows.push(RecordRow { path, hash, size });
@@ -403,7 +402,10 @@ mod tests {
         assert_eq!(format_hash(&h), text);
         // One byte too many or too few, or what is not base64, is refused.
         for (digest, rule) in [
-            (URL_SAFE_NO_PAD.encode([1u8; 33]), "wrong length"),
+            (
+                URL_SAFE_NO_PAD.encode([1u8; 33]),
+                "wrong length (sha256 digests are 32 bytes)",
+            ),
             (URL_SAFE_NO_PAD.encode([1u8; 31]), "wrong length"),
             (URL_SAFE_NO_PAD.encode([1u8; 65]), "wrong length"),
             ("not*base64".to_string(), "not urlsafe base64"),

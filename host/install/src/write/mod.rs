@@ -34,7 +34,9 @@ use winst_python::scripts::fix_shebang_bytes;
 use winst_wheel::OpenedWheel;
 use winst_wheel::archive::PosReader;
 use winst_wheel::error::WheelError;
-use winst_wheel::record::{Algorithm, Hasher, RecordHash, Sha256, format_sha256};
+use winst_wheel::record::{
+    Algorithm, Digest, Hasher, RecordHash, Sha256, format_hash, format_sha256,
+};
 
 const BUF_SIZE: usize = 256 << 10;
 
@@ -623,12 +625,23 @@ fn write_one(
             None => written.sha256.to_vec(),
         };
         if actual[..] != expected.digest[..] {
+            // In RECORD's own form (and the algorithm RECORD names), to compare by eye; in hex
+            // too, as `sha256sum` prints it.
             let actual_hex = hex::encode(&actual);
+            let as_record = |digest: &[u8]| {
+                Digest::new(digest).map_or_else(String::new, |digest| {
+                    format_hash(&RecordHash {
+                        algorithm: expected.algorithm,
+                        digest,
+                    })
+                })
+            };
+            let (says, got) = (as_record(&expected.digest), as_record(&actual));
             return Err(WheelError::member(
                 &wheel.file_name,
                 op.origin(&wheel.archive.members),
                 format!(
-                    "its contents do not match the hash in RECORD (content sha256 is {actual_hex}); the wheel is corrupt or was modified"
+                    "its contents do not match the hash in RECORD (RECORD says {says}; the contents hash to {got}, hex {actual_hex}); the wheel is corrupt or was modified"
                 ),
             )
             .into());
