@@ -148,6 +148,9 @@ impl EnvLock {
                     }
                 }
             }
+            // Outermost first, also when a second pass made outer directories again (after
+            // another winst removed them).
+            self.created.sort_by_key(|d| d.components().count());
             return Ok(());
         }
     }
@@ -184,15 +187,32 @@ impl EnvLock {
 impl Drop for EnvLock {
     /// Removes the directories created for the lock that are still empty, innermost first
     /// (stopping at the first that is not), then releases the lock.
+    ///
+    /// Every empty directory from the locked one up to the outermost one made here goes, also
+    /// one another winst made inside those at the same time (two commands making one new
+    /// path each make some of its directories). Left to that other winst, it would remove its
+    /// own but not this one's around them, which it found made. It is waiting for this lock
+    /// on the directory removed, and so makes it again (see [`EnvLock::acquire`]).
     fn drop(&mut self) {
         if !self.created.is_empty() {
             let mut made = MADE.lock().unwrap_or_else(|e| e.into_inner());
             made.retain(|(locked, _)| *locked != self.dir);
         }
-        for dir in self.created.iter().rev() {
-            if std::fs::remove_dir(dir).is_err() {
+        let Some(outermost) = self.created.first() else {
+            return;
+        };
+        // Not locked yet (an error while making the directories): from the innermost made.
+        let innermost = if self.dir.as_os_str().is_empty() {
+            self.created.last()
+        } else {
+            Some(&self.dir)
+        };
+        let mut dir = innermost.map(PathBuf::as_path);
+        while let Some(d) = dir.filter(|d| d.starts_with(outermost)) {
+            if std::fs::remove_dir(d).is_err() {
                 break;
             }
+            dir = d.parent();
         }
     }
 }
@@ -200,6 +220,57 @@ impl Drop for EnvLock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn directories_another_winst_made_inside_ours_go_with_ours() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("a/b/c");
+        // This winst made `a` and `a/b`; another made `a/b/c` at the same time and waits.
+        std::fs::create_dir_all(&dir).unwrap();
+        let lock = EnvLock {
+            _file: None,
+            dir: dir.clone(),
+            created: vec![tmp.path().join("a"), tmp.path().join("a/b")],
+        };
+        drop(lock);
+        assert!(!tmp.path().join("a").exists(), "all three removed");
+        // A directory that is not empty stops it, and what is outside ours is not touched.
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("installed.py"), "").unwrap();
+        let lock = EnvLock {
+            _file: None,
+            dir: dir.clone(),
+            created: vec![tmp.path().join("a/b")],
+        };
+        drop(lock);
+        assert!(dir.join("installed.py").exists());
+        std::fs::remove_file(dir.join("installed.py")).unwrap();
+        let lock = EnvLock {
+            _file: None,
+            dir: dir.clone(),
+            created: vec![tmp.path().join("a/b")],
+        };
+        drop(lock);
+        assert!(!tmp.path().join("a/b").exists() && tmp.path().join("a").exists());
+    }
+
+    #[test]
+    fn directories_made_again_are_kept_outermost_first() {
+        // A first pass made `a/b` and `a/b/c` (another winst had made `a`); that winst then
+        // removed all three, and the second pass makes all three.
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("a/b/c");
+        let mut lock = EnvLock {
+            _file: None,
+            dir: PathBuf::new(),
+            created: vec![tmp.path().join("a/b"), dir.clone()],
+        };
+        lock.create(&dir).unwrap();
+        let expected = [tmp.path().join("a"), tmp.path().join("a/b"), dir.clone()];
+        assert_eq!(lock.created(), expected);
+        drop(lock);
+        assert!(!tmp.path().join("a").exists(), "all three removed");
+    }
 
     #[test]
     fn directories_made_for_the_lock_go_again_while_empty() {
