@@ -198,7 +198,7 @@ fn load_with(site_dirs: &[&Path], env: &MarkerEnvironment, known: &[Known]) -> V
         .map(|d| match by_dir.get(d.as_path()) {
             Some(k) => {
                 let requires = k.requires_dist.iter().map(String::as_str);
-                project(d, k.name, k.version, Headers::default(), Ok(requires), env)
+                project(d, k.name, k.version, Headers::default(), requires, env)
             }
             None => read_project(d, env),
         })
@@ -224,14 +224,7 @@ fn read_project(dist_info: PathBuf, env: &MarkerEnvironment) -> Project {
         Err(e) => {
             let (name, version) = (dir_project.to_string(), dir_version.to_string());
             let none = std::iter::empty();
-            let mut p = project(
-                dist_info,
-                &name,
-                &version,
-                Headers::default(),
-                Ok(none),
-                env,
-            );
+            let mut p = project(dist_info, &name, &version, Headers::default(), none, env);
             p.requires = Err(e);
             return p;
         }
@@ -247,29 +240,28 @@ fn read_project(dist_info: PathBuf, env: &MarkerEnvironment) -> Project {
         .map(str::to_string)
         .collect();
     let requires = requires.iter().map(String::as_str);
-    project(dist_info, &name, &version, metadata, Ok(requires), env)
+    project(dist_info, &name, &version, metadata, requires, env)
 }
 
-/// A project from its METADATA's name, version and requirements (those whose marker holds on
-/// `env`; an error when one does not parse).
+/// A project from its METADATA's name, version and `Requires-Dist` fields (kept: those whose
+/// marker holds on `env`; an error when one does not parse).
 fn project<'r>(
     dist_info: PathBuf,
     name: &str,
     raw_version: &str,
     metadata: Headers,
-    requires: Result<impl Iterator<Item = &'r str>, String>,
+    requires_dist: impl Iterator<Item = &'r str>,
     env: &MarkerEnvironment,
 ) -> Project {
-    let requires = requires.and_then(|reqs| {
-        reqs.map(parse_requirement)
-            .collect::<Result<Vec<_>, _>>()
-            .map(|reqs| {
-                reqs.into_iter()
-                    .filter(|(req, _)| req.marker.evaluate(env, &[]))
-                    .map(|(req, raw)| dependency(&req, raw))
-                    .collect()
-            })
-    });
+    let requires = requires_dist
+        .map(parse_requirement)
+        .collect::<Result<Vec<_>, _>>()
+        .map(|reqs| {
+            reqs.into_iter()
+                .filter(|(req, _)| req.marker.evaluate(env, &[]))
+                .map(|(req, raw)| dependency(&req, raw))
+                .collect()
+        });
     let parsed_version = Version::from_str(raw_version).ok();
     Project {
         normalized: name::normalize(name),
