@@ -628,15 +628,13 @@ fn write_one(
             // In RECORD's own form (and the algorithm RECORD names), to compare by eye; in hex
             // too, as `sha256sum` prints it.
             let actual_hex = hex::encode(&actual);
-            let as_record = |digest: &[u8]| {
-                Digest::new(digest).map_or_else(String::new, |digest| {
-                    format_hash(&RecordHash {
-                        algorithm: expected.algorithm,
-                        digest,
-                    })
+            let says = format_hash(expected);
+            let got = Digest::new(&actual).map_or_else(String::new, |digest| {
+                format_hash(&RecordHash {
+                    algorithm: expected.algorithm,
+                    digest,
                 })
-            };
-            let (says, got) = (as_record(&expected.digest), as_record(&actual));
+            });
             return Err(WheelError::member(
                 &wheel.file_name,
                 op.origin(&wheel.archive.members),
