@@ -644,3 +644,78 @@ fn cache_tag() -> String {
         .unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
+
+/// RECORD in `algorithm=` form, as hashlib names the algorithm (`record_hash` is sha256).
+fn hashed(algorithm: winst_wheel::record::Algorithm, bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    let mut h = winst_wheel::record::Hasher::new(algorithm);
+    h.update(bytes);
+    let digest = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(h.finish());
+    format!("{}={digest}", algorithm.name())
+}
+
+/// RECORD files in forms pip reads (Python's csv module, any hashlib algorithm of sha256's
+/// strength): each installs with winst, with the files pip installs from it, and its files are
+/// still checked against RECORD. Before, winst refused every one of them.
+#[test]
+fn record_forms_pip_reads_install_the_files_pip_installs() {
+    use winst_wheel::record::Algorithm;
+    let x = b"X = 1\n";
+    let y = b"Y = 22\n";
+    let forms: Vec<(&str, WheelBuilder)> = vec![
+        ("lines ended by a lone CR", {
+            let mut w = pkg("demo", "1.0");
+            w.record_edit = Some(|r| r.replace('\n', "\r"));
+            w
+        }),
+        ("a byte order mark", {
+            let mut w = pkg("demo", "1.0");
+            w.record_edit = Some(|r| format!("\u{feff}{r}"));
+            w
+        }),
+        (
+            "rows for directories",
+            pkg("demo", "1.0").record_row("demo/,,"),
+        ),
+        (
+            "a quote inside an unquoted path",
+            pkg("demo", "1.0").file("demo/say\"hi\".py", "S = 1\n"),
+        ),
+        (
+            "one row twice, as it is",
+            pkg("demo", "1.0")
+                .unrecorded("demo/x.py", x)
+                .record_row(&format!("demo/x.py,{},6", record_hash(x)))
+                .record_row(&format!("demo/x.py,{},6", record_hash(x))),
+        ),
+        (
+            "sha3 and blake2 hashes",
+            pkg("demo", "1.0")
+                .unrecorded("demo/x.py", x)
+                .record_row(&format!("demo/x.py,{},6", hashed(Algorithm::Sha3_256, x)))
+                .unrecorded("demo/y.py", y)
+                .record_row(&format!("demo/y.py,{},7", hashed(Algorithm::Blake2b, y))),
+        ),
+    ];
+    for (form, wheel) in forms {
+        let dir = wheel_dir();
+        let whl = wheel.build(dir.path());
+        let (pip_out, pip_tree, _pip_venv) = pip_installs(&whl);
+        assert!(pip_out.status.success(), "{form}: {:?}", text(&pip_out));
+        let (winst, venv) = winst_installs(&whl, "RECORD");
+        let winst_tree = winst.unwrap_or_else(|e| panic!("{form}: winst refused:\n{e}"));
+        assert_eq!(payload(&winst_tree), payload(&pip_tree), "{form}");
+        let (_, stderr) = ok(&venv.pip(&["check"]));
+        assert!(!stderr.contains("ERROR"), "{form}: {stderr}");
+    }
+
+    // The hashes are checked, whatever the algorithm: a sha3_256 of other bytes is refused.
+    let dir = wheel_dir();
+    let whl = pkg("demo", "1.0")
+        .unrecorded("demo/x.py", x)
+        .record_row(&format!("demo/x.py,{},6", hashed(Algorithm::Sha3_256, y)))
+        .build(dir.path());
+    let (winst, _venv) = winst_installs(&whl, "demo/x.py");
+    let stderr = winst.expect_err("a wrong sha3_256 must be refused");
+    assert!(stderr.contains("RECORD says sha3_256="), "{stderr}");
+}

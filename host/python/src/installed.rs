@@ -157,10 +157,14 @@ mod tests {
 
     #[test]
     fn record_rows_read_unquoted_rows_in_place_and_skip_bad_ones() {
-        let text =
-            "pkg/a.py,sha256=x,1\r\n\"q,\"\"x.py\",,\n,,\nbad\"quote.py,,\n../../../bin/s,,\n";
+        let text = "pkg/a.py,sha256=x,1\r\n\"q,\"\"x.py\",,\n,,\nmid\"quote.py,,\n\"open,,\n../../../bin/s,,\n";
         let rows: Vec<Cow<str>> = record_rows(text).collect();
-        assert_eq!(rows, ["pkg/a.py", "q,\"x.py", "../../../bin/s"]);
+        // A quote inside an unquoted path is part of it, as Python's csv module reads it; an
+        // empty path and an unterminated quote are skipped.
+        assert_eq!(
+            rows,
+            ["pkg/a.py", "q,\"x.py", "mid\"quote.py", "../../../bin/s"]
+        );
         assert!(matches!(rows[0], Cow::Borrowed(_)));
     }
 }

@@ -438,21 +438,32 @@ fn check_record(
     rows: Vec<RecordRow<'_>>,
 ) -> Result<Vec<Option<RecordHash>>, WheelError> {
     let record_member = format!("{}/RECORD", wheel.dist_info);
-    // Row number by path, borrowed from the rows for the checks only.
+    // Row number by path, borrowed from the rows for the checks only. A row repeated as it is
+    // adds nothing (pip and uv read such RECORDs too); a second row with another hash or size
+    // is refused.
     let mut by_path: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
+    let mut listed = vec![false; rows.len()];
     for (i, row) in rows.iter().enumerate() {
-        if by_path.insert(&*row.path, i).is_some() {
-            return Err(wheel.member_err(
-                &record_member,
-                format!(
-                    "lists `{}` twice (which row's hash applies would be a guess; \
-                     --no-verify-record skips this check)",
-                    row.path
-                ),
-            ));
+        match by_path.entry(&*row.path) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(i);
+            }
+            std::collections::hash_map::Entry::Occupied(e) => {
+                let first = &rows[*e.get()];
+                if first.hash != row.hash || first.size != row.size {
+                    return Err(wheel.member_err(
+                        &record_member,
+                        format!(
+                            "lists `{}` twice, with different hashes or sizes (which row \
+                             applies would be a guess; --no-verify-record skips this check)",
+                            row.path
+                        ),
+                    ));
+                }
+                listed[i] = true;
+            }
         }
     }
-    let mut listed = vec![false; rows.len()];
     let mut row_of = vec![None; wheel.archive.members.len()];
     for (position, m) in wheel.archive.members.iter().enumerate() {
         if let Some(&i) = by_path.get(m.name.as_str()) {
@@ -485,8 +496,11 @@ fn check_record(
             ));
         }
     }
+    // A row for a directory (`pkg/,,`, as some tools write) lists no file: pip reads past it.
+    let is_directory_row = |row: &RecordRow| row.path.ends_with('/') && row.hash.is_none();
     let mut missing: Vec<&str> = (rows.iter().zip(&listed))
         .filter(|(row, listed)| !**listed && !is_record_or_signature(wheel, &row.path))
+        .filter(|(row, _)| !is_directory_row(row))
         .map(|(row, _)| &*row.path)
         .collect();
     missing.sort_unstable();

@@ -10,12 +10,58 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::Digest as _;
 
-/// A hash algorithm RECORD may use (the spec forbids md5 and sha1).
+/// A hash algorithm RECORD may use: the spec names hashlib's guaranteed algorithms and asks for
+/// sha256 or better, so md5, sha1, sha224 and sha3_224 are refused, and shake_128/shake_256 (no
+/// fixed digest length) too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {
     Sha256,
     Sha384,
     Sha512,
+    Sha3_256,
+    Sha3_384,
+    Sha3_512,
+    /// BLAKE2b with hashlib's default 64-byte digest.
+    Blake2b,
+    /// BLAKE2s with hashlib's default 32-byte digest.
+    Blake2s,
+}
+
+impl Algorithm {
+    /// Every algorithm, for lookups by name.
+    const ALL: [Algorithm; 8] = [
+        Algorithm::Sha256,
+        Algorithm::Sha384,
+        Algorithm::Sha512,
+        Algorithm::Sha3_256,
+        Algorithm::Sha3_384,
+        Algorithm::Sha3_512,
+        Algorithm::Blake2b,
+        Algorithm::Blake2s,
+    ];
+
+    /// Its name in RECORD (hashlib's).
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::Sha256 => "sha256",
+            Algorithm::Sha384 => "sha384",
+            Algorithm::Sha512 => "sha512",
+            Algorithm::Sha3_256 => "sha3_256",
+            Algorithm::Sha3_384 => "sha3_384",
+            Algorithm::Sha3_512 => "sha3_512",
+            Algorithm::Blake2b => "blake2b",
+            Algorithm::Blake2s => "blake2s",
+        }
+    }
+
+    /// Its digests' length in bytes.
+    pub fn digest_len(self) -> usize {
+        match self {
+            Algorithm::Sha256 | Algorithm::Sha3_256 | Algorithm::Blake2s => 32,
+            Algorithm::Sha384 | Algorithm::Sha3_384 => 48,
+            Algorithm::Sha512 | Algorithm::Sha3_512 | Algorithm::Blake2b => 64,
+        }
+    }
 }
 
 /// A digest from RECORD.
@@ -64,21 +110,13 @@ impl RecordHash {
         let (alg, value) = s
             .split_once('=')
             .ok_or_else(|| format!("hash `{s}` is not algorithm=digest"))?;
-        let algorithm = match alg {
-            "sha256" => Algorithm::Sha256,
-            "sha384" => Algorithm::Sha384,
-            "sha512" => Algorithm::Sha512,
-            other => {
-                return Err(format!(
-                    "hash algorithm `{other}` is not allowed (use sha256 or stronger)"
-                ));
-            }
+        let Some(algorithm) = Algorithm::ALL.into_iter().find(|a| a.name() == alg) else {
+            return Err(format!(
+                "hash algorithm `{alg}` is not allowed (use sha256 or stronger: sha256, sha384, \
+                 sha512, sha3_256, sha3_384, sha3_512, blake2b or blake2s)"
+            ));
         };
-        let expected_len = match algorithm {
-            Algorithm::Sha256 => 32,
-            Algorithm::Sha384 => 48,
-            Algorithm::Sha512 => 64,
-        };
+        let expected_len = algorithm.digest_len();
         // Decoded into a buffer with room for one byte more than the digest, so that a value
         // too long is told from one of the right length.
         let wrong_length =
@@ -141,6 +179,11 @@ pub enum Hasher {
     Sha256(Sha256),
     Sha384(sha2::Sha384),
     Sha512(sha2::Sha512),
+    Sha3_256(sha3::Sha3_256),
+    Sha3_384(sha3::Sha3_384),
+    Sha3_512(sha3::Sha3_512),
+    Blake2b(blake2::Blake2b512),
+    Blake2s(blake2::Blake2s256),
 }
 
 impl Hasher {
@@ -149,6 +192,11 @@ impl Hasher {
             Algorithm::Sha256 => Hasher::Sha256(Sha256::new()),
             Algorithm::Sha384 => Hasher::Sha384(sha2::Sha384::new()),
             Algorithm::Sha512 => Hasher::Sha512(sha2::Sha512::new()),
+            Algorithm::Sha3_256 => Hasher::Sha3_256(sha3::Sha3_256::new()),
+            Algorithm::Sha3_384 => Hasher::Sha3_384(sha3::Sha3_384::new()),
+            Algorithm::Sha3_512 => Hasher::Sha3_512(sha3::Sha3_512::new()),
+            Algorithm::Blake2b => Hasher::Blake2b(blake2::Blake2b512::new()),
+            Algorithm::Blake2s => Hasher::Blake2s(blake2::Blake2s256::new()),
         }
     }
 
@@ -157,27 +205,36 @@ impl Hasher {
             Hasher::Sha256(h) => h.update(data),
             Hasher::Sha384(h) => h.update(data),
             Hasher::Sha512(h) => h.update(data),
+            Hasher::Sha3_256(h) => h.update(data),
+            Hasher::Sha3_384(h) => h.update(data),
+            Hasher::Sha3_512(h) => h.update(data),
+            Hasher::Blake2b(h) => h.update(data),
+            Hasher::Blake2s(h) => h.update(data),
         }
     }
 
-    /// The digest (32, 48 or 64 bytes).
+    /// The digest ([`Algorithm::digest_len`] bytes: 32, 48 or 64).
     pub fn finish(self) -> Vec<u8> {
         match self {
             Hasher::Sha256(h) => h.finish().to_vec(),
             Hasher::Sha384(h) => h.finalize().to_vec(),
             Hasher::Sha512(h) => h.finalize().to_vec(),
+            Hasher::Sha3_256(h) => h.finalize().to_vec(),
+            Hasher::Sha3_384(h) => h.finalize().to_vec(),
+            Hasher::Sha3_512(h) => h.finalize().to_vec(),
+            Hasher::Blake2b(h) => h.finalize().to_vec(),
+            Hasher::Blake2s(h) => h.finalize().to_vec(),
         }
     }
 }
 
 /// `algorithm=<urlsafe base64>` as RECORD spells a hash.
 pub fn format_hash(h: &RecordHash) -> String {
-    let alg = match h.algorithm {
-        Algorithm::Sha256 => "sha256",
-        Algorithm::Sha384 => "sha384",
-        Algorithm::Sha512 => "sha512",
-    };
-    format!("{alg}={}", URL_SAFE_NO_PAD.encode(&*h.digest))
+    format!(
+        "{}={}",
+        h.algorithm.name(),
+        URL_SAFE_NO_PAD.encode(&*h.digest)
+    )
 }
 
 /// `sha256=<urlsafe base64>` of a sha256 digest.
@@ -195,29 +252,36 @@ pub struct RecordRow<'a> {
 
 /// Parses a whole RECORD. Errors name the line.
 pub fn parse(text: &str) -> Result<Vec<RecordRow<'_>>, String> {
-    let mut rows = Vec::new();
-    for (number, line) in text.lines().enumerate() {
+    // One allocation for the rows (about 100 bytes each): growing the vector row by row was a
+    // third of opening a wheel from the cache.
+    let mut rows = Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1);
+    // A byte order mark before the first row is not part of its path (Python's csv module, read
+    // as pip reads RECORD, would keep it in the path; no file is named so).
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    for (number, line) in lines(text).enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         let at = |e: String| format!("line {}: {e}", number + 1);
+        let wrong_count =
+            |found: usize| at(format!("expected 3 fields (path,hash,size), found {found}"));
         // Nearly every row has no quotes: its fields are the text between commas, borrowed.
         // A quoted row goes through the full CSV reader.
-        let fields: Vec<Cow<str>> = if line.contains('"') {
-            let quoted = split_csv(line).map_err(at)?;
-            quoted.into_iter().map(Cow::Owned).collect()
-        } else {
-            line.split(',').map(Cow::Borrowed).collect()
-        };
-        let Ok([path, hash, size]) = <[Cow<str>; 3]>::try_from(fields) else {
-            let found = if line.contains('"') {
-                split_csv(line).map_or(0, |f| f.len())
-            } else {
-                line.split(',').count()
+        let (path, hash, size): (Cow<str>, Cow<str>, Cow<str>) = if line.contains('"') {
+            let fields = split_csv(line).map_err(at)?;
+            let found = fields.len();
+            let Ok([path, hash, size]) = <[String; 3]>::try_from(fields) else {
+                return Err(wrong_count(found));
             };
-            return Err(at(format!(
-                "expected 3 fields (path,hash,size), found {found}"
-            )));
+            (path.into(), hash.into(), size.into())
+        } else {
+            let mut fields = line.split(',');
+            match (fields.next(), fields.next(), fields.next(), fields.next()) {
+                (Some(path), Some(hash), Some(size), None) => {
+                    (path.into(), hash.into(), size.into())
+                }
+                _ => return Err(wrong_count(line.split(',').count())),
+            }
         };
         if path.is_empty() {
             return Err(at("empty path".to_string()));
@@ -240,7 +304,27 @@ pub fn parse(text: &str) -> Result<Vec<RecordRow<'_>>, String> {
     Ok(rows)
 }
 
-/// Splits one CSV line (RFC 4180 quoting, as Python's csv module writes it).
+/// The lines of a RECORD, ended as Python's csv module ends them: by `\r\n`, `\n` or a lone `\r`.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = rest.find(['\r', '\n']).unwrap_or(rest.len());
+        let line = &rest[..end];
+        let next = if rest[end..].starts_with("\r\n") {
+            end + 2
+        } else {
+            (end + 1).min(rest.len())
+        };
+        rest = &rest[next..];
+        Some(line)
+    })
+}
+
+/// Splits one CSV line (RFC 4180 quoting, as Python's csv module writes it; a quote inside an
+/// unquoted field is kept as it is, as that module reads it).
 pub fn split_csv(line: &str) -> Result<Vec<String>, String> {
     let mut fields = Vec::new();
     let mut field = String::new();
@@ -265,8 +349,6 @@ pub fn split_csv(line: &str) -> Result<Vec<String>, String> {
         } else if c == ',' {
             fields.push(std::mem::take(&mut field));
             at_start = true;
-        } else if c == '"' {
-            return Err("a quote inside an unquoted field".to_string());
         } else {
             field.push(c);
             at_start = false;
@@ -415,6 +497,68 @@ mod tests {
         }
         assert!(Digest::new(&[0u8; 65]).is_none());
         assert_eq!(&*Digest::new(&[1, 2, 3]).unwrap(), &[1, 2, 3]);
+    }
+
+    /// Every algorithm hashes as Python's hashlib does: the digests of `abc` below are hashlib's
+    /// (`hashlib.new(name, b"abc").hexdigest()`), and each round-trips through RECORD's form.
+    #[test]
+    fn every_algorithm_hashes_as_hashlib_does() {
+        let known = [
+            (
+                "sha3_256",
+                "3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532",
+            ),
+            (
+                "blake2s",
+                "508c5e8c327c14e2e1a72ba34eeb452f37458b209ed63a294d999b4c86675982",
+            ),
+            (
+                "blake2b",
+                "ba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d1\
+                 7d87c5392aab792dc252d5de4533cc9518d38aa8dbf1925ab92386edd4009923",
+            ),
+        ];
+        for (name, hex) in known {
+            let algorithm = (Algorithm::ALL.into_iter())
+                .find(|a| a.name() == name)
+                .unwrap();
+            let mut h = Hasher::new(algorithm);
+            h.update(b"abc");
+            let digest = h.finish();
+            let hex_of = |d: &[u8]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
+            assert_eq!(hex_of(&digest), hex, "{name}");
+            assert_eq!(digest.len(), algorithm.digest_len());
+            let text = format!("{name}={}", URL_SAFE_NO_PAD.encode(&digest));
+            let parsed = RecordHash::parse(&text).unwrap();
+            assert_eq!(parsed.algorithm, algorithm);
+            assert_eq!(format_hash(&parsed), text);
+        }
+        for weak in ["md5", "sha1", "sha224", "sha3_224", "shake_128"] {
+            let e = RecordHash::parse(&format!("{weak}=AAAA")).unwrap_err();
+            assert!(e.contains("is not allowed"), "{weak}: {e}");
+        }
+    }
+
+    /// Line ends, a byte order mark and quotes as Python's csv module reads them (pip's reader).
+    #[test]
+    fn rows_are_read_as_pythons_csv_module_reads_them() {
+        let h = "sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU";
+        let paths = |text: &str| -> Vec<String> {
+            parse(text)
+                .unwrap()
+                .into_iter()
+                .map(|r| r.path.into_owned())
+                .collect()
+        };
+        for ends in ["\n", "\r\n", "\r"] {
+            let text = format!("a.py,{h},0{ends}b.py,,{ends}c.py,,");
+            assert_eq!(paths(&text), ["a.py", "b.py", "c.py"], "{ends:?}");
+        }
+        assert_eq!(paths(&format!("\u{feff}a.py,{h},0\n")), ["a.py"]);
+        assert_eq!(paths("a\"b.py,,\n\"q\"x.py,,\n"), ["a\"b.py", "qx.py"]);
+        // Line numbers count `\r\n` once.
+        let e = parse("a.py,,\r\nb.py,,x\r\n").unwrap_err();
+        assert!(e.starts_with("line 2: "), "{e}");
     }
 
     #[test]
