@@ -681,6 +681,50 @@ fn cache_commands_and_no_cache() {
     assert!(!cache.path().exists());
 }
 
+/// `--cache-dir` holds every cache of the install: the wheel cache, the interpreter's answers
+/// and the compiled plugins; the default cache directory ($WINST_CACHE_DIR) gets nothing.
+#[test]
+fn cache_dir_holds_the_interpreter_and_plugin_caches_too() {
+    let default = tempfile::tempdir().unwrap();
+    let chosen = support::Cache::new();
+    let dir = wheel_dir();
+    let wheel = tool_wheel(dir.path(), "moved");
+    let venv = Venv::new();
+    let mut cmd = winst();
+    cmd.env("WINST_CACHE_DIR", default.path())
+        .env_remove("WINST_NO_CACHE")
+        .args(["install", "--python"])
+        .arg(venv.python())
+        .args(chosen.args())
+        .arg(&wheel);
+    check(&mut cmd);
+    let names = |sub: &str| -> Vec<String> {
+        std::fs::read_dir(chosen.path().join(sub))
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(entries(chosen.path()).len(), 1, "the wheel cache");
+    assert!(
+        names("interpreters").iter().any(|n| n.ends_with(".json")),
+        "the interpreter's answer: {:?}",
+        names("interpreters")
+    );
+    assert!(
+        names("plugins").iter().any(|n| n.ends_with(".cwasm")),
+        "the compiled scripts plugin: {:?}",
+        names("plugins")
+    );
+    let left: Vec<_> = std::fs::read_dir(default.path())
+        .unwrap()
+        .flatten()
+        .collect();
+    assert!(left.is_empty(), "the default cache directory got {left:?}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // A cache that is not what it was: every test below fills a private cache, damages it one way,
 // then installs from it (the warm path) and checks the environment got the wheel's own bytes.

@@ -793,10 +793,20 @@ fn a_dry_run_upgrade_changes_nothing_and_says_what_it_would_do() {
     }
     assert_eq!(removed, expected);
 
-    // A dry run does not create a cache either.
+    // A dry run does not create a wheel cache either (an empty --cache-dir gets only what the
+    // interpreter said and the compiled plugins: caching those is not a change to undo), and
+    // does not create a --cache-dir that does not exist.
     let fresh = cache_dir();
     ok(&venv.install(&[&"--dry-run", &"--cache-dir", &fresh.path(), &new]));
-    assert_same_tree(&Snapshot::new(), &snapshot(fresh.path()));
+    let made: Vec<PathBuf> = snapshot(fresh.path()).into_keys().collect();
+    assert!(
+        made.iter()
+            .all(|p| p.starts_with("interpreters") || p.starts_with("plugins")),
+        "{made:?}"
+    );
+    let missing = fresh.path().join("not-yet");
+    ok(&venv.install(&[&"--dry-run", &"--cache-dir", &missing, &new]));
+    assert!(!missing.exists());
     assert_same_tree(&before, &venv.snapshot());
 
     // The real upgrade then removes exactly those.

@@ -429,8 +429,8 @@ pub(crate) struct CacheArgs {
     /// Neither use nor fill the wheel cache [env: WINST_NO_CACHE=1].
     #[arg(long, conflicts_with_all = ["cache_dir", "link_mode"])]
     pub(crate) no_cache: bool,
-    /// The cache directory [default: $WINST_CACHE_DIR, else $XDG_CACHE_HOME/winst, else
-    /// ~/.cache/winst].
+    /// The cache directory, for the wheel cache and the interpreter and compiled-plugin caches
+    /// [default: $WINST_CACHE_DIR, else $XDG_CACHE_HOME/winst, else ~/.cache/winst].
     #[arg(long, value_name = "DIR")]
     pub(crate) cache_dir: Option<PathBuf>,
     /// How cached files get into the environment: clone (copy-on-write), hardlink, or copy
@@ -440,6 +440,20 @@ pub(crate) struct CacheArgs {
 }
 
 impl CacheArgs {
+    /// Puts every cache of this command under `--cache-dir`, when it is given: call before the
+    /// interpreter is queried or a plugin loaded. A dry run does not create that directory: when
+    /// it does not exist, the interpreter and plugin caches stay where they would be without it.
+    pub(crate) fn set_dir(&self, dry_run: bool) -> Result<()> {
+        if let Some(d) = &self.cache_dir {
+            let dir = std::path::absolute(d)
+                .with_context(|| format!("cannot resolve {}", d.display()))?;
+            if !dry_run || dir.is_dir() {
+                winst_python::interpreter::set_cache_dir(dir);
+            }
+        }
+        Ok(())
+    }
+
     /// The wheel cache in effect, if any. A cache that cannot be opened is not an error.
     pub(crate) fn open(&self) -> Result<Option<WheelCache>> {
         let env_off = std::env::var("WINST_NO_CACHE").is_ok_and(|v| !v.is_empty() && v != "0");
@@ -450,14 +464,9 @@ impl CacheArgs {
             Some(m) => m,
             None => LinkMode::from_env().map_err(anyhow::Error::msg)?,
         };
-        let dir = match &self.cache_dir {
-            Some(d) => {
-                std::path::absolute(d).with_context(|| format!("cannot resolve {}", d.display()))?
-            }
-            None => match winst_python::interpreter::cache_dir() {
-                Some(d) => d,
-                None => return Ok(None),
-            },
+        self.set_dir(false)?;
+        let Some(dir) = winst_python::interpreter::cache_dir() else {
+            return Ok(None);
         };
         Ok(WheelCache::open(&dir, mode))
     }

@@ -3,7 +3,7 @@
 //!
 //! Follow `winst install` from the command line to the disk:
 //!
-//! 1. [`args`] parses the arguments and [`commands`] runs the command; it and finds the target environment (`winst_python::discover`,
+//! 1. [`args`] parses the arguments and [`commands`] runs the command; it finds the target environment (`winst_python::discover`,
 //!    `winst_python::target`), refusing an externally managed one (`winst_python::pep668`).
 //! 2. [`pipeline::install`] runs the pipeline, plain data between the stages:
 //!    **open** (`winst_wheel::OpenedWheel::open`), **check** (policy plugins,

@@ -149,15 +149,18 @@ impl Cache {
 impl Cache {
     /// Asserts a refused or failed install left nothing in the cache since `before`: no wheel
     /// entry, no temporary, nothing changed or removed. Only what opening the cache creates is
-    /// allowed: the `wheels-v3` and `wheels-v3/index` directories and stat-index memos
+    /// allowed: the `wheels-v3` and `wheels-v3/index` directories, stat-index memos
     /// (`wheels-v3/index/*.json`, a wheel file's path and stat mapped to its sha256, which say
-    /// nothing about the wheel's contents).
+    /// nothing about the wheel's contents), and the interpreter and compiled-plugin caches.
     #[track_caller]
     pub fn assert_nothing_cached(&self, before: &Snapshot) {
         let after = self.snapshot();
         let index = Path::new("wheels-v3/index");
         let allowed = |p: &Path, n: &Node| {
-            p == Path::new("wheels-v3")
+            // The interpreter and compiled-plugin caches live under --cache-dir too.
+            p.starts_with("interpreters")
+                || p.starts_with("plugins")
+                || p == Path::new("wheels-v3")
                 || p == index
                 || (matches!(n, Node::File { .. })
                     && p.parent() == Some(index)

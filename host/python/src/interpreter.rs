@@ -211,9 +211,22 @@ fn cache_key(python: &Path) -> Result<CacheKey> {
     })
 }
 
-/// winst's cache directory: `$WINST_CACHE_DIR`, else `$XDG_CACHE_HOME/winst`, else
-/// `~/.cache/winst`.
+/// The cache directory [`set_cache_dir`] chose for this process.
+static CACHE_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Puts every cache of this process under `dir` (an absolute path): interpreter answers,
+/// compiled plugins and the wheel cache, as `--cache-dir` asks. Called before the first
+/// [`cache_dir`]; a later call changes nothing.
+pub fn set_cache_dir(dir: PathBuf) {
+    let _ = CACHE_DIR.set(dir);
+}
+
+/// winst's cache directory: the one [`set_cache_dir`] set, else `$WINST_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/winst`, else `~/.cache/winst`.
 pub fn cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = CACHE_DIR.get() {
+        return Some(dir.clone());
+    }
     if let Some(dir) = std::env::var_os("WINST_CACHE_DIR").filter(|v| !v.is_empty()) {
         return Some(PathBuf::from(dir));
     }

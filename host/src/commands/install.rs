@@ -116,6 +116,7 @@ pub(crate) fn run(
             .build_global()
             .context("cannot start the worker threads")?;
     }
+    args.cache.set_dir(args.dry_run)?;
     let mut given = expand_wheel_args(&args.wheels)?;
     let target = args.env.resolve()?;
     // Like pip, a `--dry-run` report (`--json`) may look at a protected environment.
