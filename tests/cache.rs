@@ -873,6 +873,76 @@ fn changed_cached_files_are_never_placed_and_their_entry_is_refilled() {
     }
 }
 
+/// An entry filled by an install that did not check RECORD (`--no-verify-record`) holds each
+/// file's sha256, which vouches only for a RECORD sha256. A RECORD hash in another algorithm
+/// (blake2b here, wrong for the file) is checked against the file's bytes by a later install
+/// that verifies, warm or not: it is refused, and the venv is left as it was.
+#[test]
+fn a_non_sha256_record_hash_is_checked_even_when_the_file_is_cached() {
+    use base64::Engine as _;
+    use winst_wheel::record::{Algorithm, Hasher};
+    let blake2b = |bytes: &[u8]| {
+        let mut h = Hasher::new(Algorithm::Blake2b);
+        h.update(bytes);
+        let d = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(h.finish());
+        format!("blake2b={d}")
+    };
+    let dir = wheel_dir();
+    let x = b"X = 1\n";
+    let build = |claimed: &[u8]| {
+        WheelBuilder::new("b2demo", "1.0")
+            .unrecorded("b2demo/__init__.py", x)
+            .record_row(&format!("b2demo/__init__.py,{},6", blake2b(claimed)))
+    };
+    let cache = support::Cache::new();
+    // A good wheel fills the cache and installs warm from it.
+    let good = build(x).build(dir.path());
+    for _ in 0..2 {
+        let venv = Venv::new();
+        check(
+            winst()
+                .env_remove("WINST_NO_CACHE")
+                .args(["install", "--python"])
+                .arg(venv.python())
+                .args(cache.args())
+                .arg(&good),
+        );
+        assert_eq!(
+            venv.python_out("import b2demo; print(b2demo.X)").trim(),
+            "1"
+        );
+    }
+    // A wheel whose blake2b is wrong, cached by an install that did not check.
+    let bad_dir = wheel_dir();
+    let bad = build(b"X = 2\n").build(bad_dir.path());
+    let unchecked = Venv::new();
+    check(
+        winst()
+            .env_remove("WINST_NO_CACHE")
+            .args(["install", "--no-verify-record", "--python"])
+            .arg(unchecked.python())
+            .args(cache.args())
+            .arg(&bad),
+    );
+    let venv = Venv::new();
+    let before = venv.snapshot();
+    let out = winst()
+        .env_remove("WINST_NO_CACHE")
+        .args(["install", "--python"])
+        .arg(venv.python())
+        .args(cache.args())
+        .arg(&bad)
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("b2demo/__init__.py") && stderr.contains("RECORD says blake2b="),
+        "{stderr}"
+    );
+    support::assert_same_tree(&before, &venv.snapshot());
+}
+
 #[test]
 fn untrusted_installs_never_place_files_from_the_cache() {
     let dir = wheel_dir();

@@ -111,9 +111,17 @@ impl RecordHash {
             .split_once('=')
             .ok_or_else(|| format!("hash `{s}` is not algorithm=digest"))?;
         let Some(algorithm) = Algorithm::ALL.into_iter().find(|a| a.name() == alg) else {
+            let why = match alg {
+                "md5" | "sha1" | "sha224" | "sha3_224" => {
+                    "weaker than sha256, the least RECORD \
+                     may use"
+                }
+                "shake_128" | "shake_256" => "without a fixed digest length",
+                _ => "not one of hashlib's names RECORD may use",
+            };
             return Err(format!(
-                "hash algorithm `{alg}` is not allowed (use sha256 or stronger: sha256, sha384, \
-                 sha512, sha3_256, sha3_384, sha3_512, blake2b or blake2s)"
+                "hash algorithm `{alg}` is not allowed: {why} (allowed: sha256, sha384, sha512, \
+                 sha3_256, sha3_384, sha3_512, blake2b, blake2s)"
             ));
         };
         let expected_len = algorithm.digest_len();
@@ -533,9 +541,20 @@ mod tests {
             assert_eq!(parsed.algorithm, algorithm);
             assert_eq!(format_hash(&parsed), text);
         }
-        for weak in ["md5", "sha1", "sha224", "sha3_224", "shake_128"] {
-            let e = RecordHash::parse(&format!("{weak}=AAAA")).unwrap_err();
-            assert!(e.contains("is not allowed"), "{weak}: {e}");
+        for (refused, why) in [
+            ("md5", "weaker than sha256"),
+            ("sha1", "weaker than sha256"),
+            ("sha224", "weaker than sha256"),
+            ("sha3_224", "weaker than sha256"),
+            ("shake_128", "without a fixed digest length"),
+            ("BLAKE2B", "not one of hashlib's names"),
+            ("sha3-256", "not one of hashlib's names"),
+        ] {
+            let e = RecordHash::parse(&format!("{refused}=AAAA")).unwrap_err();
+            assert!(
+                e.contains("is not allowed") && e.contains(why),
+                "{refused}: {e}"
+            );
         }
     }
 

@@ -251,15 +251,22 @@ fn place_cached<'d>(
     let PlainMember { index, name, size } = member;
     let stored = entry.file(index)?;
     let stale = || cache.stale[op.wheel].store(true, Ordering::Relaxed);
-    if stored.size != size
-        || stored.executable != op.executable
-        || !matches_record(stored, op.expected(wheel))
+    let agreement = record_agreement(stored, op.expected(wheel));
+    if stored.size != size || stored.executable != op.executable || agreement == Agreement::Differs
     {
         log::debug!(
             "{}: {name}: the cache entry does not match the wheel's RECORD; inflating it",
             wheel.file_name
         );
         stale();
+        return None;
+    }
+    if agreement == Agreement::Unknown {
+        log::debug!(
+            "{}: {name}: RECORD's hash is not a sha256, which the cache entry could vouch for; \
+             inflating it",
+            wheel.file_name
+        );
         return None;
     }
     let written = Written {
@@ -295,14 +302,24 @@ fn place_cached<'d>(
     }
 }
 
-/// Whether a cache entry's record of a member agrees with the wheel's RECORD hash for it (a
-/// manifest that belongs to another wheel, or was edited, does not). Members whose RECORD hash
-/// is not sha256, or that have none (`--no-verify-record`), are taken on the manifest's word.
-fn matches_record(stored: &Stored, expected: Option<&RecordHash>) -> bool {
+/// How a cache entry's record of a member stands to the wheel's RECORD hash for it.
+#[derive(Debug, PartialEq, Eq)]
+enum Agreement {
+    /// RECORD's sha256 is the cached file's, or RECORD gives no hash (`--no-verify-record`).
+    Same,
+    /// RECORD's sha256 is another: the manifest belongs to another wheel, or was edited.
+    Differs,
+    /// RECORD's hash is in another algorithm, which the entry's sha256 cannot be compared with.
+    /// The entry may have been filled by an install that did not check (`--no-verify-record`),
+    /// so the member is inflated and checked as it is written.
+    Unknown,
+}
+
+fn record_agreement(stored: &Stored, expected: Option<&RecordHash>) -> Agreement {
     match expected {
-        Some(expected) if expected.algorithm == Algorithm::Sha256 => {
-            expected.digest[..] == stored.sha256[..]
-        }
-        _ => true,
+        None => Agreement::Same,
+        Some(e) if e.algorithm != Algorithm::Sha256 => Agreement::Unknown,
+        Some(e) if e.digest[..] == stored.sha256[..] => Agreement::Same,
+        Some(_) => Agreement::Differs,
     }
 }
