@@ -112,10 +112,7 @@ impl RecordHash {
             .ok_or_else(|| format!("hash `{s}` is not algorithm=digest"))?;
         let Some(algorithm) = Algorithm::ALL.into_iter().find(|a| a.name() == alg) else {
             let why = match alg {
-                "md5" | "sha1" | "sha224" | "sha3_224" => {
-                    "weaker than sha256, the least RECORD \
-                     may use"
-                }
+                "md5" | "sha1" | "sha224" | "sha3_224" => "weaker than sha256",
                 "shake_128" | "shake_256" => "without a fixed digest length",
                 _ => "not one of hashlib's names RECORD may use",
             };
