@@ -879,14 +879,8 @@ fn changed_cached_files_are_never_placed_and_their_entry_is_refilled() {
 /// that verifies, warm or not: it is refused, and the venv is left as it was.
 #[test]
 fn a_non_sha256_record_hash_is_checked_even_when_the_file_is_cached() {
-    use base64::Engine as _;
-    use winst_wheel::record::{Algorithm, Hasher};
-    let blake2b = |bytes: &[u8]| {
-        let mut h = Hasher::new(Algorithm::Blake2b);
-        h.update(bytes);
-        let d = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(h.finish());
-        format!("blake2b={d}")
-    };
+    let blake2b =
+        |bytes: &[u8]| support::record_hash_in(winst_wheel::record::Algorithm::Blake2b, bytes);
     let dir = wheel_dir();
     let x = b"X = 1\n";
     let build = |claimed: &[u8]| {

@@ -645,15 +645,6 @@ fn cache_tag() -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
-/// RECORD in `algorithm=` form, as hashlib names the algorithm (`record_hash` is sha256).
-fn hashed(algorithm: winst_wheel::record::Algorithm, bytes: &[u8]) -> String {
-    use base64::Engine as _;
-    let mut h = winst_wheel::record::Hasher::new(algorithm);
-    h.update(bytes);
-    let digest = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(h.finish());
-    format!("{}={digest}", algorithm.name())
-}
-
 /// RECORD files in forms pip reads (Python's csv module, any hashlib algorithm of sha256's
 /// strength): each installs with winst, with the files pip installs from it, and its files are
 /// still checked against RECORD. Before, winst refused every one of them.
@@ -692,9 +683,15 @@ fn record_forms_pip_reads_install_the_files_pip_installs() {
             "sha3 and blake2 hashes",
             pkg("demo", "1.0")
                 .unrecorded("demo/x.py", x)
-                .record_row(&format!("demo/x.py,{},6", hashed(Algorithm::Sha3_256, x)))
+                .record_row(&format!(
+                    "demo/x.py,{},6",
+                    record_hash_in(Algorithm::Sha3_256, x)
+                ))
                 .unrecorded("demo/y.py", y)
-                .record_row(&format!("demo/y.py,{},7", hashed(Algorithm::Blake2b, y))),
+                .record_row(&format!(
+                    "demo/y.py,{},7",
+                    record_hash_in(Algorithm::Blake2b, y)
+                )),
         ),
     ];
     for (form, wheel) in forms {
@@ -713,7 +710,10 @@ fn record_forms_pip_reads_install_the_files_pip_installs() {
     let dir = wheel_dir();
     let whl = pkg("demo", "1.0")
         .unrecorded("demo/x.py", x)
-        .record_row(&format!("demo/x.py,{},6", hashed(Algorithm::Sha3_256, y)))
+        .record_row(&format!(
+            "demo/x.py,{},6",
+            record_hash_in(Algorithm::Sha3_256, y)
+        ))
         .build(dir.path());
     let (winst, _venv) = winst_installs(&whl, "demo/x.py");
     let stderr = winst.expect_err("a wrong sha3_256 must be refused");

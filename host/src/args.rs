@@ -444,14 +444,21 @@ impl CacheArgs {
     /// interpreter is queried or a plugin loaded. A dry run does not create that directory: when
     /// it does not exist, the interpreter and plugin caches stay where they would be without it.
     pub(crate) fn set_dir(&self, dry_run: bool) -> Result<()> {
-        if let Some(d) = &self.cache_dir {
-            let dir = std::path::absolute(d)
-                .with_context(|| format!("cannot resolve {}", d.display()))?;
-            if !dry_run || dir.is_dir() {
-                winst_python::interpreter::set_cache_dir(dir);
-            }
+        if let Some(dir) = self.given_dir()?
+            && (!dry_run || dir.is_dir())
+        {
+            winst_python::interpreter::set_cache_dir(dir);
         }
         Ok(())
+    }
+
+    /// `--cache-dir` as an absolute path, when it is given.
+    fn given_dir(&self) -> Result<Option<PathBuf>> {
+        (self.cache_dir.as_deref())
+            .map(|d| {
+                std::path::absolute(d).with_context(|| format!("cannot resolve {}", d.display()))
+            })
+            .transpose()
     }
 
     /// The wheel cache in effect, if any. A cache that cannot be opened is not an error.
@@ -464,8 +471,10 @@ impl CacheArgs {
             Some(m) => m,
             None => LinkMode::from_env().map_err(anyhow::Error::msg)?,
         };
-        self.set_dir(false)?;
-        let Some(dir) = winst_python::interpreter::cache_dir() else {
+        let Some(dir) = self
+            .given_dir()?
+            .or_else(winst_python::interpreter::cache_dir)
+        else {
             return Ok(None);
         };
         Ok(WheelCache::open(&dir, mode))

@@ -391,10 +391,15 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// `sha256=<urlsafe b64>` as RECORD spells it.
 pub fn record_hash(bytes: &[u8]) -> String {
-    format!(
-        "sha256={}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(bytes))
-    )
+    record_hash_in(winst_wheel::record::Algorithm::Sha256, bytes)
+}
+
+/// `<algorithm>=<urlsafe b64>` as RECORD spells a hash in any algorithm it allows.
+pub fn record_hash_in(algorithm: winst_wheel::record::Algorithm, bytes: &[u8]) -> String {
+    let mut h = winst_wheel::record::Hasher::new(algorithm);
+    h.update(bytes);
+    let digest = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(h.finish());
+    format!("{}={digest}", algorithm.name())
 }
 
 /// Asserts two snapshots are equal, listing the differences.
