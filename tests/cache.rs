@@ -888,19 +888,14 @@ fn a_non_sha256_record_hash_is_checked_even_when_the_file_is_cached() {
             .unrecorded("b2demo/__init__.py", x)
             .record_row(&format!("b2demo/__init__.py,{},6", blake2b(claimed)))
     };
+    // `Venv::install` turns the wheel cache off (WINST_NO_CACHE=1); --cache-dir turns it on.
     let cache = support::Cache::new();
+    let c = cache.path();
     // A good wheel fills the cache and installs warm from it.
     let good = build(x).build(dir.path());
     for _ in 0..2 {
         let venv = Venv::new();
-        check(
-            winst()
-                .env_remove("WINST_NO_CACHE")
-                .args(["install", "--python"])
-                .arg(venv.python())
-                .args(cache.args())
-                .arg(&good),
-        );
+        support::ok(&venv.install(&[&"--cache-dir", &c, &good]));
         assert_eq!(
             venv.python_out("import b2demo; print(b2demo.X)").trim(),
             "1"
@@ -910,24 +905,10 @@ fn a_non_sha256_record_hash_is_checked_even_when_the_file_is_cached() {
     let bad_dir = wheel_dir();
     let bad = build(b"X = 2\n").build(bad_dir.path());
     let unchecked = Venv::new();
-    check(
-        winst()
-            .env_remove("WINST_NO_CACHE")
-            .args(["install", "--no-verify-record", "--python"])
-            .arg(unchecked.python())
-            .args(cache.args())
-            .arg(&bad),
-    );
+    support::ok(&unchecked.install(&[&"--no-verify-record", &"--cache-dir", &c, &bad]));
     let venv = Venv::new();
     let before = venv.snapshot();
-    let out = winst()
-        .env_remove("WINST_NO_CACHE")
-        .args(["install", "--python"])
-        .arg(venv.python())
-        .args(cache.args())
-        .arg(&bad)
-        .output()
-        .unwrap();
+    let out = venv.install(&[&"--cache-dir", &c, &bad]);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
