@@ -52,7 +52,15 @@ fn raise_open_file_limit() {
     if let Err(e) = winst_platform::raise_open_file_limit() {
         log::debug!("cannot raise the open-file limit: {e}");
     }
+    // Before any thread starts (see the function's doc). An install holds about one descriptor
+    // per wheel it places from the cache.
+    if let Err(e) = winst_platform::reserve_descriptors(RESERVED_DESCRIPTORS) {
+        log::debug!("cannot reserve file descriptors: {e}");
+    }
 }
+
+/// How many file descriptors the table is grown to hold at startup.
+const RESERVED_DESCRIPTORS: u64 = 4096;
 
 fn run(cli: Cli) -> Result<()> {
     if let Command::Completions(args) = &cli.command {
