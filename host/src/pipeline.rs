@@ -243,7 +243,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     report.compile = compile_stats;
     report.audited = audited;
     report.uninstalled = remove.iter().map(InstalledDist::spec).collect();
-    write::release_in_background((wheels, installed));
+    winst_install::release::in_background((wheels, installed, env));
     Ok(report)
 }
 

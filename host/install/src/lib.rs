@@ -14,7 +14,8 @@
 //! Before all of them, [`audit`] finds the wheels that are installed already from the very same
 //! file (a no-op reinstall), which are left alone.
 //!
-//! Stages report how far they are through [`progress`] counters; they print nothing.
+//! Stages report how far they are through [`progress`] counters; they print nothing. What a big
+//! install leaves to free is freed off the main thread ([`release`]).
 //!
 //! Not here: plugins (`winst-plugin-host`), the command line and output for people (the `winst`
 //! binary), or reading wheels (`winst-wheel`).
@@ -28,6 +29,7 @@ pub mod lock;
 pub mod manifest;
 pub mod plan;
 pub mod progress;
+pub mod release;
 pub mod roots;
 pub mod signals;
 pub mod txn;

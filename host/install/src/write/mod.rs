@@ -910,12 +910,12 @@ impl Staged {
 
     /// Commits the transaction, removing what the replaced versions had and the new ones do
     /// not: see `Transaction::commit`.
-    /// The plan's files are released on another thread (see [`release_in_background`]).
+    /// The plan's files are released on another thread (see [`crate::release`]).
     pub fn commit(self) -> Result<CommitStats> {
         let removals = removal_places(&self.removals);
         let mut dirs = removal_places(&self.stale_dist_infos);
         dirs.extend(removal_places(&self.dirs_to_files));
-        release_in_background((self.ops, self.temps, self.written));
+        crate::release::in_background((self.ops, self.temps, self.written));
         self.txn.commit(&removals, &dirs)
     }
 }
@@ -923,16 +923,6 @@ impl Staged {
 /// Each removal's root and path, as the transaction takes them.
 fn removal_places(removals: &[Removal]) -> Vec<(RootId, String)> {
     removals.iter().map(|r| (r.root, r.rel.clone())).collect()
-}
-
-/// Drops `value` on a thread of its own: freeing the hundreds of thousands of small allocations
-/// of a big install's plan costs the main thread tens of milliseconds it need not wait for (and
-/// a process that exits first leaves the freeing to the kernel). For data whose drop has no
-/// effect beyond memory and file descriptors.
-pub fn release_in_background<T: Send + 'static>(value: T) {
-    let _ = std::thread::Builder::new()
-        .name("winst-release".into())
-        .spawn(move || drop(value));
 }
 
 /// `sha256=...` for a written file.
