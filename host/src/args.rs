@@ -461,7 +461,10 @@ impl CacheArgs {
             .transpose()
     }
 
-    /// The wheel cache in effect, if any. A cache that cannot be opened is not an error.
+    /// The wheel cache in effect, if any. A cache that cannot be opened (a file in its place,
+    /// no permission) is not an error: the install goes on without it, with a warning when the
+    /// directory was given by `--cache-dir` (a debug line for the default one, which a
+    /// read-only home would otherwise turn into a warning at every install).
     pub(crate) fn open(&self) -> Result<Option<WheelCache>> {
         let env_off = std::env::var("WINST_NO_CACHE").is_ok_and(|v| !v.is_empty() && v != "0");
         if self.no_cache || (env_off && self.cache_dir.is_none()) {
@@ -477,7 +480,20 @@ impl CacheArgs {
         else {
             return Ok(None);
         };
-        Ok(WheelCache::open(&dir, mode))
+        match WheelCache::open(&dir, mode) {
+            Ok(cache) => Ok(Some(cache)),
+            Err(e) => {
+                let message = format!(
+                    "cannot use the cache directory {}: {e}; installing without the wheel cache",
+                    dir.display()
+                );
+                match self.cache_dir {
+                    Some(_) => crate::ui::warn(message),
+                    None => log::debug!("{message}"),
+                }
+                Ok(None)
+            }
+        }
     }
 }
 

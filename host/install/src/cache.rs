@@ -203,12 +203,12 @@ pub(crate) enum Placed {
 impl WheelCache {
     /// Opens (creating) the cache under `dir`. `None` when it cannot be used: the cache only
     /// ever makes installs faster, so its failures are never the install's.
-    pub fn open(dir: &Path, link_mode: LinkMode) -> Option<WheelCache> {
+    pub fn open(dir: &Path, link_mode: LinkMode) -> io::Result<WheelCache> {
         let root = dir.join(VERSION_DIR);
-        std::fs::create_dir_all(root.join("index")).ok()?;
-        let dev = std::fs::metadata(&root).ok()?.dev();
-        let dir = Dir::open_ambient_dir(&root, ambient_authority()).ok()?;
-        Some(WheelCache {
+        std::fs::create_dir_all(root.join("index"))?;
+        let dev = std::fs::metadata(&root)?.dev();
+        let dir = Dir::open_ambient_dir(&root, ambient_authority())?;
+        Ok(WheelCache {
             root,
             dir,
             dev,
