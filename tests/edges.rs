@@ -669,6 +669,10 @@ fn record_forms_pip_reads_install_the_files_pip_installs() {
             pkg("demo", "1.0").record_row("demo/,,"),
         ),
         (
+            "a quoted directory row holding a line break",
+            pkg("demo", "1.0").record_row("\"demo/a\nb/\",,"),
+        ),
+        (
             "a quote inside an unquoted path",
             pkg("demo", "1.0").file("demo/say\"hi\".py", "S = 1\n"),
         ),

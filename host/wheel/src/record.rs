@@ -309,14 +309,19 @@ pub fn parse(text: &str) -> Result<Vec<RecordRow<'_>>, String> {
     Ok(rows)
 }
 
-/// The lines of a RECORD, ended as Python's csv module ends them: by `\r\n`, `\n` or a lone `\r`.
+/// The lines (rows) of a RECORD, ended as Python's csv module ends them: by `\r\n`, `\n` or a
+/// lone `\r`, except inside a quoted field, which holds them (as the `csv` crate uv reads RECORD
+/// with does; pip, which splits the lines first, drops them).
 fn lines(text: &str) -> impl Iterator<Item = &str> {
     let mut rest = text;
     std::iter::from_fn(move || {
         if rest.is_empty() {
             return None;
         }
-        let end = rest.find(['\r', '\n']).unwrap_or(rest.len());
+        let mut end = rest.find(['\r', '\n']).unwrap_or(rest.len());
+        if rest[..end].contains('"') {
+            end = quoted_line_end(rest);
+        }
         let line = &rest[..end];
         let next = if rest[end..].starts_with("\r\n") {
             end + 2
@@ -326,6 +331,35 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
         rest = &rest[next..];
         Some(line)
     })
+}
+
+/// Where the row that starts `text` ends, line ends inside quoted fields not counting: quoting
+/// is read as [`split_csv`] reads it (a quote opens a field only at its start).
+fn quoted_line_end(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let (mut quoted, mut at_start) = (false, true);
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' if quoted => {
+                if bytes.get(i + 1) == Some(&b'"') {
+                    i += 1;
+                } else {
+                    quoted = false;
+                }
+            }
+            b'"' if at_start => {
+                quoted = true;
+                at_start = false;
+            }
+            b'\r' | b'\n' if !quoted => return i,
+            b',' if !quoted => at_start = true,
+            _ if !quoted => at_start = false,
+            _ => {}
+        }
+        i += 1;
+    }
+    bytes.len()
 }
 
 /// Splits one CSV line (RFC 4180 quoting, as Python's csv module writes it; a quote inside an
@@ -575,6 +609,19 @@ mod tests {
         // Line numbers count `\r\n` once.
         let e = parse("a.py,,\r\nb.py,,x\r\n").unwrap_err();
         assert!(e.starts_with("line 2: "), "{e}");
+        // A quoted field holds line ends (Python's csv module reading the file with
+        // `newline=''`, and the `csv` crate, read these rows); a quote inside an unquoted field
+        // opens nothing.
+        assert_eq!(
+            paths("x.py,,\n\"a\nb/\",,\nc.py,,\n"),
+            ["x.py", "a\nb/", "c.py"]
+        );
+        assert_eq!(paths("\"a\r\nb\",,\r\nc,,\r\n"), ["a\r\nb", "c"]);
+        assert_eq!(paths("\"a\"\"\nb\",,\nc,,"), ["a\"\nb", "c"]);
+        assert_eq!(paths("a\"b,,\nc\",,\n"), ["a\"b", "c\""]);
+        // A quote left open runs to the end, and is refused.
+        let e = parse("x.py,,\n\"open,,\nlast.py,,\n").unwrap_err();
+        assert!(e.contains("unterminated"), "{e}");
     }
 
     #[test]
