@@ -23,6 +23,7 @@ use std::collections::BTreeSet;
 use std::io::{self, Write as _};
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, Result, bail};
 use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
@@ -38,9 +39,6 @@ pub use recover::{Recovery, recover};
 use recover::{finish, undo};
 
 use crate::roots::{DirHandles, RootId, Roots, split_parent};
-
-/// The most directory handles a transaction keeps open at once (see [`DirHandles::bounded`]).
-const MAX_OPEN_DIRS: usize = 64;
 
 /// The journal's file name in the environment's data directory.
 pub(crate) const JOURNAL: &str = ".winst-journal";
@@ -211,16 +209,34 @@ impl Transaction {
     /// A directory whose parent this transaction created is missing without a look at the disk,
     /// and each is made relative to its parent's handle.
     pub(crate) fn create_dirs(&mut self, dirs: &[(RootId, String)]) -> Result<()> {
+        // The directories whose parent is not among `dirs` (the top of each new tree, in a fresh
+        // environment two per project) are looked at all at once, in parallel; below them, a
+        // directory is missing when its parent is.
+        let planned: HashSet<(RootId, &str)> = dirs
+            .iter()
+            .map(|(root, rel)| (*root, rel.as_str()))
+            .collect();
+        let looked: Vec<Option<io::Result<cap_std::fs::Metadata>>> = (dirs.par_iter())
+            .map(|(root, rel)| {
+                let below_planned = planned.contains(&(*root, split_parent(rel).0));
+                (!below_planned && !self.in_new_dir(*root, rel))
+                    .then(|| self.roots.dir(*root)?.symlink_metadata(rel))
+            })
+            .collect();
         let mut missing: Vec<(RootId, String)> = Vec::new();
         let mut missing_set: HashSet<(RootId, &str)> = HashSet::new();
-        for (root, rel) in dirs {
+        for ((root, rel), looked) in dirs.iter().zip(looked) {
             if missing_set.contains(&(*root, split_parent(rel).0)) || self.in_new_dir(*root, rel) {
                 missing.push((*root, rel.clone()));
                 missing_set.insert((*root, rel));
                 continue;
             }
-            let dir = self.roots.dir(*root)?;
-            match dir.symlink_metadata(rel) {
+            let looked = match looked {
+                Some(looked) => looked,
+                // Below a planned directory that exists.
+                None => self.roots.dir(*root)?.symlink_metadata(rel),
+            };
+            match looked {
                 Ok(m) if m.is_dir() => {}
                 Ok(_) => bail!("{}", self.roots.not_a_directory(*root, rel)),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -534,11 +550,49 @@ impl Transaction {
         }
         crash_point("moved-aside");
         self.state.temps.sort_by_key(|t| t.last);
-        // A temporary is its destination's sibling: one handle per directory, then a rename of
+        // Everything else first, then the RECORDs (a dist-info with its RECORD is a complete
+        // install). Each group is renamed in parallel, a run of temporaries of one directory
+        // through one handle: a thousand projects are a thousand renames. A rollback finds any
+        // subset of a group renamed (see `undo`).
+        let total = self.state.temps.len();
+        let started = AtomicUsize::new(0);
+        let records = self.state.temps.partition_point(|t| !t.last);
+        let (others, last) = self.state.temps.split_at(records);
+        for group in [others, last] {
+            group
+                .par_chunk_by(|a, b| {
+                    a.root == b.root && split_parent(&a.tmp).0 == split_parent(&b.tmp).0
+                })
+                .try_for_each(|run| self.rename_into_place(run, &started, total))?;
+        }
+        if self.journal.sync {
+            self.sync_filesystems()?;
+        }
+        self.journal.log(&[Entry::Committed])?;
+        self.journal.sync()?;
+        self.state.committed = true;
+        self.done = true;
+        crash_point("committed");
+
+        let renamed = self.state.temps.len();
+        let (removed, warnings) = finish(&self.roots, &self.state);
+        let warnings = unreachable.into_iter().chain(warnings).collect();
+        let _ = std::fs::remove_file(&self.journal.path);
+        Ok(CommitStats {
+            renamed,
+            removed,
+            warnings,
+        })
+    }
+
+    /// Renames `run` (temporaries of one directory) into place; `started` counts the renames
+    /// of the whole commit (`total`), for the `half-renamed` crash point.
+    fn rename_into_place(&self, run: &[Temp], started: &AtomicUsize, total: usize) -> Result<()> {
+        // A temporary is its destination's sibling: one handle for the run, then a rename of
         // two names inside it.
-        let mut handles = DirHandles::bounded(MAX_OPEN_DIRS);
-        for (i, t) in self.state.temps.iter().enumerate() {
-            if i == self.state.temps.len() / 2 {
+        let mut handles = DirHandles::bounded(1);
+        for t in run {
+            if started.fetch_add(1, Ordering::Relaxed) == total / 2 {
                 crash_point("half-renamed");
             }
             let (parent, tmp_name) = split_parent(&t.tmp);
@@ -559,24 +613,7 @@ impl Transaction {
                 )
             })?;
         }
-        if self.journal.sync {
-            self.sync_filesystems()?;
-        }
-        self.journal.log(&[Entry::Committed])?;
-        self.journal.sync()?;
-        self.state.committed = true;
-        self.done = true;
-        crash_point("committed");
-
-        let renamed = self.state.temps.len();
-        let (removed, warnings) = finish(&self.roots, &self.state);
-        let warnings = unreachable.into_iter().chain(warnings).collect();
-        let _ = std::fs::remove_file(&self.journal.path);
-        Ok(CommitStats {
-            renamed,
-            removed,
-            warnings,
-        })
+        Ok(())
     }
 
     /// One `syncfs` per filesystem the transaction touched.
