@@ -194,16 +194,26 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn reserve_descriptors_grows_the_table_and_leaves_no_descriptor_open() {
-        let open = || std::fs::read_dir("/proc/self/fd").unwrap().count();
+        // The highest open descriptor: other tests of this process open and close low ones
+        // at the same time, so the count of open descriptors would race; none opens hundreds.
+        let highest = || {
+            (std::fs::read_dir("/proc/self/fd").unwrap())
+                .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<usize>().ok())
+                .max()
+                .unwrap_or(0)
+        };
         let limit = raise_open_file_limit().unwrap();
         let want = 3000.min(limit);
-        let before = open();
         reserve_descriptors(want).unwrap();
         assert!(fd_table_size() >= want, "table of {}", fd_table_size());
-        assert_eq!(open(), before, "the descriptors it used are closed");
+        assert!(
+            highest() < 512,
+            "the descriptor it used is closed: {}",
+            highest()
+        );
         // Past the limit: no error (as far as the limit).
         reserve_descriptors(limit.saturating_add(1)).unwrap();
-        assert_eq!(open(), before);
+        assert!(highest() < 512, "{}", highest());
     }
 
     #[test]
