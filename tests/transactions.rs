@@ -943,6 +943,41 @@ fn uninstall_keeps_shared_files_and_never_leaves_the_environment() {
     assert!(!sp.join("nv").exists());
 }
 
+/// An installed RECORD edited by hand (or by another tool) whose quoted path holds a line break:
+/// the part after the break is not a row of its own. Read line by line, as before, the row below
+/// named `important.py` for the uninstall to remove; pip keeps it, and so does winst.
+#[test]
+fn a_quoted_record_path_holding_a_line_break_names_no_other_file() {
+    let wheels = wheel_dir();
+    let a = WheelBuilder::new("nv-a", "1.0")
+        .file("nv/__init__.py", "")
+        .file("nv/a.py", "A = 1\n")
+        .build(wheels.path());
+    let by_pip = Venv::new();
+    let by_winst = Venv::new();
+    for venv in [&by_pip, &by_winst] {
+        check(&mut install_cmd(venv, &[&a]));
+        let sp = venv.site_packages();
+        std::fs::write(sp.join("important.py"), "KEEP = 1\n").unwrap();
+        let record = sp.join("nv_a-1.0.dist-info/RECORD");
+        let mut rows = std::fs::read_to_string(&record).unwrap();
+        rows.push_str("\"nv/odd\nimportant.py,,\n\",,\n");
+        std::fs::write(&record, rows).unwrap();
+    }
+    let out = by_pip.pip(&["uninstall", "-y", "nv-a"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let out = uninstall(&by_winst, &["nv-a"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    for venv in [&by_pip, &by_winst] {
+        let sp = venv.site_packages();
+        assert!(!sp.join("nv/a.py").exists());
+        assert_eq!(
+            std::fs::read_to_string(sp.join("important.py")).unwrap(),
+            "KEEP = 1\n"
+        );
+    }
+}
+
 #[test]
 fn uninstall_errors_change_nothing() {
     let wheels = wheel_dir();

@@ -7,6 +7,7 @@
 //! and Required-by use the requirements that apply on the target interpreter, as pip's do (see
 //! [`crate::check`]). Not here: anything that changes the environment.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -108,12 +109,8 @@ fn describe(p: &Project, projects: &[Project]) -> Shown {
 /// The paths RECORD lists, as written (relative to the site directory), sorted.
 fn record_entries(dist_info: &Path) -> Option<Vec<String>> {
     let text = std::fs::read_to_string(dist_info.join("RECORD")).ok()?;
-    let mut files: Vec<String> = text
-        .lines()
-        .filter_map(|line| {
-            let fields = winst_wheel::record::split_csv(line).ok()?;
-            fields.into_iter().next().filter(|p| !p.is_empty())
-        })
+    let mut files: Vec<String> = winst_python::installed::record_rows(&text)
+        .map(Cow::into_owned)
         .collect();
     files.sort();
     Some(files)

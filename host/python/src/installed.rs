@@ -117,10 +117,12 @@ pub fn read(dirs: Vec<DistInfoDir>) -> Vec<InstalledDist> {
 
 /// The paths an installed RECORD's rows give, as written (relative to the site directory, or
 /// absolute), in order. Rows that do not parse or have an empty path are skipped: an installed
-/// RECORD written by another tool is read leniently. A row without quotes is read in place; a
-/// quoted one goes through [`winst_wheel::record::split_csv`].
+/// RECORD written by another tool is read leniently. Rows are split as a wheel's RECORD is
+/// ([`winst_wheel::record::rows`]: a quoted path may hold a line break, and the row goes on
+/// after it); a row without quotes is read in place, a quoted one goes through
+/// [`winst_wheel::record::split_csv`].
 pub fn record_rows(text: &str) -> impl Iterator<Item = Cow<'_, str>> {
-    text.lines().filter_map(|line| {
+    winst_wheel::record::rows(text).filter_map(|(_, line)| {
         let path = if line.contains('"') {
             let fields = winst_wheel::record::split_csv(line).ok()?;
             Cow::Owned(fields.into_iter().next()?)
@@ -157,14 +159,34 @@ mod tests {
 
     #[test]
     fn record_rows_read_unquoted_rows_in_place_and_skip_bad_ones() {
-        let text = "pkg/a.py,sha256=x,1\r\n\"q,\"\"x.py\",,\n,,\nmid\"quote.py,,\n\"open,,\n../../../bin/s,,\n";
+        let text = "pkg/a.py,sha256=x,1\r\n\"q,\"\"x.py\",,\n,,\nmid\"quote.py,,\n../../../bin/s,,\n\"open,,\nlast.py,,\n";
         let rows: Vec<Cow<str>> = record_rows(text).collect();
         // A quote inside an unquoted path is part of it, as Python's csv module reads it; an
-        // empty path and an unterminated quote are skipped.
+        // empty path is skipped, and so is an unterminated quote with the lines after it, which
+        // it holds.
         assert_eq!(
             rows,
             ["pkg/a.py", "q,\"x.py", "mid\"quote.py", "../../../bin/s"]
         );
         assert!(matches!(rows[0], Cow::Borrowed(_)));
+    }
+
+    /// A line break inside a quoted path is part of that path, as uv's reader and Python's csv
+    /// module read it: the rest of the row is not read as a row of its own (which, split line by
+    /// line, named `important.py` for an uninstall to remove).
+    #[test]
+    fn a_quoted_path_holding_a_line_break_is_one_path() {
+        let text =
+            "pkg/a.py,,\n\"pkg/odd\nimportant.py\",,\n\"x\r\n../important.py\",,\npkg/b.py,,\n";
+        let rows: Vec<Cow<str>> = record_rows(text).collect();
+        assert_eq!(
+            rows,
+            [
+                "pkg/a.py",
+                "pkg/odd\nimportant.py",
+                "x\r\n../important.py",
+                "pkg/b.py"
+            ]
+        );
     }
 }

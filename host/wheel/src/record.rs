@@ -259,15 +259,15 @@ pub struct RecordRow<'a> {
 pub fn parse(text: &str) -> Result<Vec<RecordRow<'_>>, String> {
     // One allocation for the rows (about 100 bytes each): growing the vector row by row was a
     // third of opening a wheel from the cache.
-    let mut rows = Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1);
+    let mut parsed = Vec::with_capacity(text.bytes().filter(|&b| b == b'\n').count() + 1);
     // A byte order mark before the first row is not part of its path (Python's csv module, read
     // as pip reads RECORD, would keep it in the path; no file is named so).
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    for (number, line) in lines(text).enumerate() {
+    for (number, line) in rows(text) {
         if line.trim().is_empty() {
             continue;
         }
-        let at = |e: String| format!("line {}: {e}", number + 1);
+        let at = |e: String| format!("line {number}: {e}");
         let wrong_count =
             |found: usize| at(format!("expected 3 fields (path,hash,size), found {found}"));
         // Nearly every row has no quotes: its fields are the text between commas, borrowed.
@@ -304,16 +304,19 @@ pub fn parse(text: &str) -> Result<Vec<RecordRow<'_>>, String> {
                     .map_err(|_| at(format!("{path}: size `{size}` is not a number")))?,
             )
         };
-        rows.push(RecordRow { path, hash, size });
+        parsed.push(RecordRow { path, hash, size });
     }
-    Ok(rows)
+    Ok(parsed)
 }
 
-/// The lines (rows) of a RECORD, ended as Python's csv module ends them: by `\r\n`, `\n` or a
-/// lone `\r`, except inside a quoted field, which holds them (as the `csv` crate uv reads RECORD
-/// with does; pip, which splits the lines first, drops them).
-fn lines(text: &str) -> impl Iterator<Item = &str> {
+/// The rows of a RECORD (a wheel's or an installed one), each with the number of the line it
+/// starts on (from 1), without its line end. Rows end as Python's csv module ends them: by `\r\n`,
+/// `\n` or a lone `\r`, except inside a quoted field, which holds them (as the `csv` crate uv
+/// reads RECORD with does; pip, which splits the lines first, drops them). So a row's line number
+/// counts the line breaks inside the quoted fields of the rows before it.
+pub fn rows(text: &str) -> impl Iterator<Item = (usize, &str)> {
     let mut rest = text;
+    let mut number = 1;
     std::iter::from_fn(move || {
         if rest.is_empty() {
             return None;
@@ -328,9 +331,21 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
         } else {
             (end + 1).min(rest.len())
         };
+        let row = (number, line);
+        number += 1 + line_breaks(line);
         rest = &rest[next..];
-        Some(line)
+        Some(row)
     })
+}
+
+/// How many line breaks `text` holds, a `\r\n` counting once.
+fn line_breaks(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
+        .count()
 }
 
 /// Where the row that starts `text` ends, line ends inside quoted fields not counting: quoting
@@ -622,6 +637,12 @@ mod tests {
         // A quote left open runs to the end, and is refused.
         let e = parse("x.py,,\n\"open,,\nlast.py,,\n").unwrap_err();
         assert!(e.contains("unterminated"), "{e}");
+        // An error's line number is the line an editor shows: the line breaks inside a quoted
+        // field before it count.
+        let e = parse("\"a\nb\r\nc\rd\",,\ne.py,,x\n").unwrap_err();
+        assert!(e.starts_with("line 5: e.py: "), "{e}");
+        let starts: Vec<usize> = rows("a,,\r\n\"b\n\n\",,\nc,,").map(|(n, _)| n).collect();
+        assert_eq!(starts, [1, 2, 5]);
     }
 
     #[test]
@@ -635,6 +656,11 @@ mod tests {
         );
         assert!(parse("a,,x\n").is_err());
         assert!(parse("\"a,,\n").is_err());
+        assert!(
+            parse("a.py,,\n,,\n")
+                .unwrap_err()
+                .starts_with("line 2: empty path")
+        );
     }
 
     #[test]
