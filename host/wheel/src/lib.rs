@@ -11,6 +11,7 @@
 //! (`winst-python`), or writing anything. This crate is what the fuzz targets exercise.
 
 pub mod archive;
+mod buffers;
 pub mod container;
 pub mod dist_info;
 pub mod entry_points;
@@ -324,8 +325,10 @@ fn check_and_parse(
     check_metadata_matches_filename(&wheel)?;
     check_data_members(&wheel)?;
     if options.verify_record {
-        let rows = record::parse(&record_text)
-            .map_err(|rule| WheelError::member(file_name, &record_member, rule))?;
+        let rows = record::parse(&record_text).map_err(|rule| {
+            let rule = format!("{rule} (--no-verify-record installs without reading RECORD)");
+            WheelError::member(file_name, &record_member, rule)
+        })?;
         wheel.record = check_record(&wheel, rows)?;
     }
     Ok(wheel)
