@@ -681,6 +681,82 @@ fn cache_commands_and_no_cache() {
     assert!(!cache.path().exists());
 }
 
+/// The default cache directory is always an absolute path: a relative `XDG_CACHE_HOME` is
+/// ignored (the XDG Base Directory spec), a relative `WINST_CACHE_DIR` is made absolute, and an
+/// empty `HOME` gives no cache rather than a `.cache/winst` in whatever directory winst runs in.
+#[test]
+fn the_default_cache_directory_is_absolute_or_none() {
+    let cwd = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let xdg = tempfile::tempdir().unwrap();
+    let cache_dir = |env: &[(&str, &std::ffi::OsStr)]| {
+        let mut cmd = winst();
+        cmd.current_dir(cwd.path())
+            .env_remove("WINST_CACHE_DIR")
+            .env_remove("XDG_CACHE_HOME")
+            .args(["cache", "dir"]);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    let printed = |out: std::process::Output| {
+        assert!(out.status.success(), "{:?}", text(&out));
+        PathBuf::from(text(&out).0.trim())
+    };
+    let h = home.path().as_os_str();
+    assert_eq!(
+        printed(cache_dir(&[
+            ("HOME", h),
+            ("XDG_CACHE_HOME", "rel".as_ref())
+        ])),
+        home.path().join(".cache/winst")
+    );
+    assert_eq!(
+        printed(cache_dir(&[
+            ("HOME", h),
+            ("XDG_CACHE_HOME", xdg.path().as_os_str())
+        ])),
+        xdg.path().join("winst")
+    );
+    assert_eq!(
+        printed(cache_dir(&[
+            ("HOME", h),
+            ("WINST_CACHE_DIR", "rel".as_ref())
+        ])),
+        cwd.path().join("rel")
+    );
+    for home in ["", "relative/home"] {
+        let out = cache_dir(&[("HOME", home.as_ref())]);
+        assert!(!out.status.success(), "HOME={home:?}: {:?}", text(&out));
+        assert!(
+            text(&out).1.contains("no cache directory"),
+            "{:?}",
+            text(&out)
+        );
+    }
+    // An install with an empty HOME goes on without a cache and leaves nothing where it ran.
+    let dir = wheel_dir();
+    let wheel = tool_wheel(dir.path(), "homeless");
+    let venv = Venv::new();
+    let mut cmd = winst();
+    cmd.current_dir(cwd.path())
+        .env_remove("WINST_CACHE_DIR")
+        .env_remove("XDG_CACHE_HOME")
+        .env_remove("WINST_NO_CACHE")
+        .env("HOME", "")
+        .args(["install", "--python"])
+        .arg(venv.python())
+        .arg(&wheel);
+    check(&mut cmd);
+    assert_eq!(
+        venv.python_out("import cachetool; print(cachetool.__name__)"),
+        "cachetool"
+    );
+    let left: Vec<_> = std::fs::read_dir(cwd.path()).unwrap().flatten().collect();
+    assert!(left.is_empty(), "the working directory got {left:?}");
+}
+
 /// `--cache-dir` holds every cache of the install: the wheel cache, the interpreter's answers
 /// and the compiled plugins; the default cache directory ($WINST_CACHE_DIR) gets nothing.
 #[test]
@@ -1106,9 +1182,34 @@ fn an_unusable_cache_directory_does_not_fail_the_install() {
             && stderr.contains("installing without the wheel cache"),
         "{stderr}"
     );
+    // Once on stderr, and in the report's warnings, for a program reading `--json`.
+    assert_eq!(
+        stderr.matches("cannot use the cache directory").count(),
+        1,
+        "{stderr}"
+    );
+    let warnings = report["warnings"].as_array().expect("warnings");
+    assert!(
+        warnings.iter().any(|w| w
+            .as_str()
+            .is_some_and(|w| w.starts_with(&format!("cannot use the cache directory {c}")))),
+        "{warnings:?}"
+    );
     assert_eq!(
         std::fs::read_to_string(venv.site_packages().join("cachetool/__init__.py")).unwrap(),
         PRISTINE
+    );
+    // A link to a directory that does not exist is said to be one.
+    let links = tempfile::tempdir().unwrap();
+    let dangling = links.path().join("cache");
+    std::os::unix::fs::symlink(links.path().join("gone"), &dangling).unwrap();
+    let venv = Venv::new();
+    let out = venv.install(&[&"--cache-dir", &dangling, &wheel]);
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "install failed:\n{stderr}");
+    assert!(
+        stderr.contains("is a symbolic link to") && stderr.contains("gone, which does not exist"),
+        "{stderr}"
     );
 
     // A cache that cannot be written (immutable, so that even root cannot): what is cached is

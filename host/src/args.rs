@@ -461,14 +461,15 @@ impl CacheArgs {
             .transpose()
     }
 
-    /// The wheel cache in effect, if any. A cache that cannot be opened (a file in its place,
-    /// no permission) is not an error: the install goes on without it, with a warning when the
-    /// directory was given by `--cache-dir` (a debug line for the default one, which a
+    /// The wheel cache in effect, if any, and the warning printed about it. A cache that cannot
+    /// be opened (a file in its place, no permission) is not an error: the install goes on
+    /// without it, with a warning when the directory was given by `--cache-dir` (printed here,
+    /// and returned for the `--json` report), a debug line for the default one (which a
     /// read-only home would otherwise turn into a warning at every install).
-    pub(crate) fn open(&self) -> Result<Option<WheelCache>> {
+    pub(crate) fn open(&self) -> Result<(Option<WheelCache>, Option<String>)> {
         let env_off = std::env::var("WINST_NO_CACHE").is_ok_and(|v| !v.is_empty() && v != "0");
         if self.no_cache || (env_off && self.cache_dir.is_none()) {
-            return Ok(None);
+            return Ok((None, None));
         }
         let mode = match self.link_mode {
             Some(m) => m,
@@ -478,20 +479,35 @@ impl CacheArgs {
             .given_dir()?
             .or_else(winst_python::interpreter::cache_dir)
         else {
-            return Ok(None);
+            return Ok((None, None));
         };
         match WheelCache::open(&dir, mode) {
-            Ok(cache) => Ok(Some(cache)),
+            Ok(cache) => Ok((Some(cache), None)),
             Err(e) => {
+                // A link to nowhere fails with "File exists" when its directory is made.
+                let why = match std::fs::read_link(&dir) {
+                    Ok(to) if !dir.exists() => {
+                        format!(
+                            "it is a symbolic link to {}, which does not exist",
+                            to.display()
+                        )
+                    }
+                    _ => e.to_string(),
+                };
                 let message = format!(
-                    "cannot use the cache directory {}: {e}; installing without the wheel cache",
+                    "cannot use the cache directory {}: {why}; installing without the wheel cache",
                     dir.display()
                 );
                 match self.cache_dir {
-                    Some(_) => crate::ui::warn(message),
-                    None => log::debug!("{message}"),
+                    Some(_) => {
+                        crate::ui::warn(&message);
+                        Ok((None, Some(message)))
+                    }
+                    None => {
+                        log::debug!("{message}");
+                        Ok((None, None))
+                    }
                 }
-                Ok(None)
             }
         }
     }

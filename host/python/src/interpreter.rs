@@ -221,19 +221,31 @@ pub fn set_cache_dir(dir: PathBuf) {
     let _ = CACHE_DIR.set(dir);
 }
 
-/// winst's cache directory: the one [`set_cache_dir`] set, else `$WINST_CACHE_DIR`, else
-/// `$XDG_CACHE_HOME/winst`, else `~/.cache/winst`.
+/// winst's cache directory: the one [`set_cache_dir`] set, else `$WINST_CACHE_DIR` (made
+/// absolute against the working directory, as `--cache-dir` is), else `$XDG_CACHE_HOME/winst`,
+/// else `$HOME/.cache/winst` (the password database's home when `HOME` is unset). A relative
+/// `XDG_CACHE_HOME` is ignored, as the XDG Base Directory spec says, and a relative or empty
+/// `HOME` gives no cache directory: a cache would otherwise land in whatever directory winst was
+/// run from. `None` when there is none: the install goes on without a cache.
 pub fn cache_dir() -> Option<PathBuf> {
     if let Some(dir) = CACHE_DIR.get() {
         return Some(dir.clone());
     }
-    if let Some(dir) = std::env::var_os("WINST_CACHE_DIR").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(dir));
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    if let Some(dir) = var("WINST_CACHE_DIR") {
+        return std::path::absolute(dir).ok();
     }
-    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(dir).join("winst"));
+    if let Some(dir) = var("XDG_CACHE_HOME").map(PathBuf::from)
+        && dir.is_absolute()
+    {
+        return Some(dir.join("winst"));
     }
-    std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache").join("winst"))
+    let home = match std::env::var_os("HOME") {
+        Some(home) => PathBuf::from(home),
+        None => std::env::home_dir()?,
+    };
+    home.is_absolute()
+        .then(|| home.join(".cache").join("winst"))
 }
 
 fn cache_file(python: &Path) -> Option<PathBuf> {

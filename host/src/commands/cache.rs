@@ -7,7 +7,9 @@ use crate::ui;
 
 pub(crate) fn run(cmd: CacheCommand) -> Result<()> {
     let Some(dir) = winst_python::interpreter::cache_dir() else {
-        bail!("no cache directory: set WINST_CACHE_DIR (or HOME)");
+        bail!(
+            "no cache directory: set WINST_CACHE_DIR, or XDG_CACHE_HOME or HOME to an absolute path"
+        );
     };
     match cmd {
         CacheCommand::Dir => println!("{}", dir.display()),

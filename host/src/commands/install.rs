@@ -155,8 +155,8 @@ pub(crate) fn run(
         PluginHost::load(plugin_config)?
     };
     // A dry run reads no cache and must not create one.
-    let cache = if args.dry_run {
-        None
+    let (cache, cache_warning) = if args.dry_run {
+        (None, None)
     } else {
         args.cache.open()?
     };
@@ -201,9 +201,13 @@ pub(crate) fn run(
         report.lock = Some(LockReport::new(selection, &report));
     }
     // Warnings about the install itself come before the summary; unmet requirements of the
-    // environment after it, as uv prints them.
+    // environment after it, as uv prints them. The cache's was printed when it was opened: it
+    // joins the report's list (first) for `--json`.
     for w in &report.warnings {
         ui::warn(w);
+    }
+    if let Some(w) = cache_warning {
+        report.warnings.insert(0, w);
     }
     let install_warnings = report.warnings.len();
     crate::check::add_to_report(&target, &mut report);
