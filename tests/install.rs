@@ -403,7 +403,19 @@ fn json_report_describes_the_install() {
         removed.iter().any(|p| p.ends_with("reported/old.py")),
         "{removed:?}"
     );
-    assert!(report["timings"]["total_ms"].as_f64().unwrap() > 0.0);
+    // The stages follow one another: their sum, the plugins' loading included, is within the
+    // total (the requirements check afterwards is not part of it).
+    let timings = report["timings"].as_object().unwrap();
+    let total = timings["total_ms"].as_f64().unwrap();
+    let stages: f64 = (timings.iter())
+        .filter(|(k, _)| !matches!(k.as_str(), "total_ms" | "requirements_ms"))
+        .map(|(_, v)| v.as_f64().unwrap())
+        .sum();
+    assert!(total > 0.0 && stages <= total + 0.01, "{timings:?}");
+    assert!(
+        timings["plugins_load_ms"].as_f64().unwrap() > 0.0,
+        "{timings:?}"
+    );
 }
 
 #[test]

@@ -105,7 +105,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
         |d: &installed::DistInfoDir| options.keep.is_some_and(|k| !k.contains(&d.normalized()));
     if paths.is_empty() && !listed.iter().any(to_remove) {
         timings.audit_ms = ms(lap);
-        timings.total_ms = ms(start);
+        timings.total_ms = timings.plugins_load_ms + ms(start);
         let mut report = Report::new(target, &[], &NoPlan, Vec::new(), timings, options.dry_run);
         report.audited = audited;
         return Ok(report);
@@ -169,7 +169,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
     timings.plan_ms = ms(lap);
 
     if options.dry_run {
-        timings.total_ms = ms(start);
+        timings.total_ms = timings.plugins_load_ms + ms(start);
         let mut report = Report::new(target, &wheels, &plan, warnings, timings, true);
         report.audited = audited;
         report.uninstalled = remove.iter().map(InstalledDist::spec).collect();
@@ -234,7 +234,7 @@ pub fn install(target: &Target, options: &InstallOptions) -> Result<Report> {
         write::finish_cache(cache, cache_fill, &cache_evict, &wheels);
     }
     timings.cache_fill_ms = ms(lap);
-    timings.total_ms = ms(start);
+    timings.total_ms = timings.plugins_load_ms + ms(start);
 
     report.warnings = warnings;
     report.timings = timings;

@@ -38,6 +38,8 @@ pub struct Timings {
     pub cache_fill_ms: f64,
     /// Checking the installed projects' requirements afterwards ([`crate::check`]), not in total.
     pub requirements_ms: f64,
+    /// The whole install: every stage above (the plugins' loading, before the install proper,
+    /// included) and the time between them, the requirements check not.
     pub total_ms: f64,
 }
 
