@@ -51,7 +51,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use cap_std::ambient_authority;
 use cap_std::fs::Dir;
 
-use crate::manifest::{self, Manifest};
+use crate::manifest::{self, Manifest, Stamp, Stored};
 use crate::roots::create_file;
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
@@ -96,16 +96,6 @@ impl LinkMode {
     }
 }
 
-/// One file of a cache entry.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Stored {
-    pub size: u64,
-    pub sha256: [u8; 32],
-    pub executable: bool,
-    /// The cached file's inode as it was when the entry was filled (see the module doc).
-    pub(crate) stamp: Stamp,
-}
-
 impl Stored {
     /// Whether a cached file's `stat` is still what was recorded at fill: a regular file of the
     /// recorded size, mode and modification time.
@@ -114,14 +104,6 @@ impl Stored {
             && st.st_size as u64 == self.size
             && Stamp::of_stat(st) == self.stamp
     }
-}
-
-/// What a cached file's inode looked like when it was cached: permission bits and modification
-/// time in nanoseconds since the epoch. Compared with the file's `stat` before every placement.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Stamp {
-    pub mode: u32,
-    pub mtime_ns: i64,
 }
 
 impl Stamp {

@@ -3,7 +3,7 @@
 //!
 //! A manifest holds the wheel's file name, its [`Listing`] (member list and the dist-info files
 //! the open stage parses: `WHEEL`, `METADATA`, `RECORD`, `entry_points.txt`) and, per cached
-//! file, its size, sha256, executable bit and fill-time [`crate::cache::Stamp`]. Binary layout:
+//! file, its size, sha256, executable bit and fill-time [`Stamp`]. Binary layout:
 //!
 //! ```text
 //! magic   8 bytes   b"WINSTMF\0"
@@ -23,8 +23,6 @@
 
 use serde::{Deserialize, Serialize};
 use winst_wheel::Listing;
-
-use crate::cache::Stored;
 
 const MAGIC: &[u8; 8] = b"WINSTMF\0";
 
@@ -76,10 +74,28 @@ pub fn decode(bytes: &[u8]) -> Option<Manifest> {
     (manifest.files.len() == manifest.listing.members.len()).then_some(manifest)
 }
 
+/// One file of a cache entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Stored {
+    pub size: u64,
+    pub sha256: [u8; 32],
+    pub executable: bool,
+    /// The cached file's inode as it was when the entry was filled (see [`crate::cache`] on
+    /// how it guards cached files).
+    pub(crate) stamp: Stamp,
+}
+
+/// What a cached file's inode looked like when it was cached: permission bits and modification
+/// time in nanoseconds since the epoch. Compared with the file's `stat` before every placement.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Stamp {
+    pub mode: u32,
+    pub mtime_ns: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cache::Stamp;
 
     fn sample() -> Manifest {
         let stored = |size| Stored {

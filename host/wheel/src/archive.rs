@@ -18,6 +18,8 @@ use std::sync::{Arc, OnceLock};
 
 use zip::{CompressionMethod, ZipArchive};
 
+use crate::buffers;
+
 /// A `Read + Seek` over a shared file using positional reads, so clones do not share a cursor.
 /// Small reads (the zip parser reading the central directory field by field) are served from a
 /// read-ahead buffer; large ones (member data) go straight to the file.
@@ -43,45 +45,11 @@ impl Clone for PosReader {
 
 impl Drop for PosReader {
     fn drop(&mut self) {
-        give_back(std::mem::take(&mut self.ahead));
+        buffers::give_back(std::mem::take(&mut self.ahead));
     }
 }
 
 const READ_AHEAD: usize = 32 << 10;
-
-thread_local! {
-    /// Read buffers no longer used on this thread (at most [`SPARES`]), for the next reader.
-    static SPARE: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// How many spare read buffers a thread keeps.
-const SPARES: usize = 4;
-
-/// A read buffer, empty, from this thread's spares (allocated when there is none). Readers
-/// made and dropped wheel after wheel reuse a few buffers instead of allocating tens of KiB
-/// each time: with glibc's per-thread caches, that churn left the heap fragmented (measured:
-/// tens of MB of resident memory on a 1,000-wheel install).
-pub(crate) fn spare_buffer() -> Vec<u8> {
-    SPARE
-        .try_with(|s| s.borrow_mut().pop())
-        .ok()
-        .flatten()
-        .unwrap_or_default()
-}
-
-/// Returns a buffer for [`spare_buffer`] to hand out again.
-pub(crate) fn give_back(mut buf: Vec<u8>) {
-    if buf.capacity() == 0 {
-        return;
-    }
-    buf.clear();
-    let _ = SPARE.try_with(|s| {
-        let mut s = s.borrow_mut();
-        if s.len() < SPARES {
-            s.push(buf);
-        }
-    });
-}
 
 impl Read for PosReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
@@ -92,7 +60,7 @@ impl Read for PosReader {
             self.pos >= self.ahead_start && self.pos < self.ahead_start + self.ahead.len() as u64;
         if !in_ahead && buf.len() < 4096 {
             if self.ahead.capacity() == 0 {
-                self.ahead = spare_buffer();
+                self.ahead = buffers::spare_buffer();
             }
             let want = (READ_AHEAD as u64).min(self.len - self.pos) as usize;
             self.ahead.resize(want, 0);

@@ -62,7 +62,7 @@ struct Window<'a> {
 
 impl Drop for Window<'_> {
     fn drop(&mut self) {
-        crate::archive::give_back(std::mem::take(&mut self.buf));
+        crate::buffers::give_back(std::mem::take(&mut self.buf));
     }
 }
 
@@ -192,7 +192,7 @@ pub fn check(
         file,
         len,
         start: 0,
-        buf: crate::archive::spare_buffer(),
+        buf: crate::buffers::spare_buffer(),
     };
     let mut spans: Vec<(u64, u64, usize)> = Vec::with_capacity(entries.len());
     let mut starts = Vec::with_capacity(entries.len());

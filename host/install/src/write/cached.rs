@@ -15,7 +15,8 @@ use cap_std::fs::Dir;
 
 use super::jobs::{Slot, open_below};
 use super::{Dest, Worker, Written, write_one};
-use crate::cache::{Entry, Staging, Stamp, Stored, WheelCache, link_at};
+use crate::cache::{Entry, Staging, WheelCache, link_at};
+use crate::manifest::{Stamp, Stored};
 use crate::plan::{FileOp, Plan, Source};
 use crate::roots::{Roots, split_parent};
 use winst_wheel::OpenedWheel;

@@ -22,7 +22,7 @@ use rayon::prelude::*;
 mod cached;
 mod jobs;
 
-use crate::cache::Stored;
+use crate::manifest::Stored;
 use crate::plan::{FileOp, Plan, Removal, Source, WheelPlan};
 use crate::roots::{RootId, Roots, create_file, split_parent};
 use crate::txn::{CommitStats, Temp, Transaction};
