@@ -994,6 +994,54 @@ fn a_non_sha256_record_hash_is_checked_even_when_the_file_is_cached() {
     support::assert_same_tree(&before, &venv.snapshot());
 }
 
+/// A manifest keeps the wheel's RECORD as the filling install checked it (a hash per member, no
+/// text to parse again), and as text when that install did not check it (`--no-verify-record`):
+/// a later install that verifies then parses and checks it, and refuses a wrong sha256 even
+/// though the file is cached.
+#[test]
+fn a_manifest_keeps_record_checked_only_when_the_filling_install_checked_it() {
+    let dir = wheel_dir();
+    let wheel = tool_wheel(dir.path(), "pristine");
+    let has_text = |m: &Manifest| m.listing.dist_info_files.iter().any(|(f, _)| f == "RECORD");
+    let checked = tempfile::tempdir().unwrap();
+    fill(checked.path(), &wheel);
+    let (_, m) = manifest(checked.path());
+    let record = m.listing.record.as_ref().expect("RECORD kept checked");
+    assert_eq!(record.len(), m.listing.members.len());
+    let i = listed(&m, "cachetool/__init__.py");
+    assert_eq!(
+        record[i].as_ref().map(|h| h.digest.to_vec()),
+        m.files[i].as_ref().map(|f| f.sha256.to_vec()),
+        "the checked RECORD hash is the cached file's sha256"
+    );
+    assert!(!has_text(&m), "no RECORD text beside the checked hashes");
+    // Opened from the manifest and placed from the entry, the wheel's bytes checked by Python.
+    assert!(warm_install_is_pristine(checked.path(), &wheel, &[]) >= 2);
+
+    // A wheel whose RECORD sha256 for one file is wrong, cached without checking.
+    let x = b"X = 1\n";
+    let bad = WheelBuilder::new("shademo", "1.0")
+        .unrecorded("shademo/__init__.py", x)
+        .record_row(&format!(
+            "shademo/__init__.py,{},6",
+            support::record_hash_in(winst_wheel::record::Algorithm::Sha256, b"X = 2\n")
+        ))
+        .build(dir.path());
+    let cache = tempfile::tempdir().unwrap();
+    let c = cache.path().display().to_string();
+    support::ok(&Venv::new().install(&[&"--no-verify-record", &"--cache-dir", &c, &bad]));
+    let (_, m) = manifest(cache.path());
+    assert!(m.listing.record.is_none(), "nothing checked to keep");
+    assert!(has_text(&m), "RECORD kept as text");
+    let venv = Venv::new();
+    let before = venv.snapshot();
+    let out = venv.install(&[&"--cache-dir", &c, &bad]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("shademo/__init__.py"), "{stderr}");
+    support::assert_same_tree(&before, &venv.snapshot());
+}
+
 #[test]
 fn untrusted_installs_never_place_files_from_the_cache() {
     let dir = wheel_dir();
@@ -1044,7 +1092,7 @@ fn a_damaged_manifest_falls_back_to_the_wheel_and_is_replaced() {
         warm_install_is_pristine(cache.path(), &wheel, &[])
     };
     assert!(full >= 2);
-    let damages: [(&str, Damage); 8] = [
+    let damages: [(&str, Damage); 9] = [
         ("truncated", |p, _| {
             let bytes = std::fs::read(p).unwrap();
             std::fs::write(p, &bytes[..bytes.len() / 2]).unwrap()
@@ -1071,16 +1119,24 @@ fn a_damaged_manifest_falls_back_to_the_wheel_and_is_replaced() {
             write_manifest(p, m);
         }),
         // The listing says what the open stage would read from the archive: a listing that
-        // disagrees with the wheel's RECORD is caught by the same checks.
+        // disagrees with the entry's files or with RECORD is not used.
         ("a listed member's size changed", |p, mut m| {
             let i = listed(&m, "cachetool/__init__.py");
             m.listing.members[i].size += 1;
             write_manifest(p, m);
         }),
-        ("the listing's RECORD edited", |p, mut m| {
-            let files = &mut m.listing.dist_info_files;
-            let (_, record) = files.iter_mut().find(|(f, _)| f == "RECORD").unwrap();
-            *record = record.replace("cachetool/run.sh", "cachetool/gone.sh");
+        // The listing holds RECORD as checked when the entry was filled: hashes that no longer
+        // fit the members are not taken, and the wheel's own RECORD is read instead.
+        ("the listing's RECORD cut short", |p, mut m| {
+            let record = m.listing.record.as_mut().expect("RECORD kept checked");
+            record.pop();
+            write_manifest(p, m);
+        }),
+        ("a listed RECORD hash of another length", |p, mut m| {
+            let i = listed(&m, "cachetool/run.sh");
+            let record = m.listing.record.as_mut().expect("RECORD kept checked");
+            let hash = record[i].as_mut().expect("run.sh's hash");
+            hash.algorithm = winst_wheel::record::Algorithm::Sha512;
             write_manifest(p, m);
         }),
     ];

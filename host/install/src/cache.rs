@@ -52,7 +52,7 @@ use cap_std::ambient_authority;
 use cap_std::fs::Dir;
 
 use crate::manifest::{self, Manifest, Stamp, Stored};
-use crate::roots::create_file;
+use crate::roots::{create_file, open_dir_handle};
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 use winst_wheel::Listing;
@@ -150,9 +150,19 @@ impl Entry {
         self.files.get(index)?.as_ref()
     }
 
-    /// The wheel's listing, once: a second call gives `None`.
+    /// The wheel's listing, once: a second call gives `None`. Also `None` when it disagrees
+    /// with the entry's own record of its files (a cached file of another size than its
+    /// member): a listing made from a checked RECORD is not checked against RECORD's text
+    /// again, so this is where an edited one is caught, and the archive is read instead.
     pub(crate) fn take_listing(&mut self) -> Option<Listing> {
-        self.listing.take()
+        let listing = self.listing.take()?;
+        let fits = listing.members.len() == self.files.len()
+            && (listing.members.iter().zip(&self.files))
+                .all(|(m, f)| f.as_ref().is_none_or(|f| f.size == m.size));
+        if !fits {
+            log::debug!("cache entry: its listing disagrees with its files; reading the wheel");
+        }
+        fits.then_some(listing)
     }
 }
 
@@ -278,7 +288,8 @@ impl WheelCache {
             );
             return None;
         }
-        let files_dir = self.dir.open_dir(format!("{name}/files")).ok()?;
+        // Only linked and copied from, through `*at` calls.
+        let files_dir = open_dir_handle(&self.dir, &format!("{name}/files")).ok()?;
         if let Ok(st) = rustix::fs::fstat(&files_dir) {
             let mut found = self.found.lock().unwrap_or_else(|e| e.into_inner());
             found.insert(*key, identity(&st));

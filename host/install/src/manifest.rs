@@ -1,9 +1,10 @@
 //! The manifest of a wheel-cache entry, on disk: what a warm install needs from the wheel without
 //! opening its archive, and what the entry's files looked like when they were cached.
 //!
-//! A manifest holds the wheel's file name, its [`Listing`] (member list and the dist-info files
-//! the open stage parses: `WHEEL`, `METADATA`, `RECORD`, `entry_points.txt`) and, per cached
-//! file, its size, sha256, executable bit and fill-time [`Stamp`]. Binary layout:
+//! A manifest holds the wheel's file name, its [`Listing`] (member list, the dist-info files
+//! the open stage parses: `WHEEL`, `METADATA`, `entry_points.txt`, and RECORD, as the hashes the
+//! filling install checked or, when it did not verify RECORD, as text) and, per cached file, its
+//! size, sha256, executable bit and fill-time [`Stamp`]. Binary layout:
 //!
 //! ```text
 //! magic   8 bytes   b"WINSTMF\0"
@@ -27,7 +28,7 @@ use winst_wheel::Listing;
 const MAGIC: &[u8; 8] = b"WINSTMF\0";
 
 /// The manifest format this build reads and writes.
-pub const FORMAT: u32 = 4;
+pub const FORMAT: u32 = 5;
 
 const HEADER: usize = 8 + 4 + 4 + 8;
 
@@ -124,6 +125,13 @@ mod tests {
                 file_size: 100,
                 members: vec![member(0, "b/x.py", 3), member(1, "a/y.py", 4)],
                 dist_info_files: vec![("WHEEL".into(), "Wheel-Version: 1.0\n".into())],
+                record: Some(vec![
+                    Some(winst_wheel::record::RecordHash {
+                        algorithm: winst_wheel::record::Algorithm::Sha256,
+                        digest: winst_wheel::record::Digest::new(&[7; 32]).unwrap(),
+                    }),
+                    None,
+                ]),
             },
             files: vec![Some(stored(3)), None],
         }
@@ -137,6 +145,12 @@ mod tests {
         assert_eq!(m.files[0].as_ref().map(|s| s.size), Some(3));
         assert!(m.files[1].is_none());
         assert_eq!(m.listing.members[1].name, "a/y.py");
+        let record = m.listing.record.unwrap();
+        assert_eq!(
+            record[0].as_ref().map(|h| &h.digest[..]),
+            Some(&[7u8; 32][..])
+        );
+        assert!(record[1].is_none());
     }
 
     #[test]

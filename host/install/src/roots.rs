@@ -24,6 +24,21 @@ pub(crate) fn create_file(dir: &Dir, rel: &str, executable: bool) -> io::Result<
     dir.open_with(rel, &options)
 }
 
+/// A handle on the directory `rel` below `dir` (`""`: another handle on `dir`), for the `*at`
+/// calls that make, link, open and look at files in it; it is never read or listed. `rel` is
+/// resolved beneath `dir` as cap-std resolves it. On Linux the handle is an `O_PATH` one
+/// ([`winst_platform::open_dir_beneath`]), cheaper to open and close: a warm install opens one
+/// per directory it links into and one per cached directory it links from. Elsewhere, or where
+/// that fails, cap-std opens it (and gives the error).
+pub(crate) fn open_dir_handle(dir: &Dir, rel: &str) -> io::Result<Dir> {
+    if rel.is_empty() {
+        return dir.try_clone();
+    }
+    winst_platform::open_dir_beneath(dir, rel)
+        .map(Dir::from_std_file)
+        .or_else(|_| dir.open_dir(rel))
+}
+
 /// Index of a root in [`Roots`].
 pub(crate) type RootId = usize;
 

@@ -30,6 +30,25 @@ pub(crate) fn for_each_entry(
 
 /// Flushes the filesystem of `dir` with `syncfs(2)`, which waits for it to finish.
 #[cfg(target_os = "linux")]
+/// `openat2(O_PATH | O_DIRECTORY | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)`: the
+/// kernel walks `rel` and refuses what leaves `dir`; an `O_PATH` handle skips what opening for
+/// reading does (permission and security hooks, file operations) and closes cheaper.
+#[cfg(target_os = "linux")]
+pub(crate) fn open_dir_beneath(
+    dir: std::os::fd::BorrowedFd<'_>,
+    rel: &str,
+) -> std::io::Result<std::fs::File> {
+    use rustix::fs::{Mode, OFlags, ResolveFlags, openat2};
+    let fd = openat2(
+        dir,
+        rel,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+        ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
+    )?;
+    Ok(std::fs::File::from(fd))
+}
+
 pub(crate) fn sync_filesystem(dir: &std::fs::File) -> std::io::Result<()> {
     rustix::fs::syncfs(dir).map_err(Into::into)
 }

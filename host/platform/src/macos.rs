@@ -216,3 +216,12 @@ mod tests {
         assert_eq!(tags("macosx-x-arm64", "arm64", None), ["macosx_x_arm64"]);
     }
 }
+
+/// macOS has no `openat2`: `ENOSYS`, and the caller opens the directory through `cap-std`.
+#[cfg(target_os = "macos")]
+pub(crate) fn open_dir_beneath(
+    _dir: std::os::fd::BorrowedFd<'_>,
+    _rel: &str,
+) -> std::io::Result<std::fs::File> {
+    Err(rustix::io::Errno::NOSYS.into())
+}

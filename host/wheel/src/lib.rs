@@ -126,7 +126,7 @@ pub fn open(path: &Path, options: OpenOptions) -> Result<OpenedWheel, WheelError
         filename,
         archive,
     };
-    check_and_parse(parts, options, &read_text)
+    check_and_parse(parts, options, &read_text, None)
 }
 
 /// What the wheel cache keeps of an opened wheel so that a later install need not read the
@@ -138,8 +138,13 @@ pub struct Listing {
     pub file_size: u64,
     pub members: Vec<Member>,
     /// `{dist-info}/WHEEL`, `METADATA`, `RECORD` and `entry_points.txt` (absent: `None`),
-    /// by file name inside the dist-info directory.
+    /// by file name inside the dist-info directory. `RECORD` is left out when `record` holds it
+    /// already checked.
     pub dist_info_files: Vec<(String, String)>,
+    /// RECORD as [`open`] checked it with RECORD verification on, one entry per member in
+    /// order ([`OpenedWheel::record`]); `None` when the wheel was opened without verifying
+    /// RECORD. [`open_listed`] takes it instead of parsing and checking RECORD's text again.
+    pub record: Option<Vec<Option<RecordHash>>>,
 }
 
 /// The dist-info files a [`Listing`] keeps.
@@ -149,7 +154,12 @@ impl OpenedWheel {
     /// This wheel's [`Listing`], reading its dist-info files from the archive again.
     pub fn listing(&self) -> Result<Listing, WheelError> {
         let mut dist_info_files = Vec::new();
+        // Checked already (one entry per member) when the wheel was opened with verification.
+        let record = (self.record.len() == self.archive.members.len()).then(|| self.record.clone());
         for file in LISTED_FILES {
+            if file == "RECORD" && record.is_some() {
+                continue;
+            }
             let member = format!("{}/{file}", self.dist_info);
             let Some(m) = self.archive.members.iter().find(|m| m.name == member) else {
                 continue;
@@ -166,6 +176,7 @@ impl OpenedWheel {
             file_size: self.archive.file_size,
             members: self.archive.members.clone(),
             dist_info_files,
+            record,
         })
     }
 }
@@ -183,6 +194,7 @@ pub fn open_listed(
         file_size,
         members,
         dist_info_files,
+        record,
     } = listing;
     // Members are found by index (their RECORD hashes, their names in messages): a listing
     // whose members are not numbered as an archive numbers them was not made by `listing`.
@@ -200,13 +212,25 @@ pub fn open_listed(
         let text = dist_info_files.iter().find(|(f, _)| f == file);
         Ok(text.map(|(_, t)| t.clone()))
     };
+    if let Some(record) = &record {
+        // Made by `listing` from a checked RECORD: one entry per member, each digest as long as
+        // its algorithm's.
+        let fits = record.len() == members.len()
+            && (record.iter().flatten()).all(|h| h.digest.len() == h.algorithm.digest_len());
+        if !fits {
+            return Err(WheelError::new(
+                &file_name,
+                "the cached listing's RECORD hashes do not fit its members",
+            ));
+        }
+    }
     let parts = Parts {
         path,
         file_name: &file_name,
         filename,
         archive: Archive::listed(path, members, file_size),
     };
-    check_and_parse(parts, options, &read_text)
+    check_and_parse(parts, options, &read_text, record)
 }
 
 /// The file name of a wheel path, parsed; a clear error when it is not a wheel's.
@@ -248,6 +272,7 @@ fn check_and_parse(
     parts: Parts,
     options: OpenOptions,
     read_text: &ReadText,
+    checked_record: Option<Vec<Option<RecordHash>>>,
 ) -> Result<OpenedWheel, WheelError> {
     let Parts {
         path,
@@ -287,7 +312,11 @@ fn check_and_parse(
     let metadata = CoreMetadata::parse(&required(metadata_member.clone(), MAX_METADATA_FILE)?)
         .map_err(|rule| WheelError::member(file_name, &metadata_member, rule))?;
     let record_member = format!("{dist_info}/RECORD");
-    let record_text = required(record_member.clone(), MAX_RECORD_FILE)?;
+    // RECORD's text, unless a listing holds it checked (then the archive had it).
+    let record_text = match &checked_record {
+        None => Some(required(record_member.clone(), MAX_RECORD_FILE)?),
+        Some(_) => None,
+    };
     let ep_member = format!("{dist_info}/entry_points.txt");
     let entry_points = match read_text(&archive, &ep_member, MAX_ENTRY_POINTS_FILE)? {
         Some(text) => entry_points::parse_scripts(&text)
@@ -325,11 +354,18 @@ fn check_and_parse(
     check_metadata_matches_filename(&wheel)?;
     check_data_members(&wheel)?;
     if options.verify_record {
-        let rows = record::parse(&record_text).map_err(|rule| {
-            let rule = format!("{rule} (--no-verify-record installs without reading RECORD)");
-            WheelError::member(file_name, &record_member, rule)
-        })?;
-        wheel.record = check_record(&wheel, rows)?;
+        wheel.record = match (checked_record, &record_text) {
+            (Some(checked), _) => checked,
+            (None, Some(text)) => {
+                let rows = record::parse(text).map_err(|rule| {
+                    let rule =
+                        format!("{rule} (--no-verify-record installs without reading RECORD)");
+                    WheelError::member(file_name, &record_member, rule)
+                })?;
+                check_record(&wheel, rows)?
+            }
+            (None, None) => Vec::new(),
+        };
     }
     Ok(wheel)
 }

@@ -13,7 +13,7 @@ use sha2::Digest as _;
 /// A hash algorithm RECORD may use: the spec names hashlib's guaranteed algorithms and asks for
 /// sha256 or better, so md5, sha1, sha224 and sha3_224 are refused, and shake_128/shake_256 (no
 /// fixed digest length) too.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Algorithm {
     Sha256,
     Sha384,
@@ -65,7 +65,7 @@ impl Algorithm {
 }
 
 /// A digest from RECORD.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RecordHash {
     pub algorithm: Algorithm,
     pub digest: Digest,
@@ -89,6 +89,29 @@ impl Digest {
         };
         digest.bytes[..bytes.len()].copy_from_slice(bytes);
         Some(digest)
+    }
+}
+
+/// Serialized as its bytes (a cache manifest keeps checked RECORD hashes).
+impl serde::Serialize for Digest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Digest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Digest, D::Error> {
+        struct Bytes;
+        impl serde::de::Visitor<'_> for Bytes {
+            type Value = Digest;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a digest of at most 64 bytes")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Digest, E> {
+                Digest::new(v).ok_or_else(|| E::invalid_length(v.len(), &self))
+            }
+        }
+        deserializer.deserialize_bytes(Bytes)
     }
 }
 

@@ -301,6 +301,7 @@ pub fn plan(
         data: roots.add(&scheme.data),
         headers: roots.add(&scheme.headers),
     };
+    let t0 = std::time::Instant::now();
     let names = Names::of(wheels);
 
     checks::distinct_projects(
@@ -313,6 +314,7 @@ pub fn plan(
         wheels: wheel_plans,
         mut warnings,
     } = mapping::map(wheels, &roots, ids, installed, options)?;
+    let t_map = t0.elapsed();
 
     // Every file's absolute destination, computed once: the checks below look at each many
     // times. Normalized, so that two spellings of one path are one key.
@@ -321,7 +323,9 @@ pub fn plan(
         .map(|f| winst_python::paths::normalized(roots.absolute(f.root, &f.rel)))
         .collect();
     let lib_dirs = [scheme.purelib.as_path(), scheme.platlib.as_path()];
+    let t_abs = t0.elapsed();
     checks::names(&files, &abs_paths, &names, &lib_dirs, options.untrusted)?;
+    let t_names = t0.elapsed();
 
     let contents = |op: &FileOp| content_id(&wheels[op.wheel], op, options.verify_record, target);
     let fold = env.case_insensitive();
@@ -331,7 +335,9 @@ pub fn plan(
         Vec::new()
     };
     let mut keys = checks::PathKeys::new(&abs_paths, &folded, fold);
+    let t_keys = t0.elapsed();
     checks::inside(&mut files, &abs_paths, &mut keys, &names, &contents)?;
+    let t_inside = t0.elapsed();
     // The passes from here on only read the files: the one over planned directories and the
     // directories to make run beside those that look at installed projects and the disk. Their
     // errors come out in the order of the passes, whichever finished first.
@@ -353,6 +359,7 @@ pub fn plan(
             })
         },
     );
+    let t_join = t0.elapsed();
     planned_dirs?;
     let (owners, mut unowned, giving_way) = checked?;
     unowned.retain(|i| !giving_way.contains(i));
@@ -409,6 +416,16 @@ pub fn plan(
         &roots,
         &owners,
     )?;
+    log::debug!(
+        "plan: map {t_map:.1?}, paths {:.1?}, names {:.1?}, keys {:.1?}, inside {:.1?}, \
+         passes {:.1?}, rest {:.1?}",
+        t_abs - t_map,
+        t_names - t_abs,
+        t_keys - t_names,
+        t_inside - t_keys,
+        t_join - t_inside,
+        t0.elapsed() - t_join
+    );
     // A path per file: freeing them here would cost a serial tenth of the plan's time.
     crate::release::in_background((abs_paths, folded));
 

@@ -16,7 +16,7 @@ use cap_std::fs::Dir;
 use rayon::prelude::*;
 
 use crate::plan::FileOp;
-use crate::roots::{RootId, Roots, split_parent};
+use crate::roots::{RootId, Roots, open_dir_handle, split_parent};
 
 /// The most files one job writes.
 const MAX_FILES: usize = 64;
@@ -45,7 +45,23 @@ pub(super) fn schedule(
         .map(|f| (f.root, split_parent(&f.rel).0))
         .collect();
     let dir_of = |i: usize| dirs[i];
-    order.par_sort_unstable_by(|&a, &b| dir_of(a).cmp(&dir_of(b)).then(a.cmp(&b)));
+    // Grouped by directory within each wheel's stretch of the plan (the plan lists a wheel's
+    // files together): many small sorts in parallel, not one of every file. Two wheels writing
+    // into one directory make two runs there, as a big directory does.
+    let mut stretches: Vec<&mut [usize]> = Vec::new();
+    let mut rest = order.as_mut_slice();
+    while !rest.is_empty() {
+        let wheel = files[rest[0]].wheel;
+        let len = (rest.iter())
+            .position(|&i| files[i].wheel != wheel)
+            .unwrap_or(rest.len());
+        let (stretch, tail) = rest.split_at_mut(len);
+        stretches.push(stretch);
+        rest = tail;
+    }
+    stretches
+        .par_iter_mut()
+        .for_each(|s| s.sort_unstable_by(|&a, &b| dir_of(a).cmp(&dir_of(b)).then(a.cmp(&b))));
 
     let mut runs: Vec<(u64, usize, usize)> = Vec::new();
     let mut start = 0;
@@ -64,16 +80,20 @@ pub(super) fn schedule(
         runs.push((bytes, start, order.len()));
     }
     runs.sort_by_key(|&(bytes, start, _)| (std::cmp::Reverse(bytes), start));
-    let mut jobs: Vec<Job> = runs
-        .into_iter()
-        .map(|(_, start, end)| Job::Files { start, end })
-        .collect();
-
     let mut by_size: Vec<usize> = (0..wheel_sizes.len()).collect();
     by_size.sort_by_key(|&w| std::cmp::Reverse(wheel_sizes[w]));
     by_size.retain(|&w| !known(w));
-    for (k, w) in by_size.into_iter().enumerate() {
-        jobs.insert((k * 2).min(jobs.len()), Job::HashWheel(w));
+    // One wheel to hash, then one run of files, while both last; then whichever is left.
+    let mut jobs: Vec<Job> = Vec::with_capacity(runs.len() + by_size.len());
+    let mut runs = runs
+        .into_iter()
+        .map(|(_, start, end)| Job::Files { start, end });
+    let mut hashes = by_size.into_iter().map(Job::HashWheel);
+    loop {
+        match (hashes.next(), runs.next()) {
+            (None, None) => break,
+            (hash, run) => jobs.extend(hash.into_iter().chain(run)),
+        }
     }
     (order, jobs)
 }
@@ -117,13 +137,10 @@ impl<T: Copy + PartialEq> Slot<T> {
     }
 }
 
-/// `parent` beneath `dir` (`""`: `dir` itself, another handle on it).
+/// `parent` beneath `dir` (`""`: `dir` itself, another handle on it), as a handle for `*at`
+/// calls ([`open_dir_handle`]).
 pub(super) fn open_below(dir: &Dir, parent: &str) -> io::Result<Dir> {
-    if parent.is_empty() {
-        dir.try_clone()
-    } else {
-        dir.open_dir(parent)
-    }
+    open_dir_handle(dir, parent)
 }
 
 /// The environment directory `parent` of root `root`, opened beneath the root's capability.

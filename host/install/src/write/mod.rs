@@ -328,7 +328,13 @@ fn begin(plan: &mut Plan, state_dir: &Path) -> Result<(Transaction, Vec<TempName
     }
     // Files of replaced versions where directories go are moved aside before those are made.
     txn.make_way(&removal_places(&plan.files_to_dirs))?;
+    let started = std::time::Instant::now();
     txn.create_dirs(&plan.dirs)?;
+    log::debug!(
+        "write stage: {} directories made in {:.1?}",
+        plan.dirs.len(),
+        started.elapsed()
+    );
 
     let files = &plan.files;
     // Which files go in place is a set lookup per file, made in parallel; only the others get
@@ -377,7 +383,9 @@ pub fn write(
     known_sha256: &dyn Fn(&Path) -> Option<[u8; 32]>,
     progress: &crate::progress::Progress,
 ) -> Result<Staged> {
+    let started = std::time::Instant::now();
     let (mut txn, temps) = begin(&mut plan, state_dir)?;
+    let begun = started.elapsed();
     // The writers open the directories they write in themselves, a few at a time.
     let files = &plan.files;
     let roots = &txn.roots;
@@ -386,6 +394,7 @@ pub fn write(
     };
     let wheel_sizes: Vec<u64> = wheels.iter().map(|w| w.archive.file_size).collect();
     let (order, jobs) = jobs::schedule(files, &wheel_sizes, &|w| known(w).is_some());
+    let scheduled = started.elapsed();
     let stage = Stage {
         files,
         temps: &temps,
@@ -440,6 +449,7 @@ pub fn write(
             }
         })
         .collect();
+    let ran = started.elapsed();
 
     let mut written: Vec<Option<Written>> = vec![None; files.len()];
     let mut wheel_hashes: Vec<[u8; 32]> = (0..wheels.len())
@@ -487,6 +497,13 @@ pub fn write(
         let (_, e) = errors.swap_remove(0);
         return Err(e);
     }
+    log::debug!(
+        "write stage: directories and temporary names {begun:.1?}, schedule {:.1?}, jobs {:.1?}, \
+         results {:.1?}",
+        scheduled - begun,
+        ran - scheduled,
+        started.elapsed() - ran,
+    );
     // Every file has its result once no error was reported.
     let written = (written.into_iter())
         .map(|w| {
