@@ -7,6 +7,7 @@
 //! [`super::removals`]).
 
 use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
+use rayon::prelude::*;
 use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
 
@@ -58,48 +59,60 @@ pub(crate) fn names(
     lib_dirs: &[&Path],
     untrusted: Option<&UntrustedLimits>,
 ) -> Result<(), WheelError> {
-    for (f, abs) in files.iter().zip(abs_paths) {
-        let name = abs.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        // Refused here, by name, before anything is written, not as a bare ENAMETOOLONG half
-        // way through.
-        if abs.as_os_str().len() >= PATH_MAX {
-            return Err(WheelError::member(
-                names.wheel(f),
-                names.origin(f),
-                format!(
-                    "installs a path of {} bytes, too long for the system (paths are limited to \
-                     {} bytes, PATH_MAX)",
-                    abs.as_os_str().len(),
-                    PATH_MAX - 1
-                ),
-            ));
-        }
-        if name.starts_with(".winst-") {
-            return Err(WheelError::member(
-                names.wheel(f),
-                names.origin(f),
-                format!(
-                    "installs {}: names starting with `.winst-` are reserved for winst's journal \
-                     and temporary files",
-                    abs.display()
-                ),
-            ));
-        }
-        if let Some(limits) = untrusted
-            && !limits.allow_pth
-            && runs_at_startup(name)
-            && abs.parent().is_some_and(|p| lib_dirs.contains(&p))
-        {
-            return Err(WheelError::member(
-                names.wheel(f),
-                names.origin(f),
-                format!(
-                    "installs {}, which Python runs at every interpreter start; refused in \
-                     untrusted mode (--allow-pth lets it in)",
-                    abs.display()
-                ),
-            ));
-        }
+    // In parallel; the first file in plan order that breaks a rule is the one reported.
+    let first = (files.par_iter().zip(abs_paths))
+        .find_map_first(|(f, abs)| name_rules(f, abs, names, lib_dirs, untrusted).err());
+    first.map_or(Ok(()), Err)
+}
+
+/// The rules of [`names`] for one file and its absolute destination.
+fn name_rules(
+    f: &FileOp,
+    abs: &Path,
+    names: &Names,
+    lib_dirs: &[&Path],
+    untrusted: Option<&UntrustedLimits>,
+) -> Result<(), WheelError> {
+    let name = abs.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    // Refused here, by name, before anything is written, not as a bare ENAMETOOLONG half
+    // way through.
+    if abs.as_os_str().len() >= PATH_MAX {
+        return Err(WheelError::member(
+            names.wheel(f),
+            names.origin(f),
+            format!(
+                "installs a path of {} bytes, too long for the system (paths are limited to \
+                 {} bytes, PATH_MAX)",
+                abs.as_os_str().len(),
+                PATH_MAX - 1
+            ),
+        ));
+    }
+    if name.starts_with(".winst-") {
+        return Err(WheelError::member(
+            names.wheel(f),
+            names.origin(f),
+            format!(
+                "installs {}: names starting with `.winst-` are reserved for winst's journal \
+                 and temporary files",
+                abs.display()
+            ),
+        ));
+    }
+    if let Some(limits) = untrusted
+        && !limits.allow_pth
+        && runs_at_startup(name)
+        && abs.parent().is_some_and(|p| lib_dirs.contains(&p))
+    {
+        return Err(WheelError::member(
+            names.wheel(f),
+            names.origin(f),
+            format!(
+                "installs {}, which Python runs at every interpreter start; refused in \
+                 untrusted mode (--allow-pth lets it in)",
+                abs.display()
+            ),
+        ));
     }
     Ok(())
 }
