@@ -1092,7 +1092,7 @@ fn a_damaged_manifest_falls_back_to_the_wheel_and_is_replaced() {
         warm_install_is_pristine(cache.path(), &wheel, &[])
     };
     assert!(full >= 2);
-    let damages: [(&str, Damage); 9] = [
+    let damages: [(&str, Damage); 10] = [
         ("truncated", |p, _| {
             let bytes = std::fs::read(p).unwrap();
             std::fs::write(p, &bytes[..bytes.len() / 2]).unwrap()
@@ -1130,6 +1130,15 @@ fn a_damaged_manifest_falls_back_to_the_wheel_and_is_replaced() {
         ("the listing's RECORD cut short", |p, mut m| {
             let record = m.listing.record.as_mut().expect("RECORD kept checked");
             record.pop();
+            write_manifest(p, m);
+        }),
+        // A checked RECORD hash that is not the cached file's sha256: one side is wrong, and
+        // the wheel's own RECORD tells which (here the manifest's RECORD, so the files serve).
+        ("a listed RECORD hash changed", |p, mut m| {
+            let i = listed(&m, "cachetool/__init__.py");
+            let record = m.listing.record.as_mut().expect("RECORD kept checked");
+            let hash = record[i].as_mut().expect("__init__.py's hash");
+            hash.digest = winst_wheel::record::Digest::new(&[0; 32]).unwrap();
             write_manifest(p, m);
         }),
         ("a listed RECORD hash of another length", |p, mut m| {

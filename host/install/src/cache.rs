@@ -56,6 +56,7 @@ use crate::roots::{create_file, open_dir_handle};
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 use winst_wheel::Listing;
+use winst_wheel::record::Algorithm;
 
 const VERSION_DIR: &str = "wheels-v3";
 
@@ -151,14 +152,32 @@ impl Entry {
     }
 
     /// The wheel's listing, once: a second call gives `None`. Also `None` when it disagrees
-    /// with the entry's own record of its files (a cached file of another size than its
-    /// member): a listing made from a checked RECORD is not checked against RECORD's text
-    /// again, so this is where an edited one is caught, and the archive is read instead.
+    /// with the entry's own record of its files: a cached file of another size than its member,
+    /// or, when the listing holds RECORD checked, another sha256 than RECORD's for it. A listing
+    /// made from a checked RECORD is not checked against RECORD's text again, so this is where
+    /// a manifest that contradicts itself is caught, and the wheel's archive, which has the
+    /// last word, is read instead: a wrong hash on either side must not fail the install nor
+    /// install the wrong bytes.
     pub(crate) fn take_listing(&mut self) -> Option<Listing> {
         let listing = self.listing.take()?;
+        let record = |i: usize| listing.record.as_ref().map(|r| r.get(i));
         let fits = listing.members.len() == self.files.len()
-            && (listing.members.iter().zip(&self.files))
-                .all(|(m, f)| f.as_ref().is_none_or(|f| f.size == m.size));
+            && (listing.members.iter().zip(&self.files).enumerate()).all(|(i, (m, f))| {
+                let Some(f) = f else { return true };
+                let same_hash = match record(i) {
+                    // RECORD's text is checked when the wheel is opened.
+                    None => true,
+                    Some(Some(Some(h))) if h.algorithm == Algorithm::Sha256 => {
+                        h.digest[..] == f.sha256[..]
+                    }
+                    // Another algorithm: the write stage inflates and checks the member. No
+                    // hash: RECORD's own signature files, which RECORD does not hash.
+                    Some(Some(_)) => true,
+                    // Beyond the listing's RECORD.
+                    Some(None) => false,
+                };
+                f.size == m.size && same_hash
+            });
         if !fits {
             log::debug!("cache entry: its listing disagrees with its files; reading the wheel");
         }
