@@ -28,8 +28,6 @@ pub(crate) fn for_each_entry(
     Ok(())
 }
 
-/// Flushes the filesystem of `dir` with `syncfs(2)`, which waits for it to finish.
-#[cfg(target_os = "linux")]
 /// `openat2(O_PATH | O_DIRECTORY | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)`: the
 /// kernel walks `rel` and refuses what leaves `dir`; an `O_PATH` handle skips what opening for
 /// reading does (permission and security hooks, file operations) and closes cheaper.
@@ -49,6 +47,8 @@ pub(crate) fn open_dir_beneath(
     Ok(std::fs::File::from(fd))
 }
 
+/// Flushes the filesystem of `dir` with `syncfs(2)`, which waits for it to finish.
+#[cfg(target_os = "linux")]
 pub(crate) fn sync_filesystem(dir: &std::fs::File) -> std::io::Result<()> {
     rustix::fs::syncfs(dir).map_err(Into::into)
 }
