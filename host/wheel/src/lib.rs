@@ -266,6 +266,14 @@ struct Parts<'a> {
 /// Reads a dist-info file (member name, size limit): `None` when the wheel has no such member.
 type ReadText<'a> = dyn Fn(&Archive, &str, u64) -> Result<Option<String>, WheelError> + 'a;
 
+/// A wheel's RECORD as the open stage gets it.
+enum Record {
+    /// Per member, as [`check_record`] made it when the wheel was opened before.
+    Checked(Vec<Option<RecordHash>>),
+    /// RECORD's text, to parse and check.
+    Text(String),
+}
+
 /// The checks and parsing [`open`] and [`open_listed`] share: the untrusted limits, the
 /// dist-info directory, `WHEEL`, `METADATA`, `RECORD` and entry points.
 fn check_and_parse(
@@ -312,10 +320,10 @@ fn check_and_parse(
     let metadata = CoreMetadata::parse(&required(metadata_member.clone(), MAX_METADATA_FILE)?)
         .map_err(|rule| WheelError::member(file_name, &metadata_member, rule))?;
     let record_member = format!("{dist_info}/RECORD");
-    // RECORD's text, unless a listing holds it checked (then the archive had it).
-    let record_text = match &checked_record {
-        None => Some(required(record_member.clone(), MAX_RECORD_FILE)?),
-        Some(_) => None,
+    // RECORD checked already (a listing's: then the archive had it), or its text.
+    let record = match checked_record {
+        Some(checked) => Record::Checked(checked),
+        None => Record::Text(required(record_member.clone(), MAX_RECORD_FILE)?),
     };
     let ep_member = format!("{dist_info}/entry_points.txt");
     let entry_points = match read_text(&archive, &ep_member, MAX_ENTRY_POINTS_FILE)? {
@@ -354,17 +362,16 @@ fn check_and_parse(
     check_metadata_matches_filename(&wheel)?;
     check_data_members(&wheel)?;
     if options.verify_record {
-        wheel.record = match (checked_record, &record_text) {
-            (Some(checked), _) => checked,
-            (None, Some(text)) => {
-                let rows = record::parse(text).map_err(|rule| {
+        wheel.record = match record {
+            Record::Checked(checked) => checked,
+            Record::Text(text) => {
+                let rows = record::parse(&text).map_err(|rule| {
                     let rule =
                         format!("{rule} (--no-verify-record installs without reading RECORD)");
                     WheelError::member(file_name, &record_member, rule)
                 })?;
                 check_record(&wheel, rows)?
             }
-            (None, None) => Vec::new(),
         };
     }
     Ok(wheel)

@@ -13,12 +13,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use anyhow::Result;
 use cap_std::fs::Dir;
 
-use super::jobs::{Slot, open_below};
+use super::jobs::Slot;
 use super::{Dest, Worker, Written, write_one};
 use crate::cache::{Entry, Staging, WheelCache, link_at};
 use crate::manifest::{Stamp, Stored};
 use crate::plan::{FileOp, Plan, Source};
-use crate::roots::{Roots, split_parent};
+use crate::roots::{Roots, open_dir_handle, split_parent};
 use winst_wheel::OpenedWheel;
 use winst_wheel::record::{Algorithm, RecordHash};
 
@@ -202,7 +202,7 @@ pub(super) fn write_cached(
         CacheUse::Hit(entry) => {
             let placed = place_cached(cache, entry, wheel, member, dest, || {
                 cache_dirs.get(op.wheel, member_parent, || {
-                    open_below(entry.files_dir(), member_parent)
+                    open_dir_handle(entry.files_dir(), member_parent)
                 })
             });
             if let Some(written) = placed {
@@ -215,7 +215,7 @@ pub(super) fn write_cached(
             let stored = dest.out.and_then(|(env_dir, tmp_name)| {
                 let cache_dir = cache_dirs
                     .get(op.wheel, member_parent, || {
-                        open_below(staging.files_dir(), member_parent)
+                        open_dir_handle(staging.files_dir(), member_parent)
                     })
                     .ok()?;
                 link_at(env_dir, tmp_name, cache_dir, member_name).ok()?;

@@ -137,15 +137,9 @@ impl<T: Copy + PartialEq> Slot<T> {
     }
 }
 
-/// `parent` beneath `dir` (`""`: `dir` itself, another handle on it), as a handle for `*at`
-/// calls ([`open_dir_handle`]).
-pub(super) fn open_below(dir: &Dir, parent: &str) -> io::Result<Dir> {
-    open_dir_handle(dir, parent)
-}
-
 /// The environment directory `parent` of root `root`, opened beneath the root's capability.
 pub(super) fn open_env(roots: &Roots, root: RootId, parent: &str) -> io::Result<Dir> {
-    open_below(roots.dir(root)?, parent)
+    open_dir_handle(roots.dir(root)?, parent)
 }
 
 #[cfg(test)]
