@@ -68,6 +68,7 @@ pub fn write_files(
     direct_urls: &[Option<String>],
     extras: &[StagedExtra],
 ) -> Result<()> {
+    let started = std::time::Instant::now();
     // Each wheel's files, found in one pass over the files (not one pass per wheel).
     let mut per_wheel: Vec<Vec<usize>> = vec![Vec::new(); staged.wheels.len()];
     let all = staged.files();
@@ -90,7 +91,13 @@ pub fn write_files(
             wheel_files(&plans[w], files, own_extras, url)
         })
         .collect();
-    staged.stage_all(&generated)
+    let made = started.elapsed();
+    staged.stage_all(&generated)?;
+    log::debug!(
+        "record: files made {made:.1?}, staged {:.1?}",
+        started.elapsed() - made
+    );
+    Ok(())
 }
 
 /// One wheel's INSTALLER, REQUESTED (if requested), `direct_url.json` and RECORD (rows sorted,

@@ -68,11 +68,14 @@ impl CachePlan<'_> {
         ok: bool,
         mut linked: Vec<Vec<(usize, Stored)>>,
         files: &[FileOp],
-        written: &[Option<Written>],
+        written: &[Written],
         wheels: &[OpenedWheel],
         roots: &Roots,
     ) -> (Vec<CacheFill>, Vec<[u8; 32]>) {
         let mut cache_fill = Vec::new();
+        // The entries placed from: each holds a directory handle and its files' records, a
+        // thousand closes and frees that the main thread need not wait for.
+        let mut hits = Vec::new();
         let cache_evict = (self.stale.iter().zip(&self.keys))
             .filter(|(stale, _)| stale.load(Ordering::Relaxed))
             .filter_map(|(_, key)| *key)
@@ -94,7 +97,6 @@ impl CachePlan<'_> {
                         .filter(|(op, _)| op.wheel == w && !op.shadowed)
                         .filter_map(|(op, wr)| {
                             let member = plain_member(&wheels[w], op)?;
-                            let wr = wr.as_ref()?;
                             Some((
                                 roots.absolute(op.root, &op.rel),
                                 member.index,
@@ -117,9 +119,11 @@ impl CachePlan<'_> {
                 }
                 // Unfinished entries are removed when dropped.
                 CacheUse::LinkAlongside(_) | CacheUse::CopyAfter(_) => {}
-                CacheUse::None | CacheUse::Hit(_) => {}
+                CacheUse::Hit(entry) => hits.push(entry),
+                CacheUse::None => {}
             }
         }
+        crate::release::in_background(hits);
         (cache_fill, cache_evict)
     }
 }

@@ -41,13 +41,19 @@ use winst_wheel::record::{
 const BUF_SIZE: usize = 256 << 10;
 
 /// What was written for one planned file.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct Written {
     pub sha256: [u8; 32],
     pub size: u64,
 }
 
 impl Written {
+    /// Nothing written yet (a slot before its file is written).
+    const NONE: Written = Written {
+        sha256: [0; 32],
+        size: 0,
+    };
+
     /// What writing `bytes` (held in memory: generated files, bytecode) writes.
     pub fn of(bytes: &[u8]) -> Written {
         Written {
@@ -197,12 +203,50 @@ impl Worker {
     }
 }
 
-/// What the write stage did with one file or wheel.
+/// What one job of the write stage reports beyond the files' [`Written`] (which it stores in
+/// place, see [`job_slots`]).
 enum Out {
-    /// A file written; with the cache entry it was linked into, if any.
-    File(usize, Result<(Written, Option<Stored>)>),
+    /// A run of files written.
+    Files(FilesOut),
     /// A wheel file hashed.
     Wheel(usize, Result<[u8; 32]>),
+}
+
+/// What a run of files reports, by plan index: the files that failed (or were skipped after
+/// another failed), and those linked into a new cache entry with what the entry stores.
+#[derive(Default)]
+struct FilesOut {
+    errors: Vec<(usize, anyhow::Error)>,
+    linked: Vec<(usize, Stored)>,
+}
+
+/// Splits `by_pos` (one slot per position of the write order) into the disjoint slices the
+/// jobs fill: job `j` running the positions `start..end` gets `by_pos[start..end]`; a job that
+/// writes no files gets `None`. The runs of files cover the order without overlapping.
+fn job_slots<'a>(jobs: &[Job], by_pos: &'a mut [Written]) -> Vec<Option<&'a mut [Written]>> {
+    let mut runs: Vec<(usize, usize, usize)> = (jobs.iter().enumerate())
+        .filter_map(|(j, job)| match *job {
+            Job::Files { start, end } => Some((start, end, j)),
+            Job::HashWheel(_) => None,
+        })
+        .collect();
+    runs.sort_unstable();
+    let mut slots: Vec<Option<&'a mut [Written]>> = (0..jobs.len()).map(|_| None).collect();
+    let mut rest = by_pos;
+    let mut at = 0;
+    for (start, end, j) in runs {
+        let tail = std::mem::take(&mut rest);
+        let Some((_, tail)) = tail.split_at_mut_checked(start.saturating_sub(at)) else {
+            break;
+        };
+        let Some((mine, tail)) = tail.split_at_mut_checked(end.saturating_sub(start)) else {
+            break;
+        };
+        slots[j] = Some(mine);
+        rest = tail;
+        at = end;
+    }
+    slots
 }
 
 /// Where a planned file is written until the commit.
@@ -307,13 +351,18 @@ impl Dest<'_> {
 fn begin(plan: &mut Plan, state_dir: &Path) -> Result<(Transaction, Vec<TempName>)> {
     let roots = std::mem::take(&mut plan.roots);
     let mut txn = Transaction::begin(state_dir, roots, "winst install")?;
-    let used: BTreeSet<RootId> = plan
-        .files
-        .iter()
-        .filter(|f| !f.shadowed)
-        .map(|f| f.root)
-        .chain(plan.wheels.iter().map(|w| w.lib_root))
-        .collect();
+    // Inserted one by one, skipping repeats (files come in runs of one root): collecting every
+    // file's root first sorts a vector as long as the plan.
+    let mut used: BTreeSet<RootId> = BTreeSet::new();
+    let mut last = None;
+    let roots_in_use = (plan.files.iter().filter(|f| !f.shadowed).map(|f| f.root))
+        .chain(plan.wheels.iter().map(|w| w.lib_root));
+    for root in roots_in_use {
+        if last != Some(root) {
+            used.insert(root);
+            last = Some(root);
+        }
+    }
     for &root in &used {
         txn.open_root(root, true)?;
     }
@@ -413,73 +462,85 @@ pub fn write(
     let workers: Vec<Mutex<Worker>> = (0..rayon::current_num_threads().max(1))
         .map(|_| Mutex::new(Worker::new()))
         .collect();
-    let outs: Vec<Vec<Out>> = jobs
-        .par_iter()
+    // What was written, by position in `order`: each run of files owns the slice of its
+    // positions and fills it in place; only errors and cache links come back from the jobs (a
+    // result per file, collected and walked again, cost a serial pass over megabytes).
+    let mut by_pos: Vec<Written> = vec![Written::NONE; order.len()];
+    let slots = job_slots(&jobs, &mut by_pos);
+    let outs: Vec<Out> = (jobs.par_iter().zip(slots))
         .with_max_len(1)
-        .map(|job| {
-            let slot = rayon::current_thread_index().unwrap_or(0) % workers.len();
-            let mut guard = workers[slot].lock().unwrap_or_else(|e| e.into_inner());
+        .map(|(job, slot)| {
+            let slot_index = rayon::current_thread_index().unwrap_or(0) % workers.len();
+            let mut guard = workers[slot_index]
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
             let worker = &mut *guard;
             let stop = || failed.load(Ordering::Relaxed) || crate::signals::interrupted();
-            match *job {
-                Job::Files { start, end } => {
+            match (job, slot) {
+                (&Job::Files { start, end }, Some(slot)) => {
                     let mut dirs = JobDirs::default();
-                    (order[start..end].iter())
-                        .map(|&i| {
-                            if stop() {
-                                return Out::File(i, Err(anyhow!("skipped")));
+                    let mut out = FilesOut::default();
+                    for (&i, result) in order[start..end].iter().zip(slot.iter_mut()) {
+                        if stop() {
+                            out.errors.push((i, anyhow!("skipped")));
+                            continue;
+                        }
+                        crate::txn::crash_half_way("writing", i, files.len());
+                        match stage.write_file(worker, &mut dirs, i) {
+                            Ok((w, stored)) => {
+                                progress.file_done(files[i].wheel, w.size);
+                                *result = w;
+                                if let Some(stored) = stored {
+                                    out.linked.push((i, stored));
+                                }
                             }
-                            crate::txn::crash_half_way("writing", i, files.len());
-                            let r = stage.write_file(worker, &mut dirs, i);
-                            match &r {
-                                Ok((w, _)) => progress.file_done(files[i].wheel, w.size),
-                                Err(_) => failed.store(true, Ordering::Relaxed),
+                            Err(e) => {
+                                failed.store(true, Ordering::Relaxed);
+                                out.errors.push((i, e));
                             }
-                            Out::File(i, r)
-                        })
-                        .collect()
+                        }
+                    }
+                    Out::Files(out)
                 }
-                Job::HashWheel(w) => {
+                (&Job::HashWheel(w), _) => {
                     if stop() {
-                        return vec![Out::Wheel(w, Err(anyhow!("skipped")))];
+                        return Out::Wheel(w, Err(anyhow!("skipped")));
                     }
                     worker.ensure_buf();
-                    vec![Out::Wheel(w, hash_file(&wheels[w].path, &mut worker.buf))]
+                    Out::Wheel(w, hash_file(&wheels[w].path, &mut worker.buf))
                 }
+                (Job::Files { .. }, None) => Out::Files(FilesOut::default()),
             }
         })
         .collect();
     let ran = started.elapsed();
 
-    let mut written: Vec<Option<Written>> = vec![None; files.len()];
     let mut wheel_hashes: Vec<[u8; 32]> = (0..wheels.len())
         .map(|w| known(w).unwrap_or([0u8; 32]))
         .collect();
     let mut errors: Vec<(usize, anyhow::Error)> = Vec::new();
-    // Sized first: grown by doubling, a 100k-file install's vectors wasted megabytes.
-    let mut per_wheel = vec![0; wheels.len()];
-    for out in outs.iter().flatten() {
-        if let Out::File(i, Ok((_, Some(_)))) = out {
-            per_wheel[files[*i].wheel] += 1;
-        }
-    }
-    let mut linked: Vec<Vec<(usize, Stored)>> =
-        (per_wheel.into_iter()).map(Vec::with_capacity).collect();
-    for out in outs.into_iter().flatten() {
+    let mut linked: Vec<Vec<(usize, Stored)>> = (0..wheels.len()).map(|_| Vec::new()).collect();
+    for out in outs {
         match out {
-            Out::File(i, Ok((w, stored))) => {
-                if let Some(stored) = stored
-                    && let Some(member) = plain_member(&wheels[files[i].wheel], &files[i])
-                {
-                    linked[files[i].wheel].push((member.index, stored));
+            Out::Files(out) => {
+                errors.extend(out.errors);
+                for (i, stored) in out.linked {
+                    let wheel = files[i].wheel;
+                    if let Some(member) = plain_member(&wheels[wheel], &files[i]) {
+                        linked[wheel].push((member.index, stored));
+                    }
                 }
-                written[i] = Some(w)
             }
-            Out::File(i, Err(e)) => errors.push((i, e)),
             Out::Wheel(w, Ok(h)) => wheel_hashes[w] = h,
             Out::Wheel(w, Err(e)) => errors.push((usize::MAX - wheels.len() + w, e)),
         }
     }
+    // In plan order: what `Staged` and the record stage index by file.
+    let mut pos = vec![0usize; files.len()];
+    for (k, &i) in order.iter().enumerate() {
+        pos[i] = k;
+    }
+    let written: Vec<Written> = pos.par_iter().map(|&k| by_pos[k]).collect();
     let from_cache = cache
         .as_ref()
         .map_or(0, |c| c.placed.load(Ordering::Relaxed));
@@ -504,15 +565,6 @@ pub fn write(
         ran - scheduled,
         started.elapsed() - ran,
     );
-    // Every file has its result once no error was reported.
-    let written = (written.into_iter())
-        .map(|w| {
-            w.unwrap_or(Written {
-                sha256: [0; 32],
-                size: 0,
-            })
-        })
-        .collect();
     Ok(Staged {
         txn,
         ops: plan.files,
@@ -945,4 +997,37 @@ fn removal_places(removals: &[Removal]) -> Vec<(RootId, String)> {
 /// `sha256=...` for a written file.
 pub fn record_hash(w: &Written) -> String {
     format_sha256(&w.sha256)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_run_of_files_fills_its_own_positions() {
+        // Runs in the order the scheduler hands them out (largest first), wheel hashes between.
+        let jobs = [
+            Job::Files { start: 5, end: 9 },
+            Job::HashWheel(0),
+            Job::Files { start: 0, end: 2 },
+            Job::Files { start: 2, end: 5 },
+            Job::HashWheel(1),
+            Job::Files { start: 9, end: 10 },
+        ];
+        let mut by_pos = vec![Written::NONE; 10];
+        let slots = job_slots(&jobs, &mut by_pos);
+        assert_eq!(slots.len(), jobs.len());
+        for (j, slot) in slots.into_iter().enumerate() {
+            match (&jobs[j], slot) {
+                (Job::Files { start, end }, Some(slot)) => {
+                    assert_eq!(slot.len(), end - start, "job {j}");
+                    slot.iter_mut().for_each(|w| w.size = j as u64 + 1);
+                }
+                (Job::HashWheel(_), None) => {}
+                (_, slot) => panic!("job {j}: slot {:?}", slot.map(|s| s.len())),
+            }
+        }
+        let sizes: Vec<u64> = by_pos.iter().map(|w| w.size).collect();
+        assert_eq!(sizes, [3, 3, 4, 4, 4, 1, 1, 1, 1, 6]);
+    }
 }
