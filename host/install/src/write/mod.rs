@@ -222,7 +222,8 @@ struct FilesOut {
 
 /// Splits `by_pos` (one slot per position of the write order) into the disjoint slices the
 /// jobs fill: job `j` running the positions `start..end` gets `by_pos[start..end]`; a job that
-/// writes no files gets `None`. The runs of files cover the order without overlapping.
+/// writes no files gets `None`, and so does a run that overlaps an earlier one or ends past
+/// `by_pos` (the scheduler makes none: its runs cover the order one after another).
 fn job_slots<'a>(jobs: &[Job], by_pos: &'a mut [Written]) -> Vec<Option<&'a mut [Written]>> {
     let mut runs: Vec<(usize, usize, usize)> = (jobs.iter().enumerate())
         .filter_map(|(j, job)| match *job {
@@ -235,11 +236,15 @@ fn job_slots<'a>(jobs: &[Job], by_pos: &'a mut [Written]) -> Vec<Option<&'a mut 
     let mut rest = by_pos;
     let mut at = 0;
     for (start, end, j) in runs {
-        let tail = std::mem::take(&mut rest);
-        let Some((_, tail)) = tail.split_at_mut_checked(start.saturating_sub(at)) else {
+        // Runs that overlap or run past the end get no slice (their jobs then fail).
+        let (Some(gap), Some(len)) = (start.checked_sub(at), end.checked_sub(start)) else {
             break;
         };
-        let Some((mine, tail)) = tail.split_at_mut_checked(end.saturating_sub(start)) else {
+        let tail = std::mem::take(&mut rest);
+        let Some((_, tail)) = tail.split_at_mut_checked(gap) else {
+            break;
+        };
+        let Some((mine, tail)) = tail.split_at_mut_checked(len) else {
             break;
         };
         slots[j] = Some(mine);
@@ -509,7 +514,15 @@ pub fn write(
                     worker.ensure_buf();
                     Out::Wheel(w, hash_file(&wheels[w].path, &mut worker.buf))
                 }
-                (Job::Files { .. }, None) => Out::Files(FilesOut::default()),
+                // Not made by `job_slots` for runs that cover the order; should it happen, the
+                // install fails rather than record files it did not write.
+                (&Job::Files { start, end }, None) => Out::Files(FilesOut {
+                    errors: vec![(
+                        order.get(start).copied().unwrap_or_default(),
+                        anyhow!("write stage: no place for the results of files {start}..{end}"),
+                    )],
+                    linked: Vec::new(),
+                }),
             }
         })
         .collect();
@@ -1029,5 +1042,20 @@ mod tests {
         }
         let sizes: Vec<u64> = by_pos.iter().map(|w| w.size).collect();
         assert_eq!(sizes, [3, 3, 4, 4, 4, 1, 1, 1, 1, 6]);
+    }
+
+    #[test]
+    fn overlapping_or_overlong_runs_get_no_slot() {
+        let jobs = [
+            Job::Files { start: 0, end: 4 },
+            Job::Files { start: 3, end: 5 },
+        ];
+        let mut by_pos = vec![Written::NONE; 5];
+        let slots = job_slots(&jobs, &mut by_pos);
+        assert_eq!(slots[0].as_ref().map(|s| s.len()), Some(4));
+        assert!(slots[1].is_none());
+        let jobs = [Job::Files { start: 0, end: 6 }];
+        let mut by_pos = vec![Written::NONE; 5];
+        assert!(job_slots(&jobs, &mut by_pos)[0].is_none());
     }
 }
