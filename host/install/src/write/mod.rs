@@ -532,7 +532,17 @@ pub fn write(
         .map(|w| known(w).unwrap_or([0u8; 32]))
         .collect();
     let mut errors: Vec<(usize, anyhow::Error)> = Vec::new();
-    let mut linked: Vec<Vec<(usize, Stored)>> = (0..wheels.len()).map(|_| Vec::new()).collect();
+    // Sized first: grown by doubling, a 100k-file install's vectors wasted megabytes.
+    let mut per_wheel = vec![0; wheels.len()];
+    for out in &outs {
+        if let Out::Files(out) = out {
+            for &(i, _) in &out.linked {
+                per_wheel[files[i].wheel] += 1;
+            }
+        }
+    }
+    let mut linked: Vec<Vec<(usize, Stored)>> =
+        (per_wheel.into_iter()).map(Vec::with_capacity).collect();
     for out in outs {
         match out {
             Out::Files(out) => {
